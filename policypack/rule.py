@@ -1,0 +1,198 @@
+"""The shape of a rule: metadata next to the check, one small class per policy.
+
+A rule never sees pulumi-policy's proxies: the servicer hands it `ResourceView`s (plain values,
+unknowns as sentinels) and a `Context` with its configuration already merged with the schema
+defaults. A rule yields `Violation`s; it does not raise (the servicer still guards it).
+"""
+from __future__ import annotations
+
+import copy
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+
+from .props import ResourceView
+
+ADVISORY, MANDATORY, REMEDIATE, DISABLED = "advisory", "mandatory", "remediate", "disabled"
+LEVELS = (ADVISORY, MANDATORY, REMEDIATE, DISABLED)
+SEVERITIES = ("low", "medium", "high", "critical")
+CONCERNS = ("self-sufficiency", "load-balancing", "encryption", "secrets", "networking",
+            "deployment", "capacity", "tagging", "containers", "registry", "logging")
+
+DOCS_BASE = "https://github.com/payments-guard/payments-guard/blob/main/docs/rules.md"
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A compliance framework a rule serves, with the requirement or control IDs."""
+    name: str
+    version: str
+    controls: Tuple[str, ...]
+
+
+PCI = "PCI DSS"
+FSBP = "AWS Foundational Security Best Practices"
+CIS = "CIS AWS Foundations Benchmark"
+
+
+def pci(*controls: str) -> Framework:
+    return Framework(PCI, "4.0", tuple(controls))
+
+
+def fsbp(*controls: str) -> Framework:
+    return Framework(FSBP, "1.0", tuple(controls))
+
+
+def cis(*controls: str) -> Framework:
+    return Framework(CIS, "3.0", tuple(controls))
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One finding. `path` is the offending property path (used for messages and fingerprints);
+    `urn` is set by stack rules to name the resource at fault."""
+    message: str
+    urn: Optional[str] = None
+    path: str = ""
+
+
+@dataclass
+class Context:
+    """What a rule knows besides the resource: its config and the stack it runs for."""
+    config: Mapping[str, Any]
+    stack: str = ""
+    project: str = ""
+    organization: str = ""
+    dry_run: bool = False
+    stack_tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class StackView:
+    """Every resource of the stack (AnalyzeStack's outputs), indexed once per call."""
+
+    def __init__(self, resources: Sequence[ResourceView]) -> None:
+        self.resources = list(resources)
+        self.by_urn: Dict[str, ResourceView] = {r.urn: r for r in self.resources}
+        self._by_type: Dict[str, List[ResourceView]] = {}
+        for resource in self.resources:
+            self._by_type.setdefault(resource.type, []).append(resource)
+        self._by_id: Optional[Dict[str, ResourceView]] = None
+        self._dependents: Optional[Dict[str, List[ResourceView]]] = None
+
+    def of_type(self, *tokens: str) -> List[ResourceView]:
+        if len(tokens) == 1:
+            return list(self._by_type.get(tokens[0], ()))
+        result: List[ResourceView] = []
+        for token in dict.fromkeys(tokens):
+            result.extend(self._by_type.get(token, ()))
+        return result
+
+    def by_reference(self, value: Any) -> Optional[ResourceView]:
+        """The stack resource a string refers to: its URN, id, arn or name (outputs)."""
+        if not isinstance(value, str) or not value:
+            return None
+        if value in self.by_urn:
+            return self.by_urn[value]
+        if self._by_id is None:
+            index: Dict[str, ResourceView] = {}
+            for resource in self.resources:
+                for key in ("arn", "id"):
+                    ref = resource.props.get(key)
+                    if isinstance(ref, str) and ref:
+                        index.setdefault(ref, resource)
+            self._by_id = index
+        return self._by_id.get(value)
+
+    def dependents(self, urn: str) -> List[ResourceView]:
+        """Resources that depend on `urn` (through dependencies or property dependencies)."""
+        if self._dependents is None:
+            index: Dict[str, List[ResourceView]] = {}
+            for resource in self.resources:
+                seen = set(resource.dependencies)
+                for urns in resource.property_dependencies.values():
+                    seen.update(urns)
+                for dep in seen:
+                    index.setdefault(dep, []).append(resource)
+            self._dependents = index
+        return self._dependents.get(urn, [])
+
+
+class Rule:
+    """Base of every policy. Subclasses set the metadata and override `check` (resource rules,
+    called only for `resource_types`) or `check_stack` (stack rules)."""
+
+    name: str = ""
+    description: str = ""
+    kind: str = "resource"          # "resource" | "stack"
+    level: str = MANDATORY
+    severity: str = "medium"
+    concern: str = ""
+    seeds: Tuple[int, ...] = ()     # failure classes of the seed analysis this rule encodes
+    frameworks: Tuple[Framework, ...] = ()
+    remediation: str = ""
+    resource_types: Tuple[str, ...] = ()   # resource rules: the types it reads; () = every type
+    config_properties: Mapping[str, Mapping[str, Any]] = {}
+    compliant_example: str = ""
+    remediable: bool = False
+
+    # --- configuration -------------------------------------------------------------------
+    @classmethod
+    def config_schema(cls) -> Dict[str, Any]:
+        """JSON schema properties of this rule's config (without enforcementLevel)."""
+        return copy.deepcopy(dict(cls.config_properties))
+
+    @classmethod
+    def config_defaults(cls) -> Dict[str, Any]:
+        return {key: copy.deepcopy(spec["default"]) for key, spec in cls.config_properties.items()
+                if "default" in spec}
+
+    @classmethod
+    def merged_config(cls, given: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+        """Schema defaults overlaid with the configured values (a pack never configured gets {})."""
+        merged = cls.config_defaults()
+        if isinstance(given, Mapping):
+            for key, value in given.items():
+                if key != "enforcementLevel":
+                    merged[key] = value
+        return merged
+
+    # --- evaluation ----------------------------------------------------------------------
+    def applies_to(self, type_: str) -> bool:
+        return not self.resource_types or type_ in self.resource_types
+
+    def check(self, resource: ResourceView, ctx: Context) -> Iterable[Violation]:
+        return ()
+
+    def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
+        return ()
+
+    def remediate(self, resource: ResourceView, ctx: Context) -> Optional[Dict[str, Any]]:
+        """Return the properties to change (top-level wire keys -> plain new values), or None."""
+        return None
+
+    @property
+    def url(self) -> str:
+        return f"{DOCS_BASE}#{self.name}"
+
+
+def glob_match(value: str, patterns: Iterable[Any]) -> bool:
+    """Case-sensitive shell-style match of `value` against any of `patterns` (non-strings ignored)."""
+    return any(isinstance(p, str) and fnmatch.fnmatchcase(value, p) for p in patterns)
+
+
+def cfg_list(ctx: Context, key: str) -> List[Any]:
+    """A config value that should be a list; anything else reads as empty."""
+    value = ctx.config.get(key)
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def cfg_number(ctx: Context, key: str, fallback: float) -> float:
+    value = ctx.config.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return fallback
+    return float(value)
+
+
+def cfg_bool(ctx: Context, key: str, fallback: bool) -> bool:
+    value = ctx.config.get(key)
+    return value if isinstance(value, bool) else fallback

@@ -1,0 +1,4 @@
+"""Rules of the secrets concern."""
+from __future__ import annotations
+
+RULES: list = []

@@ -1,0 +1,221 @@
+"""The analyzer servicer the pack serves: pulumi-policy's protocol, one decode per request.
+
+pulumi-policy's own servicer decodes a resource's properties once per policy in Analyze and every
+resource once per stack policy in AnalyzeStack; with dozens of policies that dominates the time
+of a preview. This servicer keeps the SDK's observable behaviour (diagnostic text and fields,
+enforcement-level handling, not-applicable reporting, GetAnalyzerInfo through the SDK itself) but
+decodes each request once and hands every rule the same read-only views. It also guards every
+rule: an exception never escapes into the engine (it would fail the user's whole preview).
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from types import MappingProxyType
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime import proto
+from pulumi.runtime.proto import analyzer_pb2_grpc
+
+from . import props as P
+from .rule import (ADVISORY, DISABLED, MANDATORY, REMEDIATE, Context, Rule, StackView, Violation)
+
+_LEVEL_TO_PROTO = {ADVISORY: proto.ADVISORY, MANDATORY: proto.MANDATORY,
+                   REMEDIATE: proto.REMEDIATE, DISABLED: proto.DISABLED}
+_PROTO_TO_LEVEL = {v: k for k, v in _LEVEL_TO_PROTO.items()}
+_SEVERITY_TO_PROTO = {"low": proto.POLICY_SEVERITY_LOW, "medium": proto.POLICY_SEVERITY_MEDIUM,
+                      "high": proto.POLICY_SEVERITY_HIGH, "critical": proto.POLICY_SEVERITY_CRITICAL}
+
+
+class NotApplicable(Exception):
+    """Raised by a rule to say it does not apply (reported like the SDK's args.not_applicable)."""
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+#: Internal errors caught while evaluating rules, for tests (a fuzz test asserts it stays empty).
+INTERNAL_ERRORS: List[Tuple[str, str]] = []
+_errors_lock = threading.Lock()
+
+
+def _record_internal_error(rule_name: str) -> str:
+    detail = traceback.format_exc(limit=6)
+    with _errors_lock:
+        INTERNAL_ERRORS.append((rule_name, detail))
+    print(f"payments-guard: internal error in policy {rule_name} (skipped):\n{detail}", file=sys.stderr)
+    return f"internal error in {rule_name}; the policy was skipped for this resource"
+
+
+def struct_to_dict(struct: struct_pb2.Struct) -> Dict[str, Any]:
+    return json_format.MessageToDict(struct)
+
+
+def view_from_request(request: Any, with_links: bool = False) -> P.ResourceView:
+    """A ResourceView from an AnalyzeRequest or AnalyzerResource (decoded once)."""
+    secret_paths: set = set()
+    props = P.decode(struct_to_dict(request.properties), (), secret_paths)
+    provider_type, provider_props, provider_urn = "", {}, ""
+    if request.HasField("provider"):
+        provider_type = request.provider.type
+        provider_urn = request.provider.urn
+        provider_props = P.decode(struct_to_dict(request.provider.properties))
+    parent, dependencies, property_dependencies = "", (), {}
+    if with_links:
+        parent = request.parent
+        dependencies = list(request.dependencies)
+        property_dependencies = {k: list(v.urns) for k, v in request.propertyDependencies.items()}
+    elif request.HasField("options"):
+        parent = request.options.parent
+    return P.ResourceView(request.type, request.name, request.urn, props, secret_paths, parent,
+                          dependencies, property_dependencies, provider_type, provider_props, provider_urn)
+
+
+class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
+    def __init__(self, name: str, version: str, rules: Sequence[Rule], sdk_servicer: Any,
+                 description: str = "") -> None:
+        self.name = name
+        self.version = version
+        self.rules = list(rules)
+        self._by_name = {rule.name: rule for rule in self.rules}
+        self._resource_rules = [r for r in self.rules if r.kind == "resource"]
+        self._stack_rules = [r for r in self.rules if r.kind == "stack"]
+        self._sdk = sdk_servicer  # answers GetAnalyzerInfo/GetPluginInfo exactly as the SDK does
+        self._levels: Dict[str, str] = {}
+        self._configs: Dict[str, Dict[str, Any]] = {}
+        self._stack: Dict[str, Any] = {"stack": "", "project": "", "organization": "", "dry_run": False}
+        self._stack_tags: Mapping[str, str] = MappingProxyType({})
+        self._contexts: Dict[str, Context] = {}
+        self._lock = threading.Lock()
+
+    # --- protocol: metadata and configuration --------------------------------------------
+    def Handshake(self, request, context):  # the SDK leaves it unimplemented; the engine tolerates both
+        return proto.AnalyzerHandshakeResponse()
+
+    def GetAnalyzerInfo(self, request, context):
+        info = self._sdk.GetAnalyzerInfo(request, context)
+        info.version = self.version
+        return info
+
+    def GetPluginInfo(self, request, context):
+        return self._sdk.GetPluginInfo(request, context)
+
+    def Configure(self, request, context):
+        levels, configs = {}, {}
+        for policy_name in request.policyConfig:
+            value = request.policyConfig[policy_name]
+            levels[policy_name] = _PROTO_TO_LEVEL.get(value.enforcementLevel, ADVISORY)
+            configs[policy_name] = json_format.MessageToDict(value.properties)
+        with self._lock:
+            self._levels, self._configs = levels, configs
+            self._contexts = {}
+        return empty_pb2.Empty()
+
+    def ConfigureStack(self, request, context):
+        with self._lock:
+            self._stack = {"stack": request.stack, "project": request.project,
+                           "organization": request.organization, "dry_run": request.dry_run}
+            self._stack_tags = MappingProxyType(dict(request.tags))
+            self._contexts = {}
+        return proto.AnalyzerStackConfigureResponse()
+
+    # --- levels and contexts -------------------------------------------------------------
+    def level_of(self, rule: Rule) -> str:
+        return self._levels.get(rule.name, rule.level)
+
+    def context_for(self, rule: Rule) -> Context:
+        ctx = self._contexts.get(rule.name)
+        if ctx is None:
+            ctx = Context(config=MappingProxyType(rule.merged_config(self._configs.get(rule.name))),
+                          stack_tags=self._stack_tags, **self._stack)
+            self._contexts[rule.name] = ctx  # benign race: equal contexts
+        return ctx
+
+    # --- evaluation ----------------------------------------------------------------------
+    def _diagnostic(self, rule: Rule, level: str, violation: Violation, default_urn: str):
+        message = rule.description + ("\n" + violation.message if violation.message else "")
+        return proto.AnalyzeDiagnostic(
+            policyName=rule.name, policyPackName=self.name, policyPackVersion=self.version,
+            message=message, urn=violation.urn or default_urn, description=rule.description,
+            enforcementLevel=_LEVEL_TO_PROTO[level], severity=_SEVERITY_TO_PROTO.get(rule.severity, 0))
+
+    def _run(self, rule: Rule, response: Any, level: str, evaluate, default_urn: str) -> None:
+        try:
+            for violation in evaluate() or ():
+                response.diagnostics.append(self._diagnostic(rule, level, violation, default_urn))
+        except NotApplicable as exc:
+            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=exc.reason))
+        except Exception:  # noqa: BLE001 - a rule must never fail the user's preview
+            reason = _record_internal_error(rule.name)
+            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=reason))
+
+    def Analyze(self, request, context):
+        response = proto.AnalyzeResponse()
+        view = None
+        for rule in self._resource_rules:
+            level = self.level_of(rule)
+            if level == DISABLED or not rule.applies_to(request.type):
+                continue
+            if view is None:
+                view = view_from_request(request)
+            ctx = self.context_for(rule)
+            level = MANDATORY if level == REMEDIATE else level
+            self._run(rule, response, level, lambda: rule.check(view, ctx), request.urn)
+        return response
+
+    def AnalyzeStack(self, request, context):
+        response = proto.AnalyzeResponse()
+        stack = None
+        for rule in self._stack_rules:
+            level = self.level_of(rule)
+            if level == DISABLED:
+                continue
+            if stack is None:
+                stack = StackView([view_from_request(r, with_links=True) for r in request.resources])
+            ctx = self.context_for(rule)
+            level = MANDATORY if level == REMEDIATE else level
+            self._run(rule, response, level, lambda: rule.check_stack(stack, ctx), "")
+        return response
+
+    def Remediate(self, request, context):
+        response = proto.RemediateResponse()
+        view = None
+        wire = None
+        for rule in self._resource_rules:
+            if self.level_of(rule) != REMEDIATE or not rule.applies_to(request.type):
+                continue
+            if not rule.remediable:
+                response.not_applicable.append(proto.PolicyNotApplicable(
+                    policy_name=rule.name, reason="Policy does not implement remediate"))
+                continue
+            if view is None:
+                wire = struct_to_dict(request.properties)
+                view = view_from_request(request)
+            ctx = self.context_for(rule)
+            try:
+                changes = rule.remediate(view, ctx)
+            except NotApplicable as exc:
+                response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=exc.reason))
+                continue
+            except Exception:  # noqa: BLE001
+                reason = _record_internal_error(rule.name)
+                response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=reason))
+                continue
+            if not changes:
+                continue
+            # Later remediations see earlier ones, as with the SDK; secrets stay secret.
+            for key, value in changes.items():
+                old = wire.get(key)
+                secret = isinstance(old, dict) and old.get(P.SIG_KEY) == P.SECRET_SIG
+                wire[key] = {P.SIG_KEY: P.SECRET_SIG, "value": value} if secret else value
+            view = P.ResourceView(view.type, view.name, view.urn, P.decode(wire, (), set()), view.secret_paths,
+                                  view.parent, (), {}, view.provider_type, view.provider_props, view.provider_urn)
+            new_props = struct_pb2.Struct()
+            new_props.update(wire)
+            response.remediations.append(proto.Remediation(
+                policyName=rule.name, policyPackName=self.name, policyPackVersion=self.version,
+                description=rule.description, properties=new_props))
+        return response
