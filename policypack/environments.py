@@ -1,0 +1,80 @@
+"""Which deployment environment a stack is, and which environments a string names.
+
+Shared by the rules that care about environments (no-cross-environment-references,
+alb-deletion-protection). Matching is on whole tokens: a token is a maximal run of letters and
+digits, so `_ - . / :` and spaces separate and camelCase does not ("LATEST", "delivery.logs" and
+"UpdateSecretVersionStage" name no environment).
+"""
+from __future__ import annotations
+
+import fnmatch
+import re
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set
+
+from .rule import Context
+
+DEFAULT_ENVIRONMENTS: Dict[str, List[str]] = {
+    "dev": ["dev", "development"],
+    "test": ["test", "qa", "uat"],
+    "staging": ["staging", "stage", "stg"],
+    "production": ["production", "prod", "prd"],
+}
+
+#: Config properties every environment-aware rule accepts (JSON schema, with defaults).
+ENVIRONMENT_CONFIG: Dict[str, Dict[str, Any]] = {
+    "environments": {
+        "type": "object",
+        "description": "Environment name -> the tokens that name it (lower case).",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        "default": DEFAULT_ENVIRONMENTS,
+    },
+    "stackEnvironments": {
+        "type": "object",
+        "description": "Stack name glob -> environment name, checked before the stack name's own tokens "
+                       "(e.g. {\"payments-eu-*\": \"production\"}).",
+        "additionalProperties": {"type": "string"},
+        "default": {},
+    },
+}
+
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+
+
+def tokens(text: str) -> List[str]:
+    return [t.lower() for t in _TOKEN.findall(text)]
+
+
+def alias_index(ctx: Context) -> Dict[str, str]:
+    """token -> environment, from the rule's `environments` config (defaults when malformed)."""
+    envs = ctx.config.get("environments")
+    if not isinstance(envs, Mapping) or not envs:
+        envs = DEFAULT_ENVIRONMENTS
+    index: Dict[str, str] = {}
+    for env, aliases in envs.items():
+        if not isinstance(env, str):
+            continue
+        index.setdefault(env.lower(), env)
+        if isinstance(aliases, (list, tuple)):
+            for alias in aliases:
+                if isinstance(alias, str) and alias:
+                    index.setdefault(alias.lower(), env)
+    return index
+
+
+def environments_named(text: str, index: Mapping[str, str]) -> Set[str]:
+    return {index[t] for t in tokens(text) if t in index}
+
+
+def stack_environment(ctx: Context, stack: Optional[str] = None) -> Optional[str]:
+    """The environment of the stack: the first matching `stackEnvironments` glob, else the single
+    environment its name's tokens name (e.g. `payments-prod` -> production), else None."""
+    stack = ctx.stack if stack is None else stack
+    if not stack:
+        return None
+    mapping = ctx.config.get("stackEnvironments")
+    if isinstance(mapping, Mapping):
+        for pattern, env in mapping.items():
+            if isinstance(pattern, str) and isinstance(env, str) and fnmatch.fnmatchcase(stack, pattern):
+                return env
+    named = environments_named(stack, alias_index(ctx))
+    return next(iter(named)) if len(named) == 1 else None
