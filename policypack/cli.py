@@ -1,0 +1,113 @@
+"""`payments-guard` / `python -m policypack`: check, list, docs.
+
+Exit status of `check`: 0 nothing mandatory; 1 a mandatory violation or program finding;
+2 the check could not run (program error, bad config, pack failure, timeout), with a one-line
+cause on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Dict, List, Optional, Sequence
+
+
+def _pairs(values: Optional[Sequence[str]], flag: str) -> Dict[str, str]:
+    result: Dict[str, str] = {}
+    for item in values or ():
+        if "=" not in item:
+            raise SystemExit(_usage_error(f"{flag} takes KEY=VALUE, got {item!r}"))
+        key, value = item.split("=", 1)
+        if not key:
+            raise SystemExit(_usage_error(f"{flag} takes KEY=VALUE, got {item!r}"))
+        result[key] = value
+    return result
+
+
+def _usage_error(message: str) -> int:
+    print(f"payments-guard: {message}", file=sys.stderr)
+    return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="payments-guard", description=(
+        "Pulumi CrossGuard policy pack for payment platforms on AWS ECS Fargate, and its offline check."))
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="run a Pulumi Python program under mocks and evaluate it with the pack",
+                           description="Exit status: 0 nothing mandatory; 1 a mandatory violation or program "
+                                       "finding; 2 the check could not run.")
+    check.add_argument("program", help="the Pulumi program directory (with Pulumi.yaml)")
+    check.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    check.add_argument("--config", action="append", metavar="KEY=VALUE",
+                       help="stack config; a bare KEY is in the program's project namespace (repeatable)")
+    check.add_argument("--secret", action="append", metavar="KEY=VALUE", help="secret stack config (repeatable)")
+    check.add_argument("--policy-config", metavar="FILE",
+                       help="policy config, as for `pulumi preview --policy-pack-config`")
+    check.add_argument("--pack", metavar="DIR", help="the Python policy pack to drive (default: this repository)")
+    check.add_argument("--mode", choices=("update", "preview"), default="update",
+                       help="update: outputs of created resources fabricated as during `pulumi up` (default); "
+                            "preview: left unknown, as in a first `pulumi preview`")
+    check.add_argument("--format", choices=("text", "json", "sarif", "junit", "github"), default="text")
+    check.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+    check.add_argument("--timeout", type=float, default=300.0, help="seconds for the whole check (default 300)")
+    check.add_argument("--invoke-answers", metavar="FILE",
+                       help="JSON object: invoke token -> result, for invokes without a built-in answer")
+    check.add_argument("--region", help="AWS region of the mock account (default: aws:region config or us-east-1)")
+    check.add_argument("--account", default="123456789012", help="AWS account id of the mock account")
+    check.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    listing = sub.add_parser("list", help="print the policy catalogue")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+
+    docs = sub.add_parser("docs", help="generate docs/rules.md from the rules' metadata")
+    docs.add_argument("--output", default=None, help="default: docs/rules.md in this repository")
+    docs.add_argument("--check", action="store_true", help="exit 1 when the file is stale instead of writing it")
+    return parser
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .offline.check import REPO_ROOT, CheckError, CheckOptions, run_check
+    from .offline.reports import render
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"payments-guard: {message}", file=sys.stderr, flush=True)
+
+    options = CheckOptions(program=args.program, stack=args.stack, config=_pairs(args.config, "--config"),
+                           secrets=_pairs(args.secret, "--secret"), policy_config=args.policy_config,
+                           pack=os.path.abspath(args.pack) if args.pack else REPO_ROOT, mode=args.mode,
+                           timeout=args.timeout, account=args.account, region=args.region,
+                           invoke_answers=args.invoke_answers, progress=progress)
+    try:
+        report = run_check(options)
+    except CheckError as exc:
+        print(f"payments-guard: error: {exc}", file=sys.stderr)
+        return 2
+    text = render(report, args.format)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    if report.exit_code == 2:
+        print(f"payments-guard: error: {report.cause or 'the program failed'}", file=sys.stderr)
+    return report.exit_code
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return _check(args)
+        if args.command == "list":
+            from .catalogue import render_listing
+            sys.stdout.write(render_listing(args.format))
+            return 0
+        if args.command == "docs":
+            from .catalogue import write_docs
+            return write_docs(args.output, check=args.check)
+    except KeyboardInterrupt:
+        print("payments-guard: interrupted", file=sys.stderr)
+        return 2
+    return 2

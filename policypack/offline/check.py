@@ -1,0 +1,338 @@
+"""The offline check: program runner -> analyzer client -> report.
+
+`run_check(CheckOptions(...))` returns a `Report`; it raises `CheckError` (exit status 2) when the
+check could not run: bad configuration, a program that hung or died, a pack that failed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from . import findings as F
+from .client import PROTO_TO_LEVEL, SEVERITY_NAMES, PackError, PackProcess, analyze_request, stack_resource
+from .policy_config import PolicyConfigError, build as build_policy_config, load_file
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODES = ("update", "preview")
+
+
+class CheckError(Exception):
+    """The check could not run; the message is the one-line cause."""
+
+
+@dataclass
+class CheckOptions:
+    program: str
+    stack: str = "dev"
+    config: Dict[str, str] = field(default_factory=dict)        # KEY=VALUE from --config
+    secrets: Dict[str, str] = field(default_factory=dict)       # KEY=VALUE from --secret
+    policy_config: Optional[str] = None                          # --policy-config FILE
+    pack: str = REPO_ROOT                                        # --pack DIR
+    mode: str = "update"
+    timeout: float = 300.0
+    organization: str = "organization"
+    account: str = "123456789012"
+    region: Optional[str] = None
+    invoke_answers: Optional[str] = None
+    python: Optional[str] = None                                 # interpreter for the program
+    progress: Optional[Callable[[str], None]] = None
+    stack_tags: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    pack: Dict[str, str]
+    project: str
+    stack: str
+    mode: str
+    program: str
+    resources: int = 0
+    policies: List[Dict[str, Any]] = field(default_factory=list)
+    violations: List[Dict[str, Any]] = field(default_factory=list)
+    program_findings: List[Dict[str, Any]] = field(default_factory=list)
+    remediations: List[Dict[str, Any]] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
+    not_applicable: List[Dict[str, str]] = field(default_factory=list)
+    duration_seconds: float = 0.0
+    cause: str = ""                                              # set when the program failed
+
+    @property
+    def exit_code(self) -> int:
+        if any(f["level"] == "error" for f in self.program_findings):
+            return 2
+        if any(v["enforcementLevel"] == "mandatory" for v in self.violations):
+            return 1
+        if any(f["level"] == "mandatory" for f in self.program_findings):
+            return 1
+        return 0
+
+    def counts(self) -> Dict[str, int]:
+        counts = {"mandatory": 0, "advisory": 0}
+        for v in self.violations:
+            counts[v["enforcementLevel"]] = counts.get(v["enforcementLevel"], 0) + 1
+        return counts
+
+
+# --- program and stack configuration -------------------------------------------------------
+def _yaml(path: str) -> Any:
+    import yaml
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle) or {}
+    except OSError as exc:
+        raise CheckError(f"cannot read {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise CheckError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+
+
+def load_project(program: str) -> Dict[str, Any]:
+    if not os.path.isdir(program):
+        raise CheckError(f"program directory {program} does not exist")
+    for name in ("Pulumi.yaml", "Pulumi.yml"):
+        path = os.path.join(program, name)
+        if os.path.exists(path):
+            project = _yaml(path)
+            if not isinstance(project, dict) or not isinstance(project.get("name"), str):
+                raise CheckError(f"{path} has no project name")
+            runtime = project.get("runtime")
+            runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+            if runtime_name != "python":
+                raise CheckError(f"{path}: runtime is {runtime_name!r}; the offline check runs Python programs")
+            return project
+    raise CheckError(f"{program} has no Pulumi.yaml")
+
+
+def _config_string(value: Any) -> str:
+    """Config values reach a Python program as strings; structured ones as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+def _qualify(key: str, project: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def stack_config(program: str, project: Dict[str, Any], options: CheckOptions) -> Tuple[Dict[str, str], List[str], List[str]]:
+    """(config, secret keys, warnings): project defaults < Pulumi.<stack>.yaml < --config/--secret."""
+    name = project["name"]
+    config: Dict[str, str] = {}
+    secret_keys: List[str] = []
+    warnings: List[str] = []
+    declared = project.get("config") if isinstance(project.get("config"), dict) else {}
+    for key, spec in declared.items():
+        value = spec.get("default", spec.get("value")) if isinstance(spec, dict) else spec
+        if value is not None:
+            config[_qualify(str(key), name)] = _config_string(value)
+    stack_file = os.path.join(program, f"Pulumi.{options.stack}.yaml")
+    if os.path.exists(stack_file):
+        data = _yaml(stack_file)
+        entries = data.get("config") if isinstance(data, dict) else None
+        for key, value in (entries or {}).items():
+            qualified = _qualify(str(key), name)
+            if isinstance(value, dict) and set(value) == {"secure"}:
+                warnings.append(f"config {qualified} is encrypted (secure:) and cannot be decrypted offline: "
+                                f"pass --secret {key}=VALUE to supply it")
+                continue
+            config[qualified] = _config_string(value)
+    for key, value in options.config.items():
+        config[_qualify(key, name)] = value
+    for key, value in options.secrets.items():
+        qualified = _qualify(key, name)
+        config[qualified] = value
+        secret_keys.append(qualified)
+    return config, secret_keys, warnings
+
+
+# --- the program run -----------------------------------------------------------------------
+def run_program(options: CheckOptions, project: Dict[str, Any], config: Dict[str, str],
+                secret_keys: List[str], region: str, deadline: float) -> Dict[str, Any]:
+    invoke_answers = {}
+    if options.invoke_answers:
+        try:
+            with open(options.invoke_answers, encoding="utf-8") as handle:
+                invoke_answers = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise CheckError(f"cannot read invoke answers {options.invoke_answers}: {exc}") from exc
+        if not isinstance(invoke_answers, dict):
+            raise CheckError(f"invoke answers {options.invoke_answers} must be an object keyed by invoke token")
+    program_dir = os.path.abspath(options.program)
+    main = project.get("main")
+    spec = {"program": program_dir, "main": os.path.join(program_dir, main) if isinstance(main, str) else None,
+            "project": project["name"], "stack": options.stack, "organization": options.organization,
+            "mode": options.mode, "account": options.account, "region": region, "config": config,
+            "secretKeys": secret_keys, "invokeAnswers": invoke_answers}
+    with tempfile.TemporaryDirectory(prefix="payments-guard-") as tmp:
+        spec_path, out_path = os.path.join(tmp, "spec.json"), os.path.join(tmp, "result.json")
+        with open(spec_path, "w", encoding="utf-8") as handle:
+            json.dump(spec, handle)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env["PYTHONUNBUFFERED"] = "1"
+        argv = [options.python or sys.executable, "-m", "policypack.offline.runner", spec_path, out_path]
+        with open(os.path.join(tmp, "stderr.txt"), "w+b") as err:
+            process = subprocess.Popen(argv, cwd=program_dir, env=env, stdin=subprocess.DEVNULL,
+                                       stdout=err, stderr=err, start_new_session=True)
+            try:
+                process.wait(max(1.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _kill_group(process)
+                raise CheckError(f"the program did not finish within {options.timeout:g}s (--timeout)") from None
+            finally:
+                _kill_group(process)
+            err.seek(0)
+            stderr = err.read().decode("utf-8", "replace")
+        if not os.path.exists(out_path):
+            tail = " | ".join([l for l in stderr.splitlines() if l.strip()][-3:]) or "no output"
+            raise CheckError(f"the program exited early (status {process.returncode}) before it finished "
+                             f"registering resources: {tail}")
+        with open(out_path, encoding="utf-8") as handle:
+            return json.load(handle)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    import signal
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+# --- the whole check -----------------------------------------------------------------------
+def pack_env(options: CheckOptions, project: str, config: Mapping[str, str], secret_keys: List[str]) -> Dict[str, str]:
+    """The environment the Python host gives a pack (the CLI exports the stack and its config)."""
+    env = dict(os.environ)
+    env.update({"PULUMI_STACK": options.stack, "PULUMI_PROJECT": project,
+                "PULUMI_ORGANIZATION": options.organization,
+                "PULUMI_DRY_RUN": "true" if options.mode == "preview" else "false",
+                "PULUMI_CONFIG": json.dumps(dict(config))})
+    env.pop("PULUMI_CONFIG_SECRET_KEYS", None)  # the Python host does not set it
+    return env
+
+
+def run_check(options: CheckOptions) -> Report:
+    started = time.monotonic()
+    deadline = started + options.timeout
+    if options.mode not in MODES:
+        raise CheckError(f"--mode must be one of {', '.join(MODES)}")
+    program = os.path.abspath(options.program)
+    project = load_project(program)
+    config, secret_keys, warnings = stack_config(program, project, options)
+    region = options.region or config.get("aws:region") or "us-east-1"
+    config.setdefault("aws:region", region)
+    user_policy_config = load_file(options.policy_config) if options.policy_config else None
+    if not os.path.exists(os.path.join(options.pack, "__main__.py")):
+        raise CheckError(f"{options.pack} is not a Python policy pack (no __main__.py)")
+    progress = options.progress or (lambda message: None)
+
+    pack = PackProcess(options.pack, pack_env(options, project["name"], config, secret_keys),
+                       timeout=max(1.0, min(options.timeout, 120.0)))
+    pack_error: List[BaseException] = []
+
+    def start_pack() -> None:
+        try:
+            pack.start()
+        except BaseException as exc:  # noqa: BLE001 - reported after the program ran
+            pack_error.append(exc)
+
+    # The pack starts while the program runs: the two take about as long as each other.
+    starter = threading.Thread(target=start_pack, daemon=True)
+    starter.start()
+    try:
+        progress(f"running {program} ({options.mode} mode)")
+        result = run_program(options, project, config, secret_keys, region, deadline)
+        report = Report(pack={}, project=project["name"], stack=options.stack, mode=options.mode, program=program)
+        report.warnings = warnings + list(result.get("warnings", []))
+        report.program_findings = F.program_findings(result, options.stack, project["name"])
+        starter.join(max(0.1, deadline - time.monotonic()))
+        if pack_error:
+            raise CheckError(str(pack_error[0]))
+        if starter.is_alive():
+            raise CheckError("the policy pack did not start within the timeout")
+        if result.get("error"):
+            report.cause = result["error"]["message"]
+            info = pack.analyzer_info()
+            report.pack = {"name": info.name, "version": info.version}
+            report.duration_seconds = time.monotonic() - started
+            return report
+        _analyze(pack, options, project["name"], config, secret_keys, user_policy_config, result, report, progress)
+        report.duration_seconds = time.monotonic() - started
+        return report
+    except PackError as exc:
+        raise CheckError(str(exc)) from exc
+    except PolicyConfigError as exc:
+        raise CheckError(str(exc)) from exc
+    finally:
+        starter.join(5)
+        pack.stop()
+
+
+def _analyze(pack: PackProcess, options: CheckOptions, project: str, config: Dict[str, str],
+             secret_keys: List[str], user_policy_config: Optional[Dict[str, Any]], result: Dict[str, Any],
+             report: Report, progress: Callable[[str], None]) -> None:
+    pack.handshake(os.path.abspath(options.program), os.path.abspath(options.program))
+    pack.configure_stack(options.stack, project, options.organization, options.mode == "preview",
+                         config, secret_keys, options.stack_tags)
+    info = pack.analyzer_info()
+    report.pack = {"name": info.name, "version": info.version}
+    policy_config = build_policy_config(info, user_policy_config, where=options.policy_config or "policy config",
+                                        warnings=report.warnings)
+    pack.configure(policy_config)
+    severities = {p.name: SEVERITY_NAMES.get(p.severity, "") for p in info.policies}
+    report.policies = [{"name": p.name, "description": p.description,
+                        "enforcementLevel": policy_config[p.name]["enforcementLevel"],
+                        "severity": severities[p.name], "url": p.url,
+                        "kind": "stack" if p.policy_type == 2 else "resource"} for p in info.policies]
+
+    resources = [r for r in result["resources"]]
+    by_urn = {r["urn"]: r for r in resources}
+    providers = {}
+    for r in resources:
+        if r["type"].startswith("pulumi:providers:"):
+            providers[f"{r['urn']}::{r['id']}"] = r
+            providers.setdefault(r["urn"], r)
+
+    def provider_of(resource: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
+        """The engine sends a provider only for custom resources that are not providers."""
+        ref = resource.get("provider") or ""
+        if not ref or not resource.get("custom") or resource["type"].startswith("pulumi:providers:"):
+            return None
+        return providers.get(ref) or providers.get(ref.rsplit("::", 1)[0])
+
+    # The engine analyzes every registered resource: custom ones, components, providers (default
+    # ones included, before their first user) and the root stack.
+    analyzed = resources
+    report.resources = len([r for r in resources if r["type"] != "pulumi:pulumi:Stack"])
+    if any(v["enforcementLevel"] == "remediate" for v in policy_config.values()):
+        progress(f"remediating {len(analyzed)} resources")
+        replies = pack.map_calls("Remediate", [analyze_request(r, provider_of(r)) for r in analyzed])
+        for resource, reply in zip(analyzed, replies):
+            F.apply_remediations(resource, reply, report)
+    progress(f"analyzing {len(analyzed)} resources")
+    step = max(1, len(analyzed) // 10)
+
+    def tick(done: int, total: int) -> None:
+        if total >= 1000 and (done % step == 0 or done == total):
+            progress(f"analyzed {done}/{total} resources")
+
+    replies = pack.map_calls("Analyze", [analyze_request(r, provider_of(r)) for r in analyzed], progress=tick)
+    for resource, reply in zip(analyzed, replies):
+        F.collect(reply, resource, by_urn, severities, report)
+    progress("analyzing the stack")
+    from pulumi.runtime import proto
+    stack_request = proto.AnalyzeStackRequest(resources=[stack_resource(r, provider_of(r)) for r in resources])
+    reply = pack.call("AnalyzeStack", stack_request)
+    F.collect(reply, None, by_urn, severities, report)

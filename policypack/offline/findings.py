@@ -1,0 +1,115 @@
+"""What the check reports besides the pack's diagnostics, and how diagnostics become violations.
+
+Program findings are what the engine keeps from packs: StackReferences and reads of existing
+infrastructure are not registered resources, and a program that fails never reaches a pack.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional
+
+from google.protobuf import json_format
+
+from .. import props as P
+from ..environments import DEFAULT_ENVIRONMENTS, tokens
+from .client import PROTO_TO_LEVEL
+from .urns import base_type, name_of
+
+FINDING_LEVELS = {"program-stack-reference": "mandatory", "program-resource-read": "advisory",
+                  "program-config-missing": "error", "program-invalid-argument": "error", "program-error": "error"}
+
+
+def _environment(name: str) -> Optional[str]:
+    index = {alias: env for env, aliases in DEFAULT_ENVIRONMENTS.items() for alias in aliases}
+    named = {index[t] for t in tokens(name) if t in index}
+    return next(iter(named)) if len(named) == 1 else None
+
+
+def program_findings(result: Mapping[str, Any], stack: str, project: str) -> List[Dict[str, Any]]:
+    found: List[Dict[str, Any]] = []
+    current = _environment(stack)
+    for read in result.get("reads", []):
+        if read["kind"] == "stack-reference":
+            referenced = read.get("stack") or read["name"]
+            target_stack = referenced.split("/")[-1]
+            target_env = _environment(target_stack)
+            message = (f"StackReference to '{referenced}': this stack is not self-sufficient; it cannot deploy "
+                       "where that stack does not exist. Create the infrastructure in this stack, or pass its "
+                       "IDs through config.")
+            cross = bool(target_env and current and target_env != current)
+            if cross:
+                message += f" It also crosses environments: stack '{stack}' ({current}) reads '{referenced}' ({target_env})."
+            found.append({"id": "program-stack-reference", "level": "mandatory", "message": message,
+                          "urn": read["urn"], "referencedStack": referenced, "crossEnvironment": cross,
+                          "source": read.get("source")})
+        else:
+            found.append({"id": "program-resource-read", "level": "advisory", "urn": read["urn"],
+                          "resourceType": read["type"], "resourceName": read["name"], "source": read.get("source"),
+                          "message": (f"{read['type']} '{read['name']}' is read from existing infrastructure "
+                                      f"(.get with id {read.get('id')!r}): the stack depends on something it does "
+                                      "not create.")})
+    error = result.get("error")
+    if error:
+        finding = dict(error)
+        finding.setdefault("level", FINDING_LEVELS.get(finding.get("id"), "error"))
+        found.append(finding)
+    return found
+
+
+def collect(reply: Any, resource: Optional[Mapping[str, Any]], by_urn: Mapping[str, Mapping[str, Any]],
+            severities: Mapping[str, str], report: Any) -> None:
+    """Turn an AnalyzeResponse into violations (resource rules: the analyzed resource; stack rules:
+    the diagnostic's URN, or the stack as a whole)."""
+    for diag in reply.diagnostics:
+        urn = diag.urn or (resource["urn"] if resource else "")
+        target = by_urn.get(urn) or resource
+        level = PROTO_TO_LEVEL.get(diag.enforcementLevel, "advisory")
+        message = diag.message
+        if diag.description and message.startswith(diag.description):
+            message = message[len(diag.description):].lstrip("\n") or diag.description
+        report.violations.append({
+            "policyName": diag.policyName, "policyPackName": diag.policyPackName,
+            "enforcementLevel": level,
+            "severity": severities.get(diag.policyName, "") or "",
+            "urn": urn, "resourceType": target["type"] if target else (base_type(urn) if urn else ""),
+            "resourceName": target["name"] if target else (name_of(urn) if urn else ""),
+            "description": diag.description, "message": message,
+            "source": target.get("source") if target else None})
+    for item in reply.not_applicable:
+        report.not_applicable.append({"policyName": item.policy_name, "reason": item.reason,
+                                      "urn": resource["urn"] if resource else ""})
+
+
+def apply_remediations(resource: Dict[str, Any], reply: Any, report: Any) -> None:
+    """Apply a RemediateResponse to the resource's inputs (the engine then analyzes the remediated
+    inputs) and record what changed; secret values are never shown."""
+    for remediation in reply.remediations:
+        if remediation.diagnostic:
+            report.warnings.append(f"{remediation.policyName} on {resource['urn']}: {remediation.diagnostic}")
+            continue
+        new = json_format.MessageToDict(remediation.properties)
+        changed = {}
+        for key in sorted(set(new) | set(resource["inputs"])):
+            if new.get(key) != resource["inputs"].get(key):
+                changed[key] = _display(new.get(key), resource["inputs"].get(key))
+        resource["inputs"] = new
+        outputs = dict(resource.get("outputs") or {})
+        outputs.update({k: v for k, v in new.items()})
+        resource["outputs"] = outputs
+        report.remediations.append({"policyName": remediation.policyName, "urn": resource["urn"],
+                                    "resourceType": resource["type"], "resourceName": resource["name"],
+                                    "changes": changed})
+
+
+def _display(new: Any, old: Any) -> Any:
+    """What a report may show of a remediated value: secrets redacted, maps as the keys added."""
+    def secret(value: Any) -> bool:
+        return isinstance(value, dict) and value.get(P.SIG_KEY) == P.SECRET_SIG
+    if secret(new) or secret(old):
+        return "[secret]"
+    if isinstance(new, dict) and isinstance(old, dict):
+        added = {k: ("[secret]" if secret(v) else v) for k, v in new.items() if k not in old}
+        changed = sorted(k for k in new if k in old and new[k] != old[k])
+        return {"added": added, "changed": changed}
+    if isinstance(new, dict) and old is None:
+        return {"added": {k: ("[secret]" if secret(v) else v) for k, v in new.items()}, "changed": []}
+    return new

@@ -1,0 +1,214 @@
+"""Reports of the offline check: text, JSON (schema in docs/report-schema.json), SARIF 2.1.0,
+JUnit XML and GitHub workflow annotations. Every format carries every violation and program
+finding, and names the mode (update/preview) it was evaluated in."""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, List
+from xml.etree import ElementTree as ET
+
+from .check import Report
+
+FORMATS = ("text", "json", "sarif", "junit", "github")
+SCHEMA_VERSION = "1"
+
+
+def to_json_dict(report: Report) -> Dict[str, Any]:
+    return {
+        "schemaVersion": SCHEMA_VERSION,
+        "pack": report.pack, "project": report.project, "stack": report.stack, "mode": report.mode,
+        "program": report.program, "resources": report.resources,
+        "summary": {"policies": len(report.policies), **report.counts(),
+                    "programFindings": len(report.program_findings), "exitCode": report.exit_code},
+        "violations": [{k: v.get(k) for k in ("policyName", "enforcementLevel", "severity", "urn", "resourceType",
+                                              "resourceName", "message", "source")} for v in report.violations],
+        "programFindings": report.program_findings,
+        "remediations": report.remediations,
+        "warnings": report.warnings,
+        "notApplicable": report.not_applicable,
+        "policies": report.policies,
+        "durationSeconds": round(report.duration_seconds, 3),
+    }
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(to_json_dict(report), indent=2, sort_keys=False) + "\n"
+
+
+def render_text(report: Report) -> str:
+    lines: List[str] = []
+    pack = f"{report.pack.get('name', '?')}@{report.pack.get('version', '?')}"
+    lines.append(f"payments-guard offline check — {report.project}/{report.stack}, {report.mode} mode, pack {pack}")
+    lines.append("")
+    if report.program_findings:
+        lines.append("Program findings:")
+        for finding in report.program_findings:
+            where = _where(finding.get("source"))
+            lines.append(f"  [{finding['level']}] {finding['id']}: {finding['message']}{where}")
+            if finding.get("traceback") and finding["level"] == "error":
+                lines.extend("      " + line for line in finding["traceback"].splitlines()[-8:])
+        lines.append("")
+    by_resource: Dict[str, List[Dict[str, Any]]] = {}
+    for violation in report.violations:
+        by_resource.setdefault(violation["urn"] or "(stack)", []).append(violation)
+    for urn, violations in by_resource.items():
+        first = violations[0]
+        title = f"{first['resourceType']} '{first['resourceName']}'" if first["resourceName"] else "stack"
+        lines.append(f"{title}{_where(first.get('source'))}")
+        for v in sorted(violations, key=lambda v: (v["enforcementLevel"] != "mandatory", v["policyName"])):
+            message = v["message"].replace("\n", "\n      ")
+            lines.append(f"  [{v['enforcementLevel']}] {v['policyName']}: {message}")
+        lines.append("")
+    if report.remediations:
+        lines.append("Remediations (what the pack would change):")
+        for item in report.remediations:
+            lines.append(f"  {item['policyName']} on {item['resourceType']} '{item['resourceName']}': "
+                         f"{json.dumps(item['changes'], sort_keys=True)}")
+        lines.append("")
+    if report.warnings:
+        lines.append("Warnings:")
+        lines.extend(f"  - {w}" for w in report.warnings)
+        lines.append("")
+    counts = report.counts()
+    lines.append(f"{report.resources} resources, {len(report.policies)} policies: {counts['mandatory']} mandatory, "
+                 f"{counts['advisory']} advisory violation(s), {len(report.program_findings)} program finding(s) "
+                 f"[{report.mode} mode] — exit {report.exit_code}")
+    return "\n".join(lines) + "\n"
+
+
+def _where(source: Any) -> str:
+    if isinstance(source, dict) and source.get("file"):
+        return f" ({source['file']}:{source.get('line', 1)})"
+    return ""
+
+
+_SARIF_LEVEL = {"mandatory": "error", "advisory": "warning", "error": "error", "remediate": "error"}
+
+
+def render_sarif(report: Report) -> str:
+    rules, index = [], {}
+
+    def rule_index(rule_id: str, description: str, url: str = "", severity: str = "") -> int:
+        if rule_id not in index:
+            index[rule_id] = len(rules)
+            entry: Dict[str, Any] = {"id": rule_id, "name": rule_id,
+                                     "shortDescription": {"text": description or rule_id}}
+            if url:
+                entry["helpUri"] = url
+            if severity:
+                entry["properties"] = {"severity": severity}
+            rules.append(entry)
+        return index[rule_id]
+
+    for policy in report.policies:
+        rule_index(policy["name"], policy["description"], policy.get("url", ""), policy.get("severity", ""))
+    results = []
+    for v in report.violations:
+        result = {"ruleId": v["policyName"], "ruleIndex": rule_index(v["policyName"], v.get("description", "")),
+                  "level": _SARIF_LEVEL.get(v["enforcementLevel"], "note"),
+                  "message": {"text": v["message"]},
+                  "properties": {"urn": v["urn"], "resourceType": v["resourceType"],
+                                 "resourceName": v["resourceName"], "enforcementLevel": v["enforcementLevel"],
+                                 "severity": v.get("severity", ""), "mode": report.mode}}
+        result["locations"] = [_sarif_location(report, v.get("source"), v["urn"])]
+        results.append(result)
+    for f in report.program_findings:
+        results.append({"ruleId": f["id"], "ruleIndex": rule_index(f["id"], "offline check: " + f["id"]),
+                        "level": _SARIF_LEVEL.get(f["level"], "note"), "message": {"text": f["message"]},
+                        "locations": [_sarif_location(report, f.get("source"), f.get("urn", ""))],
+                        "properties": {"level": f["level"], "mode": report.mode}})
+    sarif = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+             "runs": [{"tool": {"driver": {"name": "payments-guard", "version": report.pack.get("version", ""),
+                                           "informationUri": "https://github.com/payments-guard/payments-guard",
+                                           "rules": rules}},
+                       "automationDetails": {"id": f"payments-guard/{report.project}/{report.stack}/{report.mode}"},
+                       "properties": {"mode": report.mode, "stack": report.stack, "project": report.project},
+                       "results": results}]}
+    return json.dumps(sarif, indent=2) + "\n"
+
+
+def _sarif_location(report: Report, source: Any, urn: str) -> Dict[str, Any]:
+    location: Dict[str, Any] = {}
+    if isinstance(source, dict) and source.get("file"):
+        path = os.path.relpath(os.path.join(report.program, source["file"]))
+        location["physicalLocation"] = {"artifactLocation": {"uri": path.replace(os.sep, "/")},
+                                        "region": {"startLine": int(source.get("line") or 1)}}
+    if urn:
+        location["logicalLocations"] = [{"fullyQualifiedName": urn, "kind": "resource"}]
+    return location
+
+
+def render_junit(report: Report) -> str:
+    """One test case per (policy, resource) evaluated with a violation, plus one per policy that
+    passed everywhere and one per program finding; mandatory and error = failure."""
+    suite = ET.Element("testsuite", name=f"payments-guard {report.project}/{report.stack} ({report.mode})")
+    failures = 0
+    violated = set()
+    for v in report.violations:
+        violated.add(v["policyName"])
+        case = ET.SubElement(suite, "testcase", classname=v["policyName"],
+                             name=f"{v['resourceType']}::{v['resourceName']}" if v["resourceName"] else "stack")
+        if v["enforcementLevel"] == "mandatory":
+            failures += 1
+            failure = ET.SubElement(case, "failure", message=v["message"].splitlines()[0][:500], type="mandatory")
+            failure.text = v["message"]
+        else:
+            out = ET.SubElement(case, "system-out")
+            out.text = f"[{v['enforcementLevel']}] {v['message']}"
+    for policy in report.policies:
+        if policy["name"] not in violated:
+            ET.SubElement(suite, "testcase", classname=policy["name"], name="all resources")
+    errors = 0
+    for f in report.program_findings:
+        case = ET.SubElement(suite, "testcase", classname="program", name=f["id"])
+        if f["level"] in ("error", "mandatory"):
+            tag = "error" if f["level"] == "error" else "failure"
+            errors += tag == "error"
+            failures += tag == "failure"
+            node = ET.SubElement(case, tag, message=f["message"][:500], type=f["id"])
+            node.text = f["message"]
+    suite.set("tests", str(len(suite)))
+    suite.set("failures", str(failures))
+    suite.set("errors", str(errors))
+    suite.set("time", f"{report.duration_seconds:.3f}")
+    suites = ET.Element("testsuites")
+    suites.append(suite)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _gh_escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_prop(text: str) -> str:
+    return _gh_escape(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(report: Report) -> str:
+    """GitHub Actions workflow commands: ::error/::warning with file and line where known."""
+    lines = []
+    for v in report.violations:
+        kind = "error" if v["enforcementLevel"] == "mandatory" else "warning"
+        props = [f"title={_gh_prop(v['policyName'] + ' (' + v['enforcementLevel'] + ')')}"]
+        source = v.get("source")
+        if isinstance(source, dict) and source.get("file"):
+            path = os.path.relpath(os.path.join(report.program, source["file"]))
+            props = [f"file={_gh_prop(path)}", f"line={int(source.get('line') or 1)}"] + props
+        lines.append(f"::{kind} {','.join(props)}::{_gh_escape(v['resourceType'] + ' ' + v['resourceName'] + ': ' + v['message'])}")
+    for f in report.program_findings:
+        kind = {"error": "error", "mandatory": "error"}.get(f["level"], "warning")
+        lines.append(f"::{kind} title={_gh_prop(f['id'])}::{_gh_escape(f['message'])}")
+    counts = report.counts()
+    lines.append(f"payments-guard: {report.resources} resources, {counts['mandatory']} mandatory, "
+                 f"{counts['advisory']} advisory, {len(report.program_findings)} program finding(s) "
+                 f"[{report.mode} mode]")
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif, "junit": render_junit,
+             "github": render_github}
+
+
+def render(report: Report, fmt: str) -> str:
+    return RENDERERS[fmt](report)

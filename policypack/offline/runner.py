@@ -1,0 +1,488 @@
+"""The program runner: runs a Pulumi Python program in-process under a recording mock monitor.
+
+It runs in a child process of the check (`python -m policypack.offline.runner SPEC OUT`) so that a
+program that hangs, exits, or prints cannot take the check down with it. It records every
+RegisterResource/ReadResource/Invoke request as the engine would receive it and writes one JSON
+document (see `RunResult` in check.py for its use):
+
+    {"resources": [...], "reads": [...], "invokes": [...], "warnings": [...], "error": {...} | null}
+
+Engine fidelity: URNs are built as the engine builds them (urns.py), custom resources without an
+explicit provider get the default provider the engine would create, inputs are kept in wire form
+(secrets as secret signatures, unknowns as the SDK's sentinels), and in update mode every created
+resource gets realistic outputs (fabricate.py) so values built from them are known.
+"""
+from __future__ import annotations
+
+import asyncio
+import difflib
+import json
+import logging
+import os
+import re
+import runpy
+import sys
+import threading
+import traceback
+import uuid
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import urns as U
+
+UNKNOWN_BY_KIND = {
+    "string": "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+    "number": "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+    "boolean": "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+    "array": "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+    "object": "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+}
+UNKNOWN_ID = UNKNOWN_BY_KIND["string"]
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+
+
+def unknown_like(value: Any) -> str:
+    """The unknown sentinel of the same kind as `value` (what a preview shows for a computed output)."""
+    if isinstance(value, bool):
+        return UNKNOWN_BY_KIND["boolean"]
+    if isinstance(value, (int, float)):
+        return UNKNOWN_BY_KIND["number"]
+    if isinstance(value, list):
+        return UNKNOWN_BY_KIND["array"]
+    if isinstance(value, dict):
+        return UNKNOWN_BY_KIND["object"]
+    return UNKNOWN_BY_KIND["string"]
+
+
+def _json_safe(value: Any) -> Any:
+    """Plain JSON values (mock outputs may hold tuples, enums, floats that are ints...)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "value") and isinstance(getattr(value, "value"), (str, int, float)):
+        return value.value  # enums
+    return str(value)
+
+
+class SourceTracker:
+    """Remembers where in the program each resource was constructed (for SARIF locations and
+    trimmed tracebacks): a wrapper around pulumi.Resource.__init__ looks at the call stack."""
+
+    def __init__(self, program_dir: str) -> None:
+        self.program_dir = os.path.realpath(program_dir)
+        self.locations: Dict[Tuple[str, str], Dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def program_frame(self, frames) -> Optional[Dict[str, Any]]:
+        for frame in reversed(frames):
+            if self.in_program(frame.filename):
+                return {"file": os.path.relpath(os.path.realpath(frame.filename), self.program_dir),
+                        "line": frame.lineno}
+        return None
+
+    def in_program(self, filename: str) -> bool:
+        real = os.path.realpath(filename)
+        return real.startswith(self.program_dir + os.sep) and "site-packages" not in real
+
+    def install(self) -> None:
+        import pulumi
+        original = pulumi.Resource.__init__
+        tracker = self
+
+        def __init__(self, t, name, *args, **kwargs):
+            location = tracker.program_frame(traceback.extract_stack(limit=40))
+            if location is not None:
+                with tracker._lock:
+                    tracker.locations.setdefault((t, name), location)
+            return original(self, t, name, *args, **kwargs)
+
+        pulumi.Resource.__init__ = __init__
+
+
+class Recorder:
+    """The recording state shared by the mocks and the monitor (called from executor threads)."""
+
+    def __init__(self, spec: Dict[str, Any], tracker: SourceTracker) -> None:
+        from .fabricate import Environment
+        self.spec = spec
+        self.preview = spec["mode"] == "preview"
+        self.env = Environment(stack=spec["stack"], project=spec["project"], account=spec["account"],
+                               region=spec["region"], partition=spec.get("partition", "aws"))
+        self.tracker = tracker
+        self.resources: List[Dict[str, Any]] = []
+        self.reads: List[Dict[str, Any]] = []
+        self.invokes: List[Dict[str, Any]] = []
+        self.warnings: List[str] = []
+        self.default_providers: Dict[str, Dict[str, Any]] = {}
+        self.provider_ids: Dict[str, str] = {}
+        self.lock = threading.Lock()
+
+    def urn(self, type_: str, name: str, parent: str) -> str:
+        return U.make_urn(self.spec["stack"], self.spec["project"], type_, name, parent)
+
+    # -- providers -------------------------------------------------------------------------
+    def provider_id(self, urn: str) -> str:
+        if self.preview:
+            return UNKNOWN_ID
+        with self.lock:
+            if urn not in self.provider_ids:
+                self.provider_ids[urn] = str(uuid.uuid5(uuid.NAMESPACE_URL, urn))
+            return self.provider_ids[urn]
+
+    def default_provider_ref(self, package: str, version: str) -> str:
+        """The engine creates one default provider per package and version, configured from the
+        stack's `<package>:*` config; it is registered before the first resource that uses it."""
+        name = U.default_provider_name(version)
+        urn = self.urn(f"pulumi:providers:{package}", name, "")
+        with self.lock:
+            known = urn in self.default_providers
+        if not known:
+            # As the engine builds them (target.GetPackageConfig): every `<package>:*` key, namespace
+            # stripped, as a string (objects as compact JSON); secure config stays secret.
+            inputs: Dict[str, Any] = {}
+            secret_keys = set(self.spec.get("secretKeys", []))
+            for key, value in self.spec.get("config", {}).items():
+                if key.startswith(package + ":"):
+                    text = _config_string(value)
+                    inputs[key[len(package) + 1:]] = (
+                        {SIG_KEY: SECRET_SIG, "value": text} if key in secret_keys else text)
+            if version:
+                inputs["version"] = version
+            record = {"urn": urn, "type": f"pulumi:providers:{package}", "name": name, "custom": True,
+                      "parent": "", "provider": "", "dependencies": [], "propertyDependencies": {},
+                      "inputs": inputs, "outputs": dict(inputs), "id": self.provider_id(urn),
+                      "defaultProvider": True, "source": None, "options": {}}
+            with self.lock:
+                if urn not in self.default_providers:
+                    self.default_providers[urn] = record
+                    self.resources.append(record)
+        return f"{urn}::{self.provider_id(urn)}"
+
+
+def _config_string(value: Any) -> str:
+    """Config values are strings to the engine; structured ones compact JSON."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped[:1] in ("{", "["):
+            try:
+                return json.dumps(json.loads(stripped), separators=(",", ":"))
+            except ValueError:
+                return value
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+def engine_wire(value: Any) -> Any:
+    """Wire inputs as the engine forwards them to analyzers: resource references become the
+    referenced resource's id (or its URN when it has none); top-level `__` keys are dropped."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == RESOURCE_REF_SIG:
+            return value.get("id") or value.get("urn", "")
+        return {k: engine_wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [engine_wire(v) for v in value]
+    return value
+
+
+def build_monitor(recorder: Recorder):
+    from google.protobuf import empty_pb2, json_format
+    from pulumi.runtime import mocks as M
+    from pulumi.runtime import rpc
+    from pulumi.runtime.proto import resource_pb2
+    from pulumi.runtime.sync_await import _sync_await
+    from .fabricate import fabricate
+    from .invokes import answer_invoke
+
+    user_answers = recorder.spec.get("invokeAnswers") or {}
+
+    class RecordingMocks(M.Mocks):
+        def new_resource(self, args):  # pragma: no cover - the monitor below does the work
+            return "", {}
+
+        def call(self, args):
+            try:
+                answer = answer_invoke(args.token, dict(args.args or {}), recorder.env, user_answers)
+            except Exception as exc:  # noqa: BLE001 - an invoke answer must not crash the program
+                recorder.warnings.append(f"invoke {args.token}: built-in answer failed ({exc}); returned {{}}")
+                answer = None
+            with recorder.lock:
+                recorder.invokes.append({"token": args.token, "answered": answer is not None})
+            if answer is None:
+                recorder.warnings.append(
+                    f"invoke {args.token} has no built-in answer: returned an empty result "
+                    "(answer it with --invoke-answers FILE)")
+                return {}
+            return answer
+
+    class RecordingMonitor(M.MockMonitor):
+        def make_urn(self, parent: str, type_: str, name: str) -> str:
+            return recorder.urn(type_, name, parent)
+
+        def RegisterResource(self, request):
+            urn = self.make_urn(request.parent, request.type, request.name)
+            if request.type == U.ROOT_STACK_TYPE:
+                with recorder.lock:
+                    recorder.resources.append({
+                        "urn": urn, "type": request.type, "name": request.name, "custom": False,
+                        "parent": "", "provider": "", "dependencies": [], "propertyDependencies": {},
+                        "inputs": {}, "outputs": {}, "id": "", "source": None, "options": {}})
+                return resource_pb2.RegisterResourceResponse(urn=urn)
+            M._ensure_event_loop()
+            wire_inputs = {k: v for k, v in engine_wire(json_format.MessageToDict(request.object)).items()
+                           if not k.startswith("__")}
+            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+            package = request.type.split(":", 1)[0]
+            provider = request.provider
+            is_provider = request.type.startswith("pulumi:providers:")
+            if request.custom and not provider and not is_provider:
+                provider = recorder.default_provider_ref(package, request.version)
+            id_, outputs, wire_outputs = self._outputs(request, inputs, wire_inputs, is_provider, urn)
+            record = {
+                "urn": urn, "type": request.type, "name": request.name, "custom": bool(request.custom),
+                "parent": request.parent, "provider": provider,
+                "dependencies": list(dict.fromkeys(request.dependencies)),
+                "propertyDependencies": {k: list(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
+                "inputs": wire_inputs, "outputs": wire_outputs, "id": id_ if request.custom else "",
+                "version": request.version,
+                "source": recorder.tracker.locations.get((request.type, request.name)),
+                "options": {"protect": bool(request.protect), "ignoreChanges": list(request.ignoreChanges),
+                            "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                            "deleteBeforeReplaceDefined": bool(request.deleteBeforeReplaceDefined),
+                            "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                            "aliases": [a for a in request.aliasURNs]},
+            }
+            with recorder.lock:
+                recorder.resources.append(record)
+            obj = _sync_await(rpc.serialize_properties(outputs, {}))
+            return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj)
+
+        def _outputs(self, request, inputs, wire_inputs, is_provider, urn):
+            """(id, outputs for the program, outputs in wire form for AnalyzeStack)."""
+            if not request.custom:
+                return "", inputs, dict(wire_inputs)
+            if is_provider:
+                return recorder.provider_id(urn) if not recorder.preview else "", inputs, dict(wire_inputs)
+            try:
+                id_, full = fabricate(request.type, request.name, _json_safe(inputs), recorder.env, False)
+            except Exception as exc:  # noqa: BLE001 - fall back to inputs, keep running
+                recorder.warnings.append(f"could not fabricate outputs of {request.type} {request.name}: {exc}")
+                id_, full = f"{request.name}-id", dict(inputs)
+            computed = {k: v for k, v in full.items() if k not in wire_inputs}
+            wire_outputs = dict(wire_inputs)
+            if recorder.preview:
+                # A first preview: inputs are known, computed outputs (and the id) are not.
+                for key, value in computed.items():
+                    wire_outputs[key] = unknown_like(value)
+                wire_outputs["id"] = UNKNOWN_ID
+                return "", inputs, wire_outputs
+            wire_outputs.update(_json_safe(computed))
+            wire_outputs["id"] = id_
+            program_outputs = dict(inputs)
+            program_outputs.update(computed)
+            return id_, program_outputs, wire_outputs
+
+        def RegisterResourceOutputs(self, request):
+            outputs = engine_wire(json_format.MessageToDict(request.outputs))
+            with recorder.lock:
+                for record in recorder.resources:
+                    if record["urn"] == request.urn and not record["custom"]:
+                        record["outputs"] = outputs
+            return empty_pb2.Empty()
+
+        def ReadResource(self, request):
+            M._ensure_event_loop()
+            urn = self.make_urn(request.parent, request.type, request.name)
+            wire_inputs = json_format.MessageToDict(request.properties)
+            location = recorder.tracker.locations.get((request.type, request.name))
+            if request.type == "pulumi:pulumi:StackReference":
+                referenced = wire_inputs.get("name") if isinstance(wire_inputs.get("name"), str) else request.id
+                with recorder.lock:
+                    recorder.reads.append({"kind": "stack-reference", "urn": urn, "type": request.type,
+                                           "name": request.name, "stack": referenced, "source": location})
+                props = _sync_await(rpc.serialize_properties({"name": referenced}, {}))
+                # unknown=True: its outputs stay unknown, in update mode too (a skipped read).
+                return resource_pb2.ReadResourceResponse(urn=urn, properties=props, unknown=True)
+            try:
+                id_, state = fabricate(request.type, request.name, _json_safe(
+                    rpc.deserialize_properties(request.properties)), recorder.env, False)
+            except Exception:  # noqa: BLE001
+                state = {}
+            state = dict(state)
+            state["id"] = request.id
+            with recorder.lock:
+                recorder.reads.append({"kind": "read", "urn": urn, "type": request.type, "name": request.name,
+                                       "id": request.id, "source": location})
+            props = _sync_await(rpc.serialize_properties(state, {}))
+            return resource_pb2.ReadResourceResponse(urn=urn, properties=props)
+
+    return RecordingMocks(), RecordingMonitor
+
+
+class _LogCapture(logging.Handler):
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__(logging.WARNING)
+        self.recorder = recorder
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.recorder.warnings.append(f"program log ({record.levelname.lower()}): {record.getMessage()}")
+        except Exception:  # noqa: BLE001
+            pass
+
+
+_UNEXPECTED_KW = re.compile(r"(?P<owner>[\w.]+)\.(?:_internal_init|__init__)\(\) got an unexpected keyword "
+                            r"argument '(?P<arg>\w+)'")
+_NO_ATTRIBUTE = re.compile(r"module '(?P<module>[\w.]+)' has no attribute '(?P<attr>\w+)'")
+
+
+def _closest_argument(owner: str, arg: str, tb) -> Optional[str]:
+    """The valid keyword argument of the pulumi-aws class closest to `arg`."""
+    import inspect
+    cls = None
+    for frame, _ in traceback.walk_tb(tb):
+        candidate = frame.f_locals.get("self") or frame.f_locals.get("__self__")
+        if candidate is not None and type(candidate).__name__ == owner:
+            cls = type(candidate)
+    if cls is None:
+        return None
+    names: List[str] = []
+    for method in ("_internal_init", "__init__"):
+        try:
+            names += [p for p in inspect.signature(getattr(cls, method)).parameters
+                      if p not in ("self", "resource_name", "opts", "__props__", "args", "kwargs")]
+        except (TypeError, ValueError, AttributeError):
+            continue
+    match = difflib.get_close_matches(arg, list(dict.fromkeys(names)), n=1, cutoff=0.5)
+    return match[0] if match else None
+
+
+def classify_error(exc: BaseException, tracker: SourceTracker, spec: Dict[str, Any]) -> Dict[str, Any]:
+    """A program failure as a program finding (id, level, message, details)."""
+    import pulumi
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if tracker.in_program(f.filename)]
+    trimmed = "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(type(exc), exc))
+    location = tracker.program_frame(traceback.extract_tb(exc.__traceback__))
+    base = {"level": "error", "traceback": trimmed.strip(), "source": location,
+            "exceptionType": type(exc).__name__}
+    if isinstance(exc, pulumi.ConfigMissingError):
+        key = exc.key
+        flag = " --secret" if getattr(exc, "secret", False) else ""
+        bare = key.split(":", 1)[1] if key.startswith(spec["project"] + ":") else key
+        return dict(base, id="program-config-missing", key=key,
+                    message=(f"Missing required configuration value '{key}'. Set it with "
+                             f"`pulumi config set{flag} {bare} <value> --stack {spec['stack']}` "
+                             f"(or pass --{'secret' if flag else 'config'} {bare}=<value> to the check)."))
+    text = str(exc)
+    match = _UNEXPECTED_KW.search(text) if isinstance(exc, TypeError) else None
+    if match:
+        owner, arg = match.group("owner").split(".")[-1], match.group("arg")
+        closest = _closest_argument(owner, arg, exc.__traceback__)
+        hint = f"; the closest valid argument is `{closest}`" if closest else ""
+        return dict(base, id="program-invalid-argument", resourceClass=owner, argument=arg, closest=closest,
+                    message=f"{owner} has no argument `{arg}` in the installed pulumi-aws{hint}.")
+    match = _NO_ATTRIBUTE.search(text) if isinstance(exc, AttributeError) else None
+    if match and match.group("module").startswith("pulumi_aws"):
+        module_name, attr = match.group("module"), match.group("attr")
+        module = sys.modules.get(module_name)
+        names = [n for n in dir(module) if not n.startswith("_")] if module else []
+        close = difflib.get_close_matches(attr, names, n=1, cutoff=0.6)
+        hint = f"; the closest name is `{close[0]}`" if close else ""
+        return dict(base, id="program-invalid-argument", resourceClass=module_name, argument=attr,
+                    closest=close[0] if close else None,
+                    message=f"`{module_name}.{attr}` does not exist in the installed pulumi-aws{hint}.")
+    if isinstance(exc, (ModuleNotFoundError, ImportError)):
+        missing = getattr(exc, "name", None) or text
+        return dict(base, id="program-error", module=missing,
+                    message=f"The program needs the Python module `{missing}`, which is not installed: "
+                            f"install the program's requirements ({type(exc).__name__}: {text}).")
+    return dict(base, id="program-error", message=f"The program failed: {type(exc).__name__}: {text}")
+
+
+def run(spec: Dict[str, Any]) -> Dict[str, Any]:
+    import pulumi
+    from pulumi.runtime import mocks as M
+    from pulumi.runtime import settings as S
+    from pulumi.runtime.config import set_all_config
+    from pulumi.runtime.stack import run_in_stack
+
+    program_dir = os.path.abspath(spec["program"])
+    tracker = SourceTracker(program_dir)
+    tracker.install()
+    recorder = Recorder(spec, tracker)
+    mocks, monitor_class = build_monitor(recorder)
+    monitor = monitor_class(mocks)
+    logger = logging.getLogger("payments-guard.program")
+    logger.propagate = False
+    logger.addHandler(_LogCapture(recorder))
+    settings = M.MockSettings(monitor=monitor, monitor_features=set(
+        monitor.GetDeploymentInfo(None).supportedFeatures), engine=M.MockEngine(logger),
+        project=spec["project"], stack=spec["stack"], dry_run=recorder.preview,
+        organization=spec.get("organization", "organization"), callbacks=None)
+    S.configure(settings)
+    set_all_config(dict(spec.get("config", {})), list(spec.get("secretKeys", [])))
+    os.environ.update({"PULUMI_PROJECT": spec["project"], "PULUMI_STACK": spec["stack"],
+                       "PULUMI_ORGANIZATION": spec.get("organization", "organization"),
+                       "PULUMI_DRY_RUN": "true" if recorder.preview else "false"})
+
+    main = spec.get("main") or program_dir
+    sys.path.insert(0, program_dir)
+    os.chdir(program_dir)
+    error = None
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            error = {"id": "program-error", "level": "error", "exceptionType": "SystemExit",
+                     "message": f"The program exited early with status {exc.code}.", "traceback": "", "source": None}
+    except BaseException as exc:  # noqa: BLE001 - every program failure becomes a finding
+        error = classify_error(_root_cause(exc), tracker, spec)
+    finally:
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        try:
+            loop.run_until_complete(asyncio.sleep(0))
+        except BaseException:  # noqa: BLE001
+            pass
+    return {"resources": recorder.resources, "reads": recorder.reads, "invokes": recorder.invokes,
+            "warnings": list(dict.fromkeys(recorder.warnings)), "error": error}
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The program's own exception, not the SDK's wrapper around it (RunError from an apply...)."""
+    seen = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        inner = exc.__cause__ or (exc.__context__ if not exc.__suppress_context__ else None)
+        import pulumi
+        if isinstance(exc, (pulumi.RunError,)) and not isinstance(exc, pulumi.ConfigMissingError) and inner:
+            exc = inner
+            continue
+        break
+    return exc
+
+
+def main(argv: List[str]) -> int:
+    spec_path, out_path = argv[1], argv[2]
+    with open(spec_path, encoding="utf-8") as handle:
+        spec = json.load(handle)
+    # The program's prints must not mix with anything: send its stdout to stderr.
+    sys.stdout = sys.stderr
+    result = run(spec)
+    tmp = out_path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(result, handle)
+    os.replace(tmp, out_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.stderr.flush()
+    code = main(sys.argv)
+    sys.stderr.flush()
+    os._exit(code)  # a program's stray threads must not keep the runner alive
