@@ -233,7 +233,10 @@ def run_check(options: CheckOptions) -> Report:
     config, secret_keys, warnings = stack_config(program, project, options)
     region = options.region or config.get("aws:region") or "us-east-1"
     config.setdefault("aws:region", region)
-    user_policy_config = load_file(options.policy_config) if options.policy_config else None
+    try:
+        user_policy_config = load_file(options.policy_config) if options.policy_config else None
+    except PolicyConfigError as exc:
+        raise CheckError(str(exc)) from exc
     if not os.path.exists(os.path.join(options.pack, "__main__.py")):
         raise CheckError(f"{options.pack} is not a Python policy pack (no __main__.py)")
     progress = options.progress or (lambda message: None)

@@ -163,6 +163,11 @@ class PackProcess:
         code = exc.code()
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
             return PackError(f"the policy pack did not answer {method} within {self.timeout:g}s")
+        if code == grpc.StatusCode.UNAVAILABLE and self.process is not None:
+            try:  # a dropped connection usually means the process is dying: give it a moment
+                self.process.wait(1.0)
+            except subprocess.TimeoutExpired:
+                pass
         if self.process is not None and self.process.poll() is not None:
             return PackError(f"the policy pack died during {method} (exit status {self.process.returncode}): "
                              f"{self.stderr_tail()}")

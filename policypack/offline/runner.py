@@ -441,7 +441,7 @@ def run(spec: Dict[str, Any]) -> Dict[str, Any]:
             error = {"id": "program-error", "level": "error", "exceptionType": "SystemExit",
                      "message": f"The program exited early with status {exc.code}.", "traceback": "", "source": None}
     except BaseException as exc:  # noqa: BLE001 - every program failure becomes a finding
-        error = classify_error(_root_cause(exc), tracker, spec)
+        error = classify_error(_root_cause(exc, tracker), tracker, spec)
     finally:
         for task in asyncio.all_tasks(loop):
             task.cancel()
@@ -453,18 +453,23 @@ def run(spec: Dict[str, Any]) -> Dict[str, Any]:
             "warnings": list(dict.fromkeys(recorder.warnings)), "error": error}
 
 
-def _root_cause(exc: BaseException) -> BaseException:
-    """The program's own exception, not the SDK's wrapper around it (RunError from an apply...)."""
-    seen = set()
-    while id(exc) not in seen:
-        seen.add(id(exc))
-        inner = exc.__cause__ or (exc.__context__ if not exc.__suppress_context__ else None)
-        import pulumi
-        if isinstance(exc, (pulumi.RunError,)) and not isinstance(exc, pulumi.ConfigMissingError) and inner:
-            exc = inner
-            continue
-        break
-    return exc
+def _root_cause(exc: BaseException, tracker: Optional[SourceTracker] = None) -> BaseException:
+    """The program's own exception, not the SDK's wrappers around it (an exception raised in an
+    apply reaches the top wrapped in "While processing resource..." errors): the innermost
+    exception of the chain whose traceback passes through the program, else the innermost one."""
+    import pulumi
+    chain: List[BaseException] = []
+    current: Optional[BaseException] = exc
+    while current is not None and current not in chain and len(chain) < 20:
+        chain.append(current)
+        if isinstance(current, pulumi.ConfigMissingError):
+            return current
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    if tracker is not None:
+        for candidate in reversed(chain):
+            if any(tracker.in_program(f.filename) for f in traceback.extract_tb(candidate.__traceback__)):
+                return candidate
+    return chain[-1]
 
 
 def main(argv: List[str]) -> int:

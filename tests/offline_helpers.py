@@ -1,0 +1,41 @@
+"""Shared helpers for the offline-check tests: run fixtures through the runner or the whole check."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Any, Dict, Optional
+
+from policypack.offline.check import CheckOptions, load_project, run_check, run_program, stack_config
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PROGRAMS = os.path.join(HERE, "fixtures", "programs")
+EXAMPLES = os.path.join(ROOT, "examples")
+
+
+def program(name: str) -> str:
+    path = os.path.join(PROGRAMS, name)
+    return path if os.path.isdir(path) else os.path.join(EXAMPLES, name)
+
+
+def run(name: str, mode: str = "update", stack: str = "dev", **config: str) -> Dict[str, Any]:
+    """The runner's recorded result for a fixture program."""
+    options = CheckOptions(program=program(name), stack=stack, mode=mode, config=dict(config))
+    project = load_project(options.program)
+    cfg, secret_keys, _ = stack_config(options.program, project, options)
+    cfg.setdefault("aws:region", "us-east-1")
+    return run_program(options, project, cfg, secret_keys, cfg["aws:region"], time.monotonic() + 120)
+
+
+def by_name(result: Dict[str, Any], name: str, type_: Optional[str] = None) -> Dict[str, Any]:
+    matches = [r for r in result["resources"] if r["name"] == name and (type_ is None or r["type"] == type_)]
+    assert len(matches) == 1, [r["urn"] for r in matches]
+    return matches[0]
+
+
+def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    """`python -m policypack ...` as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "policypack", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)

@@ -1,0 +1,182 @@
+"""The offline check end to end: the real pack process, exit statuses, formats, faults."""
+import json
+import os
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from offline_helpers import PROGRAMS, ROOT, cli, program
+
+PACKS = os.path.join(os.path.dirname(PROGRAMS), "packs")
+
+
+def _leftovers(marker: str):
+    """Processes whose command line mentions `marker` (none may outlive a check)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                cmdline = handle.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        if marker in cmdline and "pytest" not in cmdline:
+            found.append(cmdline.replace("\0", " "))
+    return found
+
+
+@pytest.fixture(scope="module")
+def components_json():
+    result = cli("check", program("components"), "--format", "json", "--quiet")
+    assert result.returncode == 1, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_json_report_schema(components_json):
+    report = components_json
+    for key in ("pack", "stack", "project", "resources", "violations", "programFindings", "remediations",
+                "warnings", "mode"):
+        assert key in report
+    assert report["pack"]["name"] == "payments-guard" and report["mode"] == "update"
+    for v in report["violations"]:
+        assert set(v) >= {"policyName", "enforcementLevel", "severity", "urn", "resourceType", "resourceName",
+                          "message"}
+    ref = [f for f in report["programFindings"] if f["id"] == "program-stack-reference"]
+    assert ref and ref[0]["level"] == "mandatory" and ref[0]["crossEnvironment"] is True
+    assert "acme/legacy-infrastructure/production" in ref[0]["message"]
+    reads = [f for f in report["programFindings"] if f["id"] == "program-resource-read"]
+    assert reads and reads[0]["level"] == "advisory"
+
+
+def test_secret_value_never_in_any_format():
+    # the fixture's secret string is {"password": "xxx"}: flagged, but never repeated
+    for fmt in ("text", "json", "sarif", "junit", "github"):
+        result = cli("check", program("components"), "--format", fmt, "--quiet")
+        assert result.returncode == 1
+        assert '"xxx"' not in result.stdout and "xxx" not in result.stdout.replace("xxxx", "")
+
+
+def test_sarif_and_junit_carry_every_violation(components_json):
+    total = len(components_json["violations"]) + len(components_json["programFindings"])
+    sarif = json.loads(cli("check", program("components"), "--format", "sarif", "--quiet").stdout)
+    assert sarif["version"] == "2.1.0"
+    run = sarif["runs"][0]
+    assert len(run["results"]) == total
+    rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert len(rule_ids) == len(set(rule_ids))
+    located = [r for r in run["results"] if r["locations"][0].get("physicalLocation")]
+    assert located, "results carry source locations where known"
+    junit = ET.fromstring(cli("check", program("components"), "--format", "junit", "--quiet").stdout)
+    suite = junit.find("testsuite")
+    mandatory = [v for v in components_json["violations"] if v["enforcementLevel"] == "mandatory"]
+    assert int(suite.get("failures")) == len(mandatory) + 1  # + the StackReference finding
+
+
+def test_preview_mode_is_named_and_runs(tmp_path):
+    out = tmp_path / "r.json"
+    result = cli("check", program("components"), "--mode", "preview", "--format", "json", "--output", str(out),
+                 "--quiet")
+    assert result.returncode == 1
+    report = json.loads(out.read_text())
+    assert report["mode"] == "preview"
+    assert not [v for v in report["violations"] if "can't run policy" in v["message"]]
+
+
+def test_config_missing():
+    result = cli("check", program("config-missing"), "--quiet")
+    assert result.returncode == 2
+    assert "environmentSuffix" in result.stdout and "pulumi config set environmentSuffix" in result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1 and "environmentSuffix" in result.stderr
+    fixed = cli("check", program("config-missing"), "--config", "environmentSuffix=dev", "--quiet")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+
+
+def test_invalid_argument_names_closest():
+    result = cli("check", program("invalid-argument"), "--format", "json", "--quiet")
+    assert result.returncode == 2
+    finding = json.loads(result.stdout)["programFindings"][0]
+    assert finding["id"] == "program-invalid-argument"
+    assert finding["argument"] == "encryption_configuration"
+    assert finding["closest"] == "encryption_configurations"
+    assert finding["resourceClass"] == "Repository"
+
+
+def test_apply_error_trims_traceback_to_program():
+    result = cli("check", program("apply-error"), "--format", "json", "--quiet")
+    assert result.returncode == 2
+    finding = json.loads(result.stdout)["programFindings"][0]
+    assert finding["id"] == "program-error" and "ValueError" in finding["message"]
+    assert "__main__.py" in finding["traceback"] and "site-packages" not in finding["traceback"]
+
+
+def test_program_that_hangs_times_out_and_leaves_nothing():
+    result = cli("check", program("hang"), "--timeout", "8", "--quiet")
+    assert result.returncode == 2
+    assert "did not finish within 8s" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert _leftovers(program("hang")) == []
+
+
+def test_program_that_exits_early():
+    result = cli("check", program("exit-early"), "--quiet")
+    assert result.returncode == 2 and "exited early (status 3)" in result.stderr
+
+
+def test_program_printing_to_stdout_still_reports():
+    result = cli("check", program("stdout-noise"), "--format", "json", "--quiet")
+    report = json.loads(result.stdout)
+    assert report["resources"] >= 1
+    assert {v["policyName"] for v in report["violations"]} >= {"log-group-kms-encryption"}
+
+
+@pytest.mark.parametrize("pack, cause", [("noisy", "before its port"), ("dies", "died during Analyze"),
+                                         ("silent", "did not answer Analyze")])
+def test_pack_faults(pack, cause):
+    result = cli("check", program("stdout-noise"), "--pack", os.path.join(PACKS, pack), "--timeout", "6", "--quiet")
+    assert result.returncode == 2, result.stdout
+    assert cause in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert _leftovers(os.path.join(PACKS, pack)) == []
+
+
+def test_bad_policy_config(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"log-group-retention": {"minRetentionDays": "forever"}}))
+    result = cli("check", program("stdout-noise"), "--policy-config", str(bad), "--quiet")
+    assert result.returncode == 2
+    assert "log-group-retention" in result.stderr and "minRetentionDays" in result.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    result = cli("check", program("stdout-noise"), "--policy-config", str(broken), "--quiet")
+    assert result.returncode == 2 and "not valid JSON" in result.stderr
+    level = tmp_path / "level.json"
+    level.write_text(json.dumps({"log-group-kms-encryption": "sometimes"}))
+    result = cli("check", program("stdout-noise"), "--policy-config", str(level), "--quiet")
+    assert result.returncode == 2 and "sometimes" in result.stderr
+
+
+def test_policy_config_changes_levels(tmp_path):
+    config = tmp_path / "advisory.json"
+    config.write_text(json.dumps({"all": "advisory"}))
+    result = cli("check", program("stdout-noise"), "--policy-config", str(config), "--format", "json", "--quiet")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["violations"] and all(v["enforcementLevel"] == "advisory" for v in report["violations"])
+
+
+def test_remediate_level_reports_changes(tmp_path):
+    config = tmp_path / "remediate.json"
+    config.write_text(json.dumps({"required-tags": {"enforcementLevel": "remediate", "defaultTagValues": {
+        "team": "payments", "cost-center": "cc-1", "application": "pay", "compliance": "pci", "backup": "daily",
+        "environment": "dev"}}}))
+    result = cli("check", program("stdout-noise"), "--policy-config", str(config), "--format", "json", "--quiet")
+    report = json.loads(result.stdout)
+    assert report["remediations"], result.stderr
+    change = report["remediations"][0]
+    assert change["policyName"] == "required-tags" and "tags" in change["changes"]
+    assert not [v for v in report["violations"] if v["policyName"] == "required-tags"]
+
+
+def test_bad_program_dir_and_usage():
+    assert cli("check", "/nonexistent").returncode == 2
+    assert cli("check", program("stdout-noise"), "--config", "novalue").returncode == 2
