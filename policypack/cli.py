@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="JSON object: invoke token -> result, for invokes without a built-in answer")
     check.add_argument("--region", help="AWS region of the mock account (default: aws:region config or us-east-1)")
     check.add_argument("--account", default="123456789012", help="AWS account id of the mock account")
+    check.add_argument("--baseline", metavar="FILE",
+                       help="violations recorded in this baseline are reported as baselined and do not fail")
+    check.add_argument("--write-baseline", metavar="FILE", help="record today's violations as the baseline")
     check.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     listing = sub.add_parser("list", help="print the policy catalogue")
@@ -78,12 +81,18 @@ def _check(args: argparse.Namespace) -> int:
                            secrets=_pairs(args.secret, "--secret"), policy_config=args.policy_config,
                            pack=os.path.abspath(args.pack) if args.pack else REPO_ROOT, mode=args.mode,
                            timeout=args.timeout, account=args.account, region=args.region,
-                           invoke_answers=args.invoke_answers, progress=progress)
+                           invoke_answers=args.invoke_answers, baseline=args.baseline, progress=progress)
     try:
         report = run_check(options)
     except CheckError as exc:
         print(f"payments-guard: error: {exc}", file=sys.stderr)
         return 2
+    if args.write_baseline:
+        import json
+        with open(args.write_baseline, "w", encoding="utf-8") as handle:
+            json.dump(report.baseline(), handle, indent=2)
+            handle.write("\n")
+        progress(f"wrote baseline {args.write_baseline} ({len(report.violations)} violations)")
     text = render(report, args.format)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:

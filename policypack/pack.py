@@ -70,7 +70,7 @@ def sdk_policy(rule: Rule) -> sdk.Policy:
         f"{fw.name}:{control}" for fw in rule.frameworks for control in fw.controls]
     common = dict(
         enforcement_level=_SDK_LEVELS[rule.level],
-        config_schema=sdk.PolicyConfigSchema(properties=rule.config_schema()) if rule.config_properties else None,
+        config_schema=sdk.PolicyConfigSchema(properties=rule.config_schema()),
         severity=_SDK_SEVERITIES[rule.severity], framework=framework, tags=tags,
         remediation_steps=rule.remediation or None, url=rule.url)
 

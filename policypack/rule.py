@@ -138,12 +138,16 @@ class Rule:
     # --- configuration -------------------------------------------------------------------
     @classmethod
     def config_schema(cls) -> Dict[str, Any]:
-        """JSON schema properties of this rule's config (without enforcementLevel)."""
-        return copy.deepcopy(dict(cls.config_properties))
+        """JSON schema properties of this rule's config (without enforcementLevel); every rule
+        accepts `exemptions`."""
+        from .exemptions import EXEMPTIONS_SCHEMA
+        schema = copy.deepcopy(dict(cls.config_properties))
+        schema.setdefault("exemptions", copy.deepcopy(EXEMPTIONS_SCHEMA))
+        return schema
 
     @classmethod
     def config_defaults(cls) -> Dict[str, Any]:
-        return {key: copy.deepcopy(spec["default"]) for key, spec in cls.config_properties.items()
+        return {key: copy.deepcopy(spec["default"]) for key, spec in cls.config_schema().items()
                 if "default" in spec}
 
     @classmethod

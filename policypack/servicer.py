@@ -19,6 +19,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
+from . import exemptions
 from . import props as P
 from .rule import (ADVISORY, DISABLED, MANDATORY, REMEDIATE, Context, Rule, StackView, Violation)
 
@@ -135,17 +136,27 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
         return ctx
 
     # --- evaluation ----------------------------------------------------------------------
-    def _diagnostic(self, rule: Rule, level: str, violation: Violation, default_urn: str):
-        message = rule.description + ("\n" + violation.message if violation.message else "")
+    def _diagnostic(self, rule: Rule, level: str, violation: Violation, default_urn: str, ctx: Context,
+                    locate):
+        urn = violation.urn or default_urn
+        message = violation.message
+        if violation.path:
+            # a stable anchor for baselines and for people: which property is at fault
+            message += f"\n[property: {violation.path}]"
+        type_, name = locate(urn)
+        level, message = exemptions.apply(ctx.config, level, message, urn, type_, name)
+        message = rule.description + ("\n" + message if message else "")
+        # A stack rule's violation without a URN concerns the stack as a whole (the SDK sends "").
         return proto.AnalyzeDiagnostic(
             policyName=rule.name, policyPackName=self.name, policyPackVersion=self.version,
-            message=message, urn=violation.urn or default_urn, description=rule.description,
+            message=message, urn=urn, description=rule.description,
             enforcementLevel=_LEVEL_TO_PROTO[level], severity=_SEVERITY_TO_PROTO.get(rule.severity, 0))
 
-    def _run(self, rule: Rule, response: Any, level: str, evaluate, default_urn: str) -> None:
+    def _run(self, rule: Rule, response: Any, level: str, evaluate, default_urn: str, ctx: Context,
+             locate) -> None:
         try:
             for violation in evaluate() or ():
-                response.diagnostics.append(self._diagnostic(rule, level, violation, default_urn))
+                response.diagnostics.append(self._diagnostic(rule, level, violation, default_urn, ctx, locate))
         except NotApplicable as exc:
             response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=exc.reason))
         except Exception:  # noqa: BLE001 - a rule must never fail the user's preview
@@ -163,7 +174,8 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
                 view = view_from_request(request)
             ctx = self.context_for(rule)
             level = MANDATORY if level == REMEDIATE else level
-            self._run(rule, response, level, lambda: rule.check(view, ctx), request.urn)
+            self._run(rule, response, level, lambda: rule.check(view, ctx), request.urn, ctx,
+                      lambda urn: (request.type, request.name))
         return response
 
     def AnalyzeStack(self, request, context):
@@ -175,9 +187,13 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
                 continue
             if stack is None:
                 stack = StackView([view_from_request(r, with_links=True) for r in request.resources])
+
+                def locate(urn: str, stack: StackView = stack):
+                    resource = stack.by_urn.get(urn)
+                    return (resource.type, resource.name) if resource else ("", "")
             ctx = self.context_for(rule)
             level = MANDATORY if level == REMEDIATE else level
-            self._run(rule, response, level, lambda: rule.check_stack(stack, ctx), "")
+            self._run(rule, response, level, lambda: rule.check_stack(stack, ctx), "", ctx, locate)
         return response
 
     def Remediate(self, request, context):

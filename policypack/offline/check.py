@@ -41,6 +41,7 @@ class CheckOptions:
     account: str = "123456789012"
     region: Optional[str] = None
     invoke_answers: Optional[str] = None
+    baseline: Optional[str] = None                               # --baseline FILE
     python: Optional[str] = None                                 # interpreter for the program
     progress: Optional[Callable[[str], None]] = None
     stack_tags: Dict[str, str] = field(default_factory=dict)
@@ -67,17 +68,31 @@ class Report:
     def exit_code(self) -> int:
         if any(f["level"] == "error" for f in self.program_findings):
             return 2
-        if any(v["enforcementLevel"] == "mandatory" for v in self.violations):
+        if any(v["enforcementLevel"] == "mandatory" and not v.get("baselined") for v in self.violations):
             return 1
         if any(f["level"] == "mandatory" for f in self.program_findings):
             return 1
         return 0
 
     def counts(self) -> Dict[str, int]:
-        counts = {"mandatory": 0, "advisory": 0}
+        counts = {"mandatory": 0, "advisory": 0, "baselined": 0}
         for v in self.violations:
-            counts[v["enforcementLevel"]] = counts.get(v["enforcementLevel"], 0) + 1
+            if v.get("baselined"):
+                counts["baselined"] += 1
+            else:
+                counts[v["enforcementLevel"]] = counts.get(v["enforcementLevel"], 0) + 1
         return counts
+
+    def apply_baseline(self, baseline: Mapping[str, Any]) -> None:
+        known = {entry.get("fingerprint") for entry in baseline.get("violations", []) if isinstance(entry, dict)}
+        for violation in self.violations:
+            violation["baselined"] = violation["fingerprint"] in known
+
+    def baseline(self) -> Dict[str, Any]:
+        return {"version": 1, "pack": self.pack, "project": self.project, "stack": self.stack,
+                "violations": [{k: v[k] for k in ("fingerprint", "policyName", "urn", "property",
+                                                  "enforcementLevel")}
+                               for v in sorted(self.violations, key=lambda v: (v["policyName"], v["urn"]))]}
 
 
 # --- program and stack configuration -------------------------------------------------------
@@ -151,6 +166,19 @@ def stack_config(program: str, project: Dict[str, Any], options: CheckOptions) -
         config[qualified] = value
         secret_keys.append(qualified)
     return config, secret_keys, warnings
+
+
+def load_baseline(path: str) -> Dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        raise CheckError(f"cannot read baseline {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise CheckError(f"baseline {path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or data.get("version") != 1 or not isinstance(data.get("violations"), list):
+        raise CheckError(f"baseline {path} is not a payments-guard baseline (write one with --write-baseline)")
+    return data
 
 
 # --- the program run -----------------------------------------------------------------------
@@ -237,6 +265,7 @@ def run_check(options: CheckOptions) -> Report:
         user_policy_config = load_file(options.policy_config) if options.policy_config else None
     except PolicyConfigError as exc:
         raise CheckError(str(exc)) from exc
+    baseline = load_baseline(options.baseline) if options.baseline else None
     if not os.path.exists(os.path.join(options.pack, "__main__.py")):
         raise CheckError(f"{options.pack} is not a Python policy pack (no __main__.py)")
     progress = options.progress or (lambda message: None)
@@ -272,6 +301,8 @@ def run_check(options: CheckOptions) -> Report:
             report.duration_seconds = time.monotonic() - started
             return report
         _analyze(pack, options, project["name"], config, secret_keys, user_policy_config, result, report, progress)
+        if baseline is not None:
+            report.apply_baseline(baseline)
         report.duration_seconds = time.monotonic() - started
         return report
     except PackError as exc:

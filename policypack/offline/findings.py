@@ -5,6 +5,8 @@ infrastructure are not registered resources, and a program that fails never reac
 """
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any, Dict, List, Mapping, Optional
 
 from google.protobuf import json_format
@@ -55,6 +57,14 @@ def program_findings(result: Mapping[str, Any], stack: str, project: str) -> Lis
     return found
 
 
+_PROPERTY = re.compile(r"^\[property: (?P<path>[^\]]*)\]$", re.M)
+
+
+def fingerprint(policy: str, urn: str, prop: str) -> str:
+    """Stable across runs while nothing is renamed: the policy, the resource and the property."""
+    return hashlib.sha256(f"{policy}\n{urn}\n{prop}".encode()).hexdigest()[:32]
+
+
 def collect(reply: Any, resource: Optional[Mapping[str, Any]], by_urn: Mapping[str, Mapping[str, Any]],
             severities: Mapping[str, str], report: Any) -> None:
     """Turn an AnalyzeResponse into violations (resource rules: the analyzed resource; stack rules:
@@ -66,7 +76,10 @@ def collect(reply: Any, resource: Optional[Mapping[str, Any]], by_urn: Mapping[s
         message = diag.message
         if diag.description and message.startswith(diag.description):
             message = message[len(diag.description):].lstrip("\n") or diag.description
+        match = _PROPERTY.search(message)
+        prop = match.group("path") if match else ""
         report.violations.append({
+            "fingerprint": fingerprint(diag.policyName, urn, prop), "property": prop, "baselined": False,
             "policyName": diag.policyName, "policyPackName": diag.policyPackName,
             "enforcementLevel": level,
             "severity": severities.get(diag.policyName, "") or "",

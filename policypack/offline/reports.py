@@ -22,7 +22,8 @@ def to_json_dict(report: Report) -> Dict[str, Any]:
         "summary": {"policies": len(report.policies), **report.counts(),
                     "programFindings": len(report.program_findings), "exitCode": report.exit_code},
         "violations": [{k: v.get(k) for k in ("policyName", "enforcementLevel", "severity", "urn", "resourceType",
-                                              "resourceName", "message", "source")} for v in report.violations],
+                                              "resourceName", "message", "property", "fingerprint", "baselined",
+                                              "source")} for v in report.violations],
         "programFindings": report.program_findings,
         "remediations": report.remediations,
         "warnings": report.warnings,
@@ -58,7 +59,8 @@ def render_text(report: Report) -> str:
         lines.append(f"{title}{_where(first.get('source'))}")
         for v in sorted(violations, key=lambda v: (v["enforcementLevel"] != "mandatory", v["policyName"])):
             message = v["message"].replace("\n", "\n      ")
-            lines.append(f"  [{v['enforcementLevel']}] {v['policyName']}: {message}")
+            level = v["enforcementLevel"] + (", baselined" if v.get("baselined") else "")
+            lines.append(f"  [{level}] {v['policyName']}: {message}")
         lines.append("")
     if report.remediations:
         lines.append("Remediations (what the pack would change):")
@@ -71,8 +73,9 @@ def render_text(report: Report) -> str:
         lines.extend(f"  - {w}" for w in report.warnings)
         lines.append("")
     counts = report.counts()
+    baselined = f", {counts['baselined']} baselined" if counts["baselined"] else ""
     lines.append(f"{report.resources} resources, {len(report.policies)} policies: {counts['mandatory']} mandatory, "
-                 f"{counts['advisory']} advisory violation(s), {len(report.program_findings)} program finding(s) "
+                 f"{counts['advisory']} advisory violation(s){baselined}, {len(report.program_findings)} program finding(s) "
                  f"[{report.mode} mode] — exit {report.exit_code}")
     return "\n".join(lines) + "\n"
 
@@ -106,8 +109,10 @@ def render_sarif(report: Report) -> str:
     results = []
     for v in report.violations:
         result = {"ruleId": v["policyName"], "ruleIndex": rule_index(v["policyName"], v.get("description", "")),
-                  "level": _SARIF_LEVEL.get(v["enforcementLevel"], "note"),
+                  "level": "note" if v.get("baselined") else _SARIF_LEVEL.get(v["enforcementLevel"], "note"),
                   "message": {"text": v["message"]},
+                  "partialFingerprints": {"paymentsGuard/v1": v.get("fingerprint", "")},
+                  "baselineState": "unchanged" if v.get("baselined") else "new",
                   "properties": {"urn": v["urn"], "resourceType": v["resourceType"],
                                  "resourceName": v["resourceName"], "enforcementLevel": v["enforcementLevel"],
                                  "severity": v.get("severity", ""), "mode": report.mode}}
@@ -149,7 +154,7 @@ def render_junit(report: Report) -> str:
         violated.add(v["policyName"])
         case = ET.SubElement(suite, "testcase", classname=v["policyName"],
                              name=f"{v['resourceType']}::{v['resourceName']}" if v["resourceName"] else "stack")
-        if v["enforcementLevel"] == "mandatory":
+        if v["enforcementLevel"] == "mandatory" and not v.get("baselined"):
             failures += 1
             failure = ET.SubElement(case, "failure", message=v["message"].splitlines()[0][:500], type="mandatory")
             failure.text = v["message"]
@@ -189,7 +194,7 @@ def render_github(report: Report) -> str:
     """GitHub Actions workflow commands: ::error/::warning with file and line where known."""
     lines = []
     for v in report.violations:
-        kind = "error" if v["enforcementLevel"] == "mandatory" else "warning"
+        kind = "error" if v["enforcementLevel"] == "mandatory" and not v.get("baselined") else "warning"
         props = [f"title={_gh_prop(v['policyName'] + ' (' + v['enforcementLevel'] + ')')}"]
         source = v.get("source")
         if isinstance(source, dict) and source.get("file"):
