@@ -51,8 +51,25 @@ def _record_internal_error(rule_name: str) -> str:
     return f"internal error in {rule_name}; the policy was skipped for this resource"
 
 
+def _value(value: struct_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "number_value":
+        return value.number_value
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return {k: _value(v) for k, v in value.struct_value.fields.items()}
+    if kind == "list_value":
+        return [_value(v) for v in value.list_value.values]
+    return None
+
+
 def struct_to_dict(struct: struct_pb2.Struct) -> Dict[str, Any]:
-    return json_format.MessageToDict(struct)
+    """A Struct as plain values. Unlike json_format.MessageToDict it accepts every number a Struct
+    can hold (Infinity, NaN) and is several times faster, which matters once per request."""
+    return {k: _value(v) for k, v in struct.fields.items()}
 
 
 def view_from_request(request: Any, with_links: bool = False) -> P.ResourceView:
