@@ -79,12 +79,16 @@ def sdk_policy(rule: Rule) -> sdk.Policy:
 
     if rule.kind == "stack":
         def validate_stack(args: sdk.StackValidationArgs, report: Callable) -> None:
+            from .servicer import NotApplicable
             views = [P.ResourceView(r.resource_type, r.name, r.urn, _plain(r.props), None,
                                     r.parent.urn if r.parent else "", [d.urn for d in r.dependencies],
                                     {k: [d.urn for d in v] for k, v in r.property_dependencies.items()})
                      for r in args.resources]
-            for violation in rule.check_stack(StackView(views), context(args)) or ():
-                report(violation.message, violation.urn)
+            try:
+                for violation in rule.check_stack(StackView(views), context(args)) or ():
+                    report(violation.message, violation.urn)
+            except NotApplicable as exc:
+                args.not_applicable(exc.reason)
         return sdk.StackValidationPolicy(name=rule.name, description=rule.description,
                                          validate=validate_stack, **common)
 
@@ -96,9 +100,13 @@ def sdk_policy(rule: Rule) -> sdk.Policy:
                               _plain(provider.props) if provider else {}, provider.urn if provider else "")
 
     def validate(args: sdk.ResourceValidationArgs, report: Callable) -> None:
+        from .servicer import NotApplicable
         if rule.applies_to(args.resource_type):
-            for violation in rule.check(view(args), context(args)) or ():
-                report(violation.message, None)
+            try:
+                for violation in rule.check(view(args), context(args)) or ():
+                    report(violation.message, None)
+            except NotApplicable as exc:
+                args.not_applicable(exc.reason)
 
     remediate = None
     if rule.remediable:

@@ -1,10 +1,25 @@
-"""Encryption at rest: CloudWatch log groups, ECR repositories, KMS keys, Secrets Manager."""
+"""Encryption at rest: CloudWatch log groups, ECR repositories, KMS keys, Secrets Manager.
+
+Decisions:
+* A key reference that is unknown at preview (another resource's output) counts as set.
+* `alias/aws/...` (or an alias ARN ending so) names an AWS-managed key: it does not satisfy a rule that asks
+  for a customer-managed key (secretsmanager-secret-cmk; ecr-kms-encryption with requireCustomerManagedKey).
+* ecr-kms-encryption: no `encryptionConfigurations` (or no `encryptionType`) is ECR's AES256 default and
+  fires unless `allowAes256`; KMS and KMS_DSSE pass; KMS without `kmsKey` (the AWS-managed `aws/ecr` key)
+  passes unless `requireCustomerManagedKey`.
+* kms-key-rotation: KMS can rotate only symmetric encryption keys in its own key store, so asymmetric/HMAC
+  keys (customerMasterKeySpec other than SYMMETRIC_DEFAULT, keyUsage SIGN_VERIFY/GENERATE_VERIFY_MAC) and
+  custom-key-store keys are reported not-applicable rather than violating; so is a key whose spec is still
+  unknown and whose rotation is off (decided at `up`).
+* kms-key-deletion-window: unset means 30 days (the longest), so only an explicit shorter window fires.
+"""
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from .. import props as P
-from ..rule import Context, Rule, Violation, fsbp, pci, cfg_number
+from ..rule import Context, Rule, Violation, cfg_bool, cfg_number, cis, fsbp, pci
+from ..servicer import NotApplicable
 
 
 class LogGroupKmsEncryption(Rule):
@@ -62,4 +77,238 @@ class LogGroupRetention(Rule):
                             path="retentionInDays")
 
 
-RULES = [LogGroupKmsEncryption, LogGroupRetention]
+# --- shared helpers ------------------------------------------------------------------------------
+
+def _aws_managed_alias(key: str) -> bool:
+    """`alias/aws/...` (or an alias ARN ending so) names an AWS-managed key, not one you control."""
+    text = key.strip().lower()
+    return text.startswith("alias/aws/") or ":alias/aws/" in text
+
+
+def _key_is_set(value) -> bool:
+    """A key reference counts as set when it is unknown (another resource's output) or a non-blank
+    string; anything else (missing, empty, wrong type) does not."""
+    key = P.as_str(value)
+    return key is P.UNKNOWN or (isinstance(key, str) and bool(key.strip()))
+
+
+# --- ECR ---------------------------------------------------------------------------------------
+
+#: Encryption types that use KMS (KMS_DSSE: dual-layer server-side encryption with KMS keys).
+_ECR_KMS_TYPES = ("KMS", "KMS_DSSE")
+
+
+class EcrKmsEncryption(Rule):
+    name = "ecr-kms-encryption"
+    description = "ECR repositories must encrypt images with KMS (not the default AES256)."
+    level = "mandatory"
+    severity = "medium"
+    concern = "encryption"
+    seeds = (6, 12)
+    frameworks = (pci("3.5.1", "3.6.1"),)
+    resource_types = P.REPOSITORY
+    config_properties = {
+        "allowAes256": {"type": "boolean", "default": False,
+                        "description": "Accept encryptionType AES256 (S3-managed keys, ECR's default) as compliant."},
+        "requireCustomerManagedKey": {
+            "type": "boolean", "default": False,
+            "description": "With KMS, also require `kmsKey` to name a customer-managed key (not the AWS-managed "
+                           "`aws/ecr` key, which is used when `kmsKey` is omitted or is an `alias/aws/...`)."},
+    }
+    remediation = ("Set `encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs("
+                   "encryption_type=\"KMS\", kms_key=key.arn)]` on the repository (pulumi-aws 7: a list, "
+                   "`encryption_configurations`; the singular `encryption_configuration` does not exist and fails "
+                   "with a TypeError). Encryption settings cannot be changed after creation: the repository is "
+                   "replaced.")
+    compliant_example = ('aws.ecr.Repository("app", encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs('
+                         'encryption_type="KMS", kms_key=ecr_key.arn)])')
+
+    _FIX = ("set `encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type=\"KMS\", "
+            "kms_key=<key ARN>)]`")
+
+    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+        allow_aes = cfg_bool(ctx, "allowAes256", False)
+        require_cmk = cfg_bool(ctx, "requireCustomerManagedKey", False)
+        raw = resource.get("encryptionConfigurations")
+        configs = P.as_list(raw)
+        if configs is P.UNKNOWN:
+            return
+        if configs is P.MISSING or configs == []:
+            if not allow_aes:
+                yield Violation(f"Repository '{resource.name}' has no `encryptionConfigurations`, so ECR uses its "
+                                f"default AES256 encryption: {self._FIX}.", path="encryptionConfigurations")
+            return
+        if configs is P.INVALID:
+            yield Violation(f"Repository '{resource.name}' has an `encryptionConfigurations` that is not a list of "
+                            f"encryption configurations: {self._FIX}.", path="encryptionConfigurations")
+            return
+        for index, entry in enumerate(configs):
+            path = f"encryptionConfigurations[{index}]"
+            if P.is_unknown(entry):
+                continue
+            if not isinstance(entry, Mapping):
+                yield Violation(f"Repository '{resource.name}' has a `{path}` that is not an encryption "
+                                f"configuration: {self._FIX}.", path=path)
+                continue
+            kind = P.as_str(P.lookup(entry, "encryptionType"))
+            if kind is P.UNKNOWN:
+                continue
+            if kind is P.MISSING or (isinstance(kind, str) and kind.strip().upper() == "AES256"):
+                if not allow_aes:
+                    what = "no `encryptionType` (defaults to AES256)" if kind is P.MISSING else "`encryptionType` AES256"
+                    yield Violation(f"Repository '{resource.name}' has {what} in `{path}`: {self._FIX}.",
+                                    path=f"{path}.encryptionType")
+                continue
+            if kind is P.INVALID or kind.strip().upper() not in _ECR_KMS_TYPES:
+                shown = "" if kind is P.INVALID or resource.is_secret(("encryptionConfigurations",)) else f" ({kind!r})"
+                yield Violation(f"Repository '{resource.name}' has an unsupported `encryptionType`{shown} in "
+                                f"`{path}`: {self._FIX}.", path=f"{path}.encryptionType")
+                continue
+            if require_cmk:
+                key = P.lookup(entry, "kmsKey")
+                if not _key_is_set(key):
+                    yield Violation(f"Repository '{resource.name}' uses KMS without `kmsKey` in `{path}`, i.e. the "
+                                    "AWS-managed `aws/ecr` key: set `kms_key` to the ARN of a customer-managed KMS key.",
+                                    path=f"{path}.kmsKey")
+                elif isinstance(key, str) and _aws_managed_alias(key):
+                    yield Violation(f"Repository '{resource.name}' names an AWS-managed key (`alias/aws/...`) as "
+                                    f"`kmsKey` in `{path}`: set `kms_key` to the ARN of a customer-managed KMS key.",
+                                    path=f"{path}.kmsKey")
+
+
+# --- KMS -----------------------------------------------------------------------------------------
+
+_SYMMETRIC = "SYMMETRIC_DEFAULT"
+
+
+class KmsKeyRotation(Rule):
+    name = "kms-key-rotation"
+    description = "Customer-managed symmetric KMS keys must have automatic key rotation enabled."
+    level = "mandatory"
+    severity = "medium"
+    concern = "encryption"
+    seeds = (6,)
+    frameworks = (pci("3.6.1", "3.7.4"), fsbp("KMS.4"), cis("3.6"))
+    resource_types = P.KMS_KEY
+    config_properties = {
+        "maxRotationPeriodDays": {
+            "type": "number", "minimum": 90, "maximum": 2560, "default": 365,
+            "description": "The longest acceptable `rotationPeriodInDays` (the key's cryptoperiod, PCI DSS 3.7.4); "
+                           "KMS rotates yearly when it is not set."},
+    }
+    remediation = ("Set `enable_key_rotation=True` on the `aws.kms.Key` (optionally `rotation_period_in_days` "
+                   "between 90 and the configured maximum). Asymmetric, HMAC and custom-key-store keys cannot be "
+                   "rotated automatically: the rule does not apply to them; rotate them manually.")
+    compliant_example = 'aws.kms.Key("data", enable_key_rotation=True, deletion_window_in_days=30)'
+
+    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+        enabled = P.as_bool(resource.get("enableKeyRotation"))
+        if enabled is True:
+            yield from self._period(resource, ctx)
+            return
+        if enabled is P.UNKNOWN:
+            return
+        # Only symmetric encryption keys in the AWS KMS key store can rotate automatically: KMS rejects
+        # EnableKeyRotation for asymmetric and HMAC keys and for keys in custom key stores.
+        spec = P.as_str(resource.get("customerMasterKeySpec"))
+        usage = P.as_str(resource.get("keyUsage"))
+        store = resource.get("customKeyStoreId")
+        xks = resource.get("xksKeyId")
+        if spec is P.UNKNOWN or usage is P.UNKNOWN:
+            raise NotApplicable("the key spec is not known yet; the rule decides when it is")
+        if isinstance(spec, str) and spec.strip() and spec.strip().upper() != _SYMMETRIC:
+            raise NotApplicable("asymmetric and HMAC KMS keys cannot be rotated automatically")
+        if isinstance(usage, str) and usage.strip().upper() in ("SIGN_VERIFY", "GENERATE_VERIFY_MAC"):
+            raise NotApplicable("signing and MAC KMS keys cannot be rotated automatically")
+        if _key_is_set(store) or _key_is_set(xks):
+            raise NotApplicable("keys in a custom key store cannot be rotated automatically")
+        if enabled is P.INVALID:
+            yield Violation(f"KMS key '{resource.name}' has an `enableKeyRotation` that is not a boolean: set "
+                            "`enable_key_rotation=True`.", path="enableKeyRotation")
+        else:
+            state = "is false" if enabled is False else "is not set (defaults to false)"
+            yield Violation(f"KMS key '{resource.name}': `enableKeyRotation` {state}; set `enable_key_rotation=True` "
+                            "so KMS rotates the key material.", path="enableKeyRotation")
+
+    def _period(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+        maximum = cfg_number(ctx, "maxRotationPeriodDays", 365)
+        period = P.as_number(resource.get("rotationPeriodInDays"))
+        if isinstance(period, float) and period > maximum:
+            yield Violation(f"KMS key '{resource.name}' rotates every {period:g} days (`rotationPeriodInDays`); the "
+                            f"maximum is {maximum:g}: set `rotation_period_in_days` to at most {maximum:g}.",
+                            path="rotationPeriodInDays")
+
+
+class KmsKeyDeletionWindow(Rule):
+    name = "kms-key-deletion-window"
+    description = "KMS keys must keep the longest deletion waiting period, so a mistaken deletion can be cancelled."
+    level = "advisory"
+    severity = "low"
+    concern = "encryption"
+    seeds = (6,)
+    frameworks = (pci("3.6.1", "3.7.5"), fsbp("KMS.3"))
+    resource_types = P.KMS_KEY
+    config_properties = {
+        "minDeletionWindowDays": {
+            "type": "number", "minimum": 7, "maximum": 30, "default": 30,
+            "description": "The shortest acceptable `deletionWindowInDays` (KMS accepts 7 to 30; 30 when unset)."},
+    }
+    remediation = ("Leave `deletion_window_in_days` unset (KMS waits 30 days) or set it to at least the configured "
+                   "minimum: data encrypted under a deleted key is lost for good.")
+    compliant_example = 'aws.kms.Key("data", enable_key_rotation=True, deletion_window_in_days=30)'
+
+    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+        minimum = cfg_number(ctx, "minDeletionWindowDays", 30)
+        days = P.as_number(resource.get("deletionWindowInDays"))
+        if days is P.UNKNOWN or days is P.MISSING:
+            return  # unset: KMS waits 30 days, the longest it allows
+        if days is P.INVALID:
+            yield Violation(f"KMS key '{resource.name}' has a `deletionWindowInDays` that is not a number: set "
+                            f"`deletion_window_in_days` to at least {minimum:g} (or leave it unset).",
+                            path="deletionWindowInDays")
+        elif days < minimum:
+            yield Violation(f"KMS key '{resource.name}' has a deletion window of {days:g} days "
+                            f"(`deletionWindowInDays`); the minimum is {minimum:g}: set `deletion_window_in_days` to "
+                            f"at least {minimum:g} (or leave it unset for 30).", path="deletionWindowInDays")
+
+
+# --- Secrets Manager ------------------------------------------------------------------------------
+
+class SecretsManagerSecretCmk(Rule):
+    name = "secretsmanager-secret-cmk"
+    description = "Secrets Manager secrets must be encrypted with a customer-managed KMS key."
+    level = "mandatory"
+    severity = "medium"
+    concern = "encryption"
+    seeds = (6, 8)
+    frameworks = (pci("3.6.1", "8.3.2"),)
+    resource_types = P.SECRET
+    remediation = ("Set `kms_key_id` on the `aws.secretsmanager.Secret` (and on each of its `replicas`) to the ARN of a "
+                   "customer-managed KMS key. Without it, or with `alias/aws/secretsmanager`, the AWS-managed key is "
+                   "used: its key policy cannot be restricted, and any principal of the account allowed to call "
+                   "GetSecretValue can decrypt.")
+    compliant_example = 'aws.secretsmanager.Secret("db", kms_key_id=secrets_key.arn)'
+
+    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+        key = resource.get("kmsKeyId")
+        if not _key_is_set(key):
+            yield Violation(f"Secret '{resource.name}' has no `kmsKeyId`, so it is encrypted with the AWS-managed "
+                            "`aws/secretsmanager` key: set `kms_key_id` to the ARN of a customer-managed KMS key.",
+                            path="kmsKeyId")
+        elif isinstance(key, str) and _aws_managed_alias(key):
+            yield Violation(f"Secret '{resource.name}' names an AWS-managed key (`alias/aws/...`) as `kmsKeyId`: set "
+                            "`kms_key_id` to the ARN of a customer-managed KMS key.", path="kmsKeyId")
+        for index, replica in enumerate(P.dicts(resource.get("replicas"))):
+            region = P.as_str(P.lookup(replica, "region"))
+            where = f" (region {region})" if isinstance(region, str) and region.strip() and \
+                not resource.is_secret(("replicas",)) else ""
+            replica_key = P.lookup(replica, "kmsKeyId")
+            if not _key_is_set(replica_key) or (isinstance(replica_key, str) and _aws_managed_alias(replica_key)):
+                yield Violation(f"Secret '{resource.name}': replica `replicas[{index}]`{where} has no customer-managed "
+                                "`kmsKeyId` (the replica region's AWS-managed key is used): set the replica's "
+                                "`kms_key_id` to a customer-managed key of that region.",
+                                path=f"replicas[{index}].kmsKeyId")
+
+
+RULES = [LogGroupKmsEncryption, LogGroupRetention, EcrKmsEncryption, KmsKeyRotation, SecretsManagerSecretCmk,
+         KmsKeyDeletionWindow]
