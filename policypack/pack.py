@@ -5,6 +5,7 @@ only pulumi-policy and this package's rules: no pulumi_aws, no jsonschema.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from concurrent import futures
@@ -75,7 +76,11 @@ def sdk_policy(rule: Rule) -> sdk.Policy:
         remediation_steps=rule.remediation or None, url=rule.url)
 
     def context(args: Any) -> Context:
-        return Context(config=rule.merged_config(args.get_config()), stack_tags=args.stack_tags)
+        # The Python host exports the stack to the pack's environment (engine-facts).
+        return Context(config=rule.merged_config(args.get_config()), stack_tags=args.stack_tags,
+                       stack=os.environ.get("PULUMI_STACK", ""), project=os.environ.get("PULUMI_PROJECT", ""),
+                       organization=os.environ.get("PULUMI_ORGANIZATION", ""),
+                       dry_run=os.environ.get("PULUMI_DRY_RUN") == "true")
 
     if rule.kind == "stack":
         def validate_stack(args: sdk.StackValidationArgs, report: Callable) -> None:

@@ -50,10 +50,13 @@ def cis(*controls: str) -> Framework:
 @dataclass(frozen=True)
 class Violation:
     """One finding. `path` is the offending property path (used for messages and fingerprints);
-    `urn` is set by stack rules to name the resource at fault."""
+    `urn` is set by stack rules to name the resource at fault; `level` ("" or "mandatory") asks
+    for a stricter level than the configured one (e.g. deletion protection on production stacks):
+    the servicer raises advisory to it, never lowers a level, never revives a disabled policy."""
     message: str
     urn: Optional[str] = None
     path: str = ""
+    level: str = ""
 
 
 @dataclass

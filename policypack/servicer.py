@@ -160,6 +160,8 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
         if violation.path:
             # a stable anchor for baselines and for people: which property is at fault
             message += f"\n[property: {violation.path}]"
+        if violation.level == MANDATORY and level == ADVISORY:
+            level = MANDATORY
         type_, name = locate(urn)
         level, message = exemptions.apply(ctx.config, level, message, urn, type_, name)
         message = rule.description + ("\n" + message if message else "")

@@ -120,7 +120,8 @@ def test_stack_policies_never_raise(resources):
     HARNESS.analyze_stack(resources)
 
 
-MARK = st.text(alphabet=string.ascii_letters + string.digits, min_size=10, max_size=10)
+# digits at both ends keep the marker from being an ordinary word ("Deployment") found in type names
+MARK = st.text(alphabet=string.ascii_letters + string.digits, min_size=8, max_size=8).map(lambda m: f"7{m}3")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
