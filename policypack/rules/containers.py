@@ -1,4 +1,379 @@
-"""Rules of the containers concern."""
+"""Rules of the containers concern (task definitions, Fargate services) and of the registry concern
+(ECR repositories) — the Extended table's container-platform hardening.
+
+Task definitions: `containerDefinitions` is a JSON string on the wire; rules read it once through
+`resource.container_definitions`, with the ECS API's camelCase container keys (`privileged`,
+`readonlyRootFilesystem`, `user`, `logConfiguration`). When it is not known (preview: it usually
+embeds other resources' outputs, such as the image URL or secret ARNs), or is not valid JSON / not
+a list of objects, the task-* rules are silent: they decide at `pulumi up`, when Analyze sees the
+resolved string, and the provider itself rejects invalid JSON. A field that is itself unknown
+counts as compliant. Containers are named in messages by their `name` unless the whole
+`containerDefinitions` is secret (then by index); values are never echoed.
+"""
 from __future__ import annotations
 
-RULES: list = []
+import re
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
+
+from .. import props as P
+from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, fsbp, pci
+
+
+# --- task definitions ----------------------------------------------------------------------
+def containers(resource: P.ResourceView) -> Iterator[Tuple[int, str, Mapping]]:
+    """(index, label, container) of a known containerDefinitions; nothing when unknown/missing/invalid."""
+    defs = resource.container_definitions
+    if not defs.known:
+        return
+    hide = resource.is_secret(("containerDefinitions",))
+    for index, container in enumerate(defs.containers):
+        name = container.get("name")
+        label = f"'{name}'" if isinstance(name, str) and name and not P.is_unknown(name) and not hide \
+            else f"#{index}"
+        yield index, label, container
+
+
+def _where(resource: P.ResourceView, label: str) -> str:
+    return f"Task definition '{resource.name}', container {label}"
+
+
+class TaskNonPrivileged(Rule):
+    name = "task-non-privileged"
+    description = "ECS task definition containers must not run privileged."
+    kind = "resource"
+    level = "mandatory"
+    severity = "high"
+    concern = "containers"
+    frameworks = (pci("2.2.6", "7.2.1"), fsbp("ECS.4"))
+    resource_types = P.TASK_DEFINITION
+    remediation = ("Remove `\"privileged\": true` from the container definitions passed as "
+                   "`container_definitions` (or set it to false); grant specific Linux capabilities through "
+                   "`linuxParameters.capabilities.add` only where needed (Fargate supports none but SYS_PTRACE).")
+    compliant_example = ('aws.ecs.TaskDefinition("app", family="app", requires_compatibilities=["FARGATE"], ...,\n'
+                         '    container_definitions=json.dumps([{"name": "app", "image": image, "privileged": False}]))')
+
+    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+        for index, label, container in containers(resource):
+            if P.as_bool(P.lookup(container, "privileged")) is True:
+                yield Violation(f"{_where(resource, label)} is privileged (`privileged: true`): remove it from "
+                                "`container_definitions`.", path=f"containerDefinitions[{index}].privileged")
+
+
+class TaskReadonlyRootFilesystem(Rule):
+    name = "task-readonly-root-filesystem"
+    description = "ECS task definition containers must mount their root filesystem read-only."
+    kind = "resource"
+    level = "advisory"
+    severity = "medium"
+    concern = "containers"
+    frameworks = (pci("2.2.6"), fsbp("ECS.5"))
+    resource_types = P.TASK_DEFINITION
+    remediation = ("Set `\"readonlyRootFilesystem\": true` on every container in `container_definitions`; give "
+                   "paths the application must write a volume (`volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=...)]` "
+                   "plus the container's `mountPoints`).")
+    compliant_example = ('container_definitions=json.dumps([{"name": "app", "image": image, '
+                         '"readonlyRootFilesystem": True, "mountPoints": [{"sourceVolume": "tmp", '
+                         '"containerPath": "/tmp"}]}])')
+
+    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+        for index, label, container in containers(resource):
+            value = P.as_bool(P.lookup(container, "readonlyRootFilesystem"))
+            if value is True or value is P.UNKNOWN:
+                continue
+            state = "is false" if value is False else ("is not a boolean" if value is P.INVALID
+                                                       else "is not set (defaults to false)")
+            yield Violation(f"{_where(resource, label)}: `readonlyRootFilesystem` {state}: set it to true in "
+                            "`container_definitions`.", path=f"containerDefinitions[{index}].readonlyRootFilesystem")
+
+
+class TaskLoggingConfigured(Rule):
+    name = "task-logging-configured"
+    description = "ECS task definition containers must have a logging configuration."
+    kind = "resource"
+    level = "mandatory"
+    severity = "high"
+    concern = "containers"
+    frameworks = (pci("10.2.1"), fsbp("ECS.9"))
+    resource_types = P.TASK_DEFINITION
+    remediation = ("Give every container in `container_definitions` a `logConfiguration` with a `logDriver`, "
+                   "e.g. `{\"logDriver\": \"awslogs\", \"options\": {\"awslogs-group\": log_group.name, "
+                   "\"awslogs-region\": region, \"awslogs-stream-prefix\": \"app\"}}` (the log group KMS-encrypted "
+                   "with a retention period).")
+    compliant_example = ('container_definitions=pulumi.Output.json_dumps([{"name": "app", "image": image, '
+                         '"logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": log_group.name, '
+                         '"awslogs-region": "us-east-1", "awslogs-stream-prefix": "app"}}}])')
+
+    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+        for index, label, container in containers(resource):
+            config = P.as_dict(P.lookup(container, "logConfiguration"))
+            path = f"containerDefinitions[{index}].logConfiguration"
+            if config is P.UNKNOWN:
+                continue
+            if not isinstance(config, Mapping):
+                what = "has no `logConfiguration`" if config is P.MISSING else "has a `logConfiguration` that is not an object"
+                yield Violation(f"{_where(resource, label)} {what}: its output is lost; add a `logConfiguration` "
+                                "(e.g. the awslogs driver) in `container_definitions`.", path=path)
+                continue
+            driver = P.as_str(P.lookup(config, "logDriver"))
+            if driver is P.UNKNOWN or (isinstance(driver, str) and driver.strip()):
+                continue
+            yield Violation(f"{_where(resource, label)}: `logConfiguration` has no `logDriver`: set one (e.g. "
+                            "\"awslogs\") in `container_definitions`.", path=path + ".logDriver")
+
+
+_ROOT_NAMES = ("root",)
+
+
+def _is_root(user: Any) -> bool:
+    """`root`, `0`, `0:0`, `root:root`, `0:1000`... — the user part (before ':') names uid 0."""
+    if isinstance(user, bool):
+        return False
+    if isinstance(user, (int, float)):
+        return user == 0
+    name = user.split(":", 1)[0].strip()
+    return name.lower() in _ROOT_NAMES or (name.isdigit() and int(name) == 0)
+
+
+class TaskNonRootUser(Rule):
+    name = "task-non-root-user"
+    description = "ECS task definition containers must run as a non-root user."
+    kind = "resource"
+    level = "advisory"
+    severity = "medium"
+    concern = "containers"
+    frameworks = (pci("2.2.6", "7.2.1"), fsbp("ECS.20"))
+    resource_types = P.TASK_DEFINITION
+    remediation = ("Set `\"user\"` on every container in `container_definitions` to a non-root user or uid "
+                   "(e.g. \"1000:1000\"), and build the image so it runs as that user. Windows task definitions "
+                   "(`runtime_platform.operating_system_family` WINDOWS_*) are not checked.")
+    compliant_example = 'container_definitions=json.dumps([{"name": "app", "image": image, "user": "1000:1000"}])'
+
+    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+        family = P.as_str(P.lookup(P.as_dict(resource.get("runtimePlatform")), "operatingSystemFamily"))
+        if isinstance(family, str) and family.strip().upper().startswith("WINDOWS"):
+            return  # ECS.20 covers Linux containers; `user` does not apply to Windows ones
+        for index, label, container in containers(resource):
+            user = P.lookup(container, "user")
+            path = f"containerDefinitions[{index}].user"
+            if user is P.UNKNOWN:
+                continue
+            if user is P.MISSING or (isinstance(user, str) and not user.strip()):
+                yield Violation(f"{_where(resource, label)} sets no `user`: it runs as the image's default user, "
+                                "root for most images; set a non-root `user` (e.g. \"1000:1000\").", path=path)
+            elif isinstance(user, (str, int, float)) and _is_root(user):
+                yield Violation(f"{_where(resource, label)} runs as root (`user` names uid 0): set a non-root "
+                                "`user` (e.g. \"1000:1000\").", path=path)
+            elif not isinstance(user, (str, int, float)) or isinstance(user, bool):
+                yield Violation(f"{_where(resource, label)}: `user` is not a string: set a non-root `user` "
+                                "(e.g. \"1000:1000\").", path=path)
+
+
+# --- Fargate services ----------------------------------------------------------------------
+_VERSION = re.compile(r"^\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*$")
+DEFAULT_MIN_PLATFORM = "1.4.0"
+
+
+def parse_version(text: Any) -> Optional[Tuple[int, int, int]]:
+    if not isinstance(text, str):
+        return None
+    match = _VERSION.match(text)
+    if not match:
+        return None
+    return tuple(int(part or 0) for part in match.groups())  # type: ignore[return-value]
+
+
+class FargatePlatformVersion(Rule):
+    name = "fargate-platform-version"
+    description = "Fargate services must run on LATEST or a pinned, current platform version."
+    kind = "resource"
+    level = "advisory"
+    severity = "medium"
+    concern = "containers"
+    frameworks = (pci("6.3.3"), fsbp("ECS.10"))
+    resource_types = P.SERVICE
+    config_properties = {
+        "minimumPlatformVersion": {
+            "type": "string", "default": DEFAULT_MIN_PLATFORM,
+            "description": "The oldest acceptable pinned Fargate platform version (LATEST and an absent "
+                           "platformVersion, which means LATEST, always pass).",
+        },
+    }
+    remediation = ("Leave `platform_version` unset (LATEST) or set it to \"LATEST\" or a version at least the "
+                   "configured minimum (default 1.4.0).")
+    compliant_example = 'aws.ecs.Service("app", launch_type="FARGATE", platform_version="LATEST", ...)'
+
+    @staticmethod
+    def _is_fargate(resource: P.ResourceView) -> bool:
+        launch = P.as_str(resource.get("launchType"))
+        if isinstance(launch, str) and launch.strip():
+            return launch.strip().upper() == "FARGATE"
+        strategies = P.dicts(resource.get("capacityProviderStrategies"))
+        providers = [P.as_str(s.get("capacityProvider")) for s in strategies]
+        if providers and all(isinstance(p, str) for p in providers):
+            return any(p.strip().upper() in ("FARGATE", "FARGATE_SPOT") for p in providers)
+        return True  # undecidable: the check below fires only on a known, pinned, old version
+
+    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+        version = resource.get("platformVersion")
+        if version is P.UNKNOWN or version is P.MISSING or not self._is_fargate(resource):
+            return
+        if isinstance(version, str) and (not version.strip() or version.strip().upper() == "LATEST"):
+            return
+        minimum_text = ctx.config.get("minimumPlatformVersion")
+        minimum = parse_version(minimum_text) or parse_version(DEFAULT_MIN_PLATFORM)
+        minimum_shown = ".".join(str(n) for n in minimum)
+        parsed = parse_version(version)
+        shown = "" if resource.is_secret(("platformVersion",)) or not isinstance(version, str) else f" {version.strip()!r}"
+        if parsed is None:
+            yield Violation(f"Service '{resource.name}': `platformVersion`{shown} is not a Fargate platform version: "
+                            f"set `platform_version` to \"LATEST\" or at least {minimum_shown}.", path="platformVersion")
+        elif parsed < minimum:
+            yield Violation(f"Service '{resource.name}' is pinned to Fargate platform version{shown}, older than "
+                            f"{minimum_shown}: set `platform_version` to \"LATEST\" or at least {minimum_shown}.",
+                            path="platformVersion")
+
+
+# --- ECR repositories ----------------------------------------------------------------------
+class EcrScanOnPush(Rule):
+    name = "ecr-scan-on-push"
+    description = "ECR repositories must scan images on push."
+    kind = "resource"
+    level = "mandatory"
+    severity = "high"
+    concern = "registry"
+    frameworks = (pci("6.3.1"), fsbp("ECR.1"))
+    resource_types = P.REPOSITORY
+    config_properties = {
+        "registryScanning": {
+            "type": "boolean", "default": False,
+            "description": "Set true when the account's registry scanning configuration "
+                           "(`aws.ecr.RegistryScanningConfiguration`, e.g. enhanced scanning with scan on push) "
+                           "scans every repository: the repository-level setting is then ignored by ECR.",
+        },
+    }
+    remediation = ("Set `image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs("
+                   "scan_on_push=True)` on the repository (or configure registry-level scanning and set the "
+                   "policy's `registryScanning` to true).")
+    compliant_example = ('aws.ecr.Repository("app", image_tag_mutability="IMMUTABLE",\n'
+                         '    image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True))')
+
+    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+        if cfg_bool(ctx, "registryScanning", False):
+            return
+        block = P.as_dict(resource.get("imageScanningConfiguration"))
+        if block is P.UNKNOWN:
+            return
+        scan = P.as_bool(P.lookup(block, "scanOnPush")) if isinstance(block, Mapping) else block
+        if scan is True or scan is P.UNKNOWN:
+            return
+        state = ("has no `imageScanningConfiguration`" if block is P.MISSING
+                 else "has `scanOnPush` false or unset" if isinstance(block, Mapping)
+                 else "has an `imageScanningConfiguration` that is not an object")
+        yield Violation(f"ECR repository '{resource.name}' {state}: set `image_scanning_configuration="
+                        "aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True)`.",
+                        path="imageScanningConfiguration.scanOnPush")
+
+
+DEFAULT_MUTABILITY = ["IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"]
+
+
+class EcrImmutableTags(Rule):
+    name = "ecr-immutable-tags"
+    description = "ECR repositories must make image tags immutable."
+    kind = "resource"
+    level = "advisory"
+    severity = "medium"
+    concern = "registry"
+    frameworks = (pci("6.5.1"), fsbp("ECR.2"))
+    resource_types = P.REPOSITORY
+    config_properties = {
+        "allowedTagMutability": {
+            "type": "array", "items": {"type": "string"}, "default": list(DEFAULT_MUTABILITY),
+            "description": "Accepted imageTagMutability values (IMMUTABLE_WITH_EXCLUSION keeps every tag "
+                           "immutable except the exclusion filters; remove it to require IMMUTABLE).",
+        },
+    }
+    remediation = ("Set `image_tag_mutability=\"IMMUTABLE\"` on the repository (it defaults to MUTABLE) and "
+                   "deploy images by a unique tag or digest.")
+    compliant_example = 'aws.ecr.Repository("app", image_tag_mutability="IMMUTABLE", ...)'
+
+    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+        value = P.as_str(resource.get("imageTagMutability"))
+        if value is P.UNKNOWN:
+            return
+        allowed = {a.strip().upper() for a in cfg_list(ctx, "allowedTagMutability") if isinstance(a, str)}
+        if not allowed:
+            allowed = set(DEFAULT_MUTABILITY)
+        if isinstance(value, str) and value.strip().upper() in allowed:
+            return
+        if value is P.MISSING or (isinstance(value, str) and not value.strip()):
+            state = "does not set `imageTagMutability` (defaults to MUTABLE)"
+        elif isinstance(value, str) and not resource.is_secret(("imageTagMutability",)):
+            state = f"has `imageTagMutability` {value.strip()!r}"
+        else:
+            state = "has an `imageTagMutability` that is not allowed"
+        yield Violation(f"ECR repository '{resource.name}' {state}: set `image_tag_mutability=\"IMMUTABLE\"` "
+                        f"(allowed: {', '.join(sorted(allowed))}).", path="imageTagMutability")
+
+
+class EcrLifecyclePolicy(Rule):
+    name = "ecr-lifecycle-policy"
+    description = "Every ECR repository must have a lifecycle policy."
+    kind = "stack"
+    level = "advisory"
+    severity = "low"
+    concern = "registry"
+    frameworks = (fsbp("ECR.3"),)
+    remediation = ("Add `aws.ecr.LifecyclePolicy(\"app-lifecycle\", repository=repo.name, policy=json.dumps("
+                   "{\"rules\": [...]}))` for each repository (e.g. expire untagged images after 14 days and keep "
+                   "the last N tagged ones).")
+    compliant_example = ('aws.ecr.LifecyclePolicy("app", repository=repo.name, policy=json.dumps({"rules": [{'
+                         '"rulePriority": 1, "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", '
+                         '"countUnit": "days", "countNumber": 14}, "action": {"type": "expire"}}]}))')
+
+    def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
+        repos = stack.of_type(*P.REPOSITORY)
+        if not repos:
+            return
+        repo_urns = {repo.urn for repo in repos}
+        by_name: Dict[str, List[P.ResourceView]] = {}
+        for repo in repos:
+            for key in ("name", "id"):
+                value = repo.props.get(key)
+                if isinstance(value, str) and value and not P.is_unknown(value):
+                    bucket = by_name.setdefault(value, [])
+                    if repo not in bucket:
+                        bucket.append(repo)
+        covered, unresolved = set(), False
+        names_unknown = any(P.is_unknown(repo.props.get("name")) for repo in repos)
+        for policy in stack.of_type(*P.ECR_LIFECYCLE_POLICY):
+            linked = False
+            for urn in policy.depends_on_resources("repository"):
+                if urn in repo_urns:
+                    covered.add(urn)
+                    linked = True
+            ref = policy.props.get("repository")
+            if isinstance(ref, str) and ref and not P.is_unknown(ref):
+                region = policy.props.get("region")
+                for repo in by_name.get(ref, ()):
+                    other = repo.props.get("region")
+                    if (isinstance(region, str) and isinstance(other, str) and not P.is_unknown(region)
+                            and not P.is_unknown(other) and region != other):
+                        continue  # same name, another region's repository
+                    covered.add(repo.urn)
+                    linked = True
+                if not linked and names_unknown:
+                    unresolved = True  # it may name a repository whose name is not known yet
+            elif P.is_unknown(ref) and not linked:
+                unresolved = True  # a policy for a repository we cannot identify (unknown at preview)
+        if unresolved:
+            return  # it may be the one a repository lacks: decide when the value is known
+        for repo in repos:
+            if repo.urn not in covered:
+                yield Violation(f"ECR repository '{repo.name}' has no lifecycle policy: old and untagged images "
+                                "pile up; add `aws.ecr.LifecyclePolicy(..., repository=repo.name, policy=...)`.",
+                                urn=repo.urn)
+
+
+RULES = [TaskNonPrivileged, TaskReadonlyRootFilesystem, TaskLoggingConfigured, TaskNonRootUser,
+         FargatePlatformVersion, EcrScanOnPush, EcrImmutableTags, EcrLifecyclePolicy]

@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Generate policypack/data/taggable_types.json from the INSTALLED pulumi-aws.
+
+A type is taggable when its resource class's `_internal_init` has a `tags` parameter (the input
+the provider merges with its `defaultTags`). The token -> class mapping is pulumi-aws's own
+`resource_modules` registration JSON in `pulumi_aws/__init__.py` (the table the SDK uses to
+rehydrate resources), so `aws:alb/*` aliases and every module are covered.
+
+The shape of `tags` decides how `required-tags` reads it:
+  * `types`          - `tags` is a string map (the provider's defaultTags apply): nearly all;
+  * `listTagTypes`   - `tags` is a list of {key, value, propagateAtLaunch} blocks
+                       (aws:autoscaling/group:Group; the provider's defaultTags do NOT apply);
+  * `notResourceTags`- a `tags` input that is not the resource's own tags (e.g. a tag filter),
+                       with the annotation seen; the rule ignores these types.
+
+Usage:
+  python scripts/generate_taggable_types.py            # (re)write the JSON
+  python scripts/generate_taggable_types.py --check    # exit 1 when the JSON is out of date
+  python scripts/generate_taggable_types.py --check --sample 100   # re-derive 100 random types only
+  python scripts/generate_taggable_types.py --check --method source  # read signatures from source (~2 s)
+
+`untaggedTypes` lists every other registered type, so a check can tell a type without `tags` from
+one the list has never seen (the rule checks an unseen aws: type when it carries a `tags` map).
+
+Importing every resource module takes ~10 s (about 1,750 classes); this script is not on the
+pack's start-up path (the rule reads the JSON lazily and never imports pulumi_aws).
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import json
+import random
+import re
+import sys
+import time
+import typing
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "policypack" / "data" / "taggable_types.json"
+
+
+def resource_modules() -> List[Dict[str, Any]]:
+    """The `resource_modules` JSON passed to `_utilities.register(...)` in pulumi_aws/__init__.py,
+    read from the source (no import of the package's 230 sub-packages needed)."""
+    spec = importlib.util.find_spec("pulumi_aws")
+    if spec is None or not spec.origin:
+        raise SystemExit("pulumi_aws is not installed in this interpreter")
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "register":
+            for keyword in node.keywords:
+                if keyword.arg == "resource_modules" and isinstance(keyword.value, ast.Constant):
+                    return json.loads(keyword.value.value)
+    raise SystemExit("resource_modules registration not found in pulumi_aws/__init__.py")
+
+
+def tokens_and_classes() -> List[Tuple[str, str, str]]:
+    """(type token, module fqn, class name) for every resource pulumi-aws registers."""
+    result = []
+    for module in resource_modules():
+        for token, class_name in (module.get("classes") or {}).items():
+            result.append((token, module["fqn"], class_name))
+    return sorted(result)
+
+
+def _is_string_map(annotation: Any) -> bool:
+    """Whether a `tags` annotation is `Optional[Input[Mapping[str, Input[str]]]]`-shaped."""
+    seen = []
+
+    def visit(t: Any, depth: int = 0) -> None:
+        if depth > 6:
+            return
+        origin = typing.get_origin(t)
+        seen.append(origin or t)
+        for arg in typing.get_args(t):
+            visit(arg, depth + 1)
+
+    visit(annotation)
+    import collections.abc as abc
+    return any(o in (abc.Mapping, dict, typing.Mapping) for o in seen)
+
+
+def _is_sequence(annotation: Any) -> bool:
+    import collections.abc as abc
+    origins = set()
+
+    def visit(t: Any, depth: int = 0) -> None:
+        if depth > 6:
+            return
+        origins.add(typing.get_origin(t))
+        for arg in typing.get_args(t):
+            visit(arg, depth + 1)
+
+    visit(annotation)
+    return bool(origins & {abc.Sequence, list, typing.Sequence})
+
+
+def classify(fqn: str, class_name: str) -> Optional[Tuple[str, str]]:
+    """None when the class has no `tags` input, else (kind, annotation text) with kind in
+    map / list / other."""
+    cls = getattr(importlib.import_module(fqn), class_name)
+    parameter = inspect.signature(cls._internal_init).parameters.get("tags")
+    if parameter is None:
+        return None
+    annotation = parameter.annotation
+    text = str(annotation)
+    if _is_string_map(annotation):
+        return "map", text
+    if _is_sequence(annotation) and "TagArgs" in text:
+        return "list", text
+    return "other", text
+
+
+_CLASS = "^class {}\\(pulumi\\.CustomResource\\):"
+_TAGS_PARAM = re.compile(r"^\s+tags: (.*) = None,$", re.M)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+class SourceIndex:
+    """Reads `_internal_init` signatures from the installed source files, without importing them
+    (~100x cheaper than importing every class; used by `--check --method source`)."""
+
+    def __init__(self) -> None:
+        spec = importlib.util.find_spec("pulumi_aws")
+        self.root = Path(spec.origin).parent
+
+    def _find(self, package: Path, token: str, class_name: str) -> Optional[Tuple[str, int]]:
+        """The source text defining `class_name` and the offset after its `class` line: the file
+        named after the token's module first (snake_case), else any file of the package."""
+        pattern = re.compile(_CLASS.format(re.escape(class_name)), re.M)
+        guess = package / (_snake(token.split(":")[1].split("/", 1)[-1]) + ".py")
+        candidates = ([guess] if guess.exists() else []) + sorted(p for p in package.glob("*.py") if p != guess)
+        for path in candidates:
+            text = path.read_text(encoding="utf-8")
+            match = pattern.search(text)
+            if match:
+                return text, match.end()
+        return None
+
+    def classify(self, token: str, fqn: str, class_name: str) -> Optional[Tuple[str, str]]:
+        package = self.root.joinpath(*fqn.split(".")[1:])
+        found = self._find(package, token, class_name)
+        if found is None:
+            raise LookupError(f"class {class_name} of {token} not found under {package}")
+        text, start = found
+        begin = text.find("def _internal_init(", start)
+        end = text.find("__props__=None):", begin)
+        if begin < 0 or end < 0:
+            raise LookupError(f"_internal_init of {class_name} ({token}) not found")
+        match = _TAGS_PARAM.search(text, begin, end)
+        if match is None:
+            return None
+        annotation = match.group(1)
+        if re.match(r"pulumi\.Input\[Optional\[Mapping\[", annotation):
+            return "map", annotation
+        if "Sequence[" in annotation and "TagArgs" in annotation:
+            return "list", annotation
+        return "other", annotation
+
+
+def generate(selection: Optional[Iterable[Tuple[str, str, str]]] = None, method: str = "import") -> Dict[str, Any]:
+    """The JSON document. `method`: "import" (authoritative: inspect each imported class's
+    `_internal_init`) or "source" (read the same signature from the source file)."""
+    types, list_types, others, untagged = [], [], {}, []
+    source = SourceIndex() if method == "source" else None
+    for token, fqn, class_name in (selection if selection is not None else tokens_and_classes()):
+        kind = source.classify(token, fqn, class_name) if source else classify(fqn, class_name)
+        if kind is None:
+            untagged.append(token)
+        elif kind[0] == "map":
+            types.append(token)
+        elif kind[0] == "list":
+            list_types.append(token)
+        else:
+            others[token] = "`tags` is not a string map of the resource's own tags"
+    return {
+        "generatedBy": "scripts/generate_taggable_types.py",
+        "pulumiAws": importlib.metadata.version("pulumi_aws"),
+        "types": sorted(types),
+        "listTagTypes": sorted(list_types),
+        "notResourceTags": dict(sorted(others.items())),
+        "untaggedTypes": sorted(untagged),
+    }
+
+
+def render(data: Dict[str, Any]) -> str:
+    return json.dumps(data, indent=1, sort_keys=False) + "\n"
+
+
+KEYS = ("types", "listTagTypes", "notResourceTags", "untaggedTypes")
+
+
+def check(sample: Optional[int], seed: Optional[int], method: str = "import") -> List[str]:
+    """Differences between the committed JSON and the installed pulumi-aws (empty = up to date).
+
+    Always checked: the pulumi-aws version and that every registered type token is classified
+    (cheap: no class import). Each type's classification is re-derived for all types, or for
+    `sample` random ones.
+    """
+    try:
+        committed = json.loads(OUTPUT.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [f"{OUTPUT} unreadable: {exc}"]
+    problems = []
+    installed = importlib.metadata.version("pulumi_aws")
+    if committed.get("pulumiAws") != installed:
+        problems.append(f"generated from pulumi-aws {committed.get('pulumiAws')}, installed {installed}")
+    for key in ("types", "listTagTypes", "untaggedTypes"):
+        if committed.get(key) != sorted(committed.get(key) or ()):
+            problems.append(f"{key} is not a sorted list")
+    everything = tokens_and_classes()
+    classified = set()
+    for key in KEYS:
+        classified.update(committed.get(key) or ())
+    registered = {token for token, _, _ in everything}
+    problems += [f"unclassified type {t}" for t in sorted(registered - classified)]
+    problems += [f"type no longer registered {t}" for t in sorted(classified - registered)]
+    selection = everything
+    if sample is not None and sample < len(everything):
+        selection = random.Random(seed).sample(everything, sample)
+    fresh = generate(selection, method)
+    names = {token for token, _, _ in selection}
+    for key in KEYS:
+        want = set(fresh[key])
+        have = {t for t in (committed.get(key) or ()) if t in names}
+        problems += [f"{key}: missing {t}" for t in sorted(want - have)]
+        problems += [f"{key}: stale {t}" for t in sorted(have - want)]
+    return problems
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare with the committed JSON; exit 1 if stale")
+    parser.add_argument("--sample", type=int, default=None, help="with --check: check N random types only")
+    parser.add_argument("--seed", type=int, default=None, help="random seed for --sample")
+    parser.add_argument("--method", choices=("import", "source"), default="import",
+                        help="with --check: re-derive by importing each class (default, ~10 s) or by reading "
+                             "the same signature from the source files (~2 s)")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    if args.check:
+        problems = check(args.sample, args.seed, args.method)
+        for problem in problems[:50]:
+            print(problem)
+        if problems:
+            print(f"{OUTPUT.relative_to(ROOT)} is out of date: run python scripts/generate_taggable_types.py",
+                  file=sys.stderr)
+            return 1
+        print(f"up to date ({time.monotonic() - started:.1f} s)")
+        return 0
+    data = generate()
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(render(data), encoding="utf-8")
+    print(f"wrote {len(data['types'])} map-tagged + {len(data['listTagTypes'])} list-tagged types "
+          f"from pulumi-aws {data['pulumiAws']} to {OUTPUT.relative_to(ROOT)} "
+          f"in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
