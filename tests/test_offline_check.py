@@ -180,3 +180,14 @@ def test_remediate_level_reports_changes(tmp_path):
 def test_bad_program_dir_and_usage():
     assert cli("check", "/nonexistent").returncode == 2
     assert cli("check", program("stdout-noise"), "--config", "novalue").returncode == 2
+
+
+def test_twenty_thousand_resources_give_a_correct_report(tmp_path):
+    out = tmp_path / "large.json"
+    result = cli("check", program("large"), "--format", "json", "--output", str(out), "--quiet", "--timeout", "900",
+                 timeout=1000)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(out.read_text())
+    assert report["resources"] == 20002  # 20,001 parameters and the default provider
+    assert sorted((v["policyName"], v["resourceName"]) for v in report["violations"]) == [
+        ("no-plaintext-secret-values", "db-password"), ("ssm-secure-string", "db-password")]

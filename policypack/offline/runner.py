@@ -70,23 +70,40 @@ def _json_safe(value: Any) -> Any:
 
 class SourceTracker:
     """Remembers where in the program each resource was constructed (for SARIF locations and
-    trimmed tracebacks): a wrapper around pulumi.Resource.__init__ looks at the call stack."""
+    trimmed tracebacks): a wrapper around pulumi.Resource.__init__ walks the caller frames."""
 
     def __init__(self, program_dir: str) -> None:
         self.program_dir = os.path.realpath(program_dir)
         self.locations: Dict[Tuple[str, str], Dict[str, Any]] = {}
         self._lock = threading.Lock()
+        self._in_program: Dict[str, bool] = {}
 
     def program_frame(self, frames) -> Optional[Dict[str, Any]]:
         for frame in reversed(frames):
             if self.in_program(frame.filename):
-                return {"file": os.path.relpath(os.path.realpath(frame.filename), self.program_dir),
-                        "line": frame.lineno}
+                return self._location(frame.filename, frame.lineno)
         return None
 
+    def _location(self, filename: str, line: int) -> Dict[str, Any]:
+        return {"file": os.path.relpath(os.path.realpath(filename), self.program_dir), "line": line}
+
     def in_program(self, filename: str) -> bool:
-        real = os.path.realpath(filename)
-        return real.startswith(self.program_dir + os.sep) and "site-packages" not in real
+        known = self._in_program.get(filename)  # cached: realpath costs a few stat calls
+        if known is None:
+            real = os.path.realpath(filename)
+            known = real.startswith(self.program_dir + os.sep) and "site-packages" not in real
+            self._in_program[filename] = known
+        return known
+
+    def caller_location(self) -> Optional[Dict[str, Any]]:
+        frame = sys._getframe(2)
+        depth = 0
+        while frame is not None and depth < 60:
+            if self.in_program(frame.f_code.co_filename):
+                return self._location(frame.f_code.co_filename, frame.f_lineno)
+            frame = frame.f_back
+            depth += 1
+        return None
 
     def install(self) -> None:
         import pulumi
@@ -94,7 +111,7 @@ class SourceTracker:
         tracker = self
 
         def __init__(self, t, name, *args, **kwargs):
-            location = tracker.program_frame(traceback.extract_stack(limit=40))
+            location = tracker.caller_location()
             if location is not None:
                 with tracker._lock:
                     tracker.locations.setdefault((t, name), location)
