@@ -10,6 +10,12 @@ from .rules import ALL_RULES, CORE
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS_PATH = os.path.join(REPO_ROOT, "docs", "rules.md")
+PRESETS_DIR = os.path.join(REPO_ROOT, "presets")
+#: Advisory by default, but a production stack must not run without them.
+PRODUCTION_MANDATORY = ("alb-deletion-protection", "alb-access-logs", "secret-rotation", "vpc-flow-logs",
+                        "kms-key-deletion-window", "ecr-immutable-tags", "ecr-lifecycle-policy",
+                        "task-readonly-root-filesystem", "task-non-root-user", "fargate-capacity-providers",
+                        "fargate-platform-version")
 SEED_TITLES = {
     1: "StackReference to a stack that does not exist", 2: "missing Application Load Balancer",
     3: "wrong health-check assumptions", 4: "`production` referenced from `dev`",
@@ -98,8 +104,10 @@ def render_docs() -> str:
 
 
 def write_docs(path: Optional[str] = None, check: bool = False) -> int:
+    """docs/rules.md and the presets, both generated from the rules' metadata."""
     path = path or DOCS_PATH
     text = render_docs()
+    preset_status = write_presets(check=check)
     if check:
         try:
             with open(path, encoding="utf-8") as handle:
@@ -109,9 +117,44 @@ def write_docs(path: Optional[str] = None, check: bool = False) -> int:
         if current != text:
             print(f"{path} is stale: run `python -m policypack docs`", flush=True)
             return 1
-        return 0
+        return preset_status
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
-    print(f"wrote {path} ({len(catalogue())} policies)")
+    print(f"wrote {path} ({len(catalogue())} policies) and {PRESETS_DIR}")
+    return 0
+
+
+def presets() -> Dict[str, Dict[str, Any]]:
+    """Policy-config presets (the `--policy-pack-config` format), derived from the metadata."""
+    entries = catalogue()
+    pci = {e["name"]: ("mandatory" if any(fw["name"] == "PCI DSS" for fw in e["frameworks"]) else "advisory")
+           for e in entries}
+    pci["log-group-retention"] = {"enforcementLevel": "mandatory", "minRetentionDays": 365}
+    rollout = {"all": "advisory"}
+    rollout.update({e["name"]: "advisory" for e in entries})
+    production = {name: "mandatory" for name in PRODUCTION_MANDATORY}
+    production["log-group-retention"] = {"enforcementLevel": "mandatory", "minRetentionDays": 365}
+    return {"pci-dss.json": pci, "advisory-rollout.json": rollout, "production.json": production}
+
+
+def write_presets(check: bool = False) -> int:
+    stale = []
+    for name, content in presets().items():
+        path = os.path.join(PRESETS_DIR, name)
+        text = json.dumps(content, indent=2) + "\n"
+        if check:
+            try:
+                current = open(path, encoding="utf-8").read()
+            except OSError:
+                current = ""
+            if current != text:
+                stale.append(path)
+            continue
+        os.makedirs(PRESETS_DIR, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    if stale:
+        print("stale presets: " + ", ".join(stale) + " (run `python -m policypack docs`)")
+        return 1
     return 0
