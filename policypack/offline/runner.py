@@ -274,6 +274,8 @@ def build_monitor(recorder: Recorder):
             }
             with recorder.lock:
                 recorder.resources.append(record)
+                # pulumi:pulumi:getResource (resource references) answers from this map
+                self.resources[urn] = M.MockMonitor.ResourceRegistration(urn, id_ or "", outputs)
             obj = _sync_await(rpc.serialize_properties(outputs, {}))
             return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj)
 
@@ -330,6 +332,7 @@ def build_monitor(recorder: Recorder):
                 state = {}
             state = dict(state)
             state["id"] = request.id
+            self.resources[urn] = M.MockMonitor.ResourceRegistration(urn, request.id, state)
             with recorder.lock:
                 recorder.reads.append({"kind": "read", "urn": urn, "type": request.type, "name": request.name,
                                        "id": request.id, "source": location})
