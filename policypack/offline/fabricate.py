@@ -32,6 +32,7 @@ import inspect
 import json
 import re
 import string
+import sys
 import types
 import typing
 import uuid
@@ -119,6 +120,7 @@ class _Shape:
 
 
 _ANY = _Shape("any", optional=True)
+_UNION_TYPE = getattr(types, "UnionType", None)  # `X | Y` annotations, Python 3.10+
 
 
 def _strip_output(hint: Any) -> Any:
@@ -135,7 +137,7 @@ def _shape_of(hint: Any) -> _Shape:
     hint = _strip_output(hint)
     optional = False
     origin = typing.get_origin(hint)
-    if origin is typing.Union or origin is types.UnionType:
+    if origin is typing.Union or (_UNION_TYPE is not None and origin is _UNION_TYPE):
         members = [a for a in typing.get_args(hint) if a is not type(None)]
         optional = len(members) < len(typing.get_args(hint))
         if not members:
@@ -185,8 +187,6 @@ def _getters(cls: type) -> list[tuple[str, str, property]]:
 def _return_hint(cls: type, prop: property) -> Any:
     """The getter's return annotation with forward refs ('outputs.ClusterVpcConfig') resolved
     against the defining module's globals."""
-    import sys
-
     module = sys.modules.get(cls.__module__)
     globalns = vars(module) if module else None
     try:
@@ -427,6 +427,8 @@ def _physical_name(ctx: _Ctx) -> str:
         name = prefix + ctx.rand.digits("name-prefix", 26)
     else:
         name = _autoname(ctx, ctx.logical)
+    if ctx.canonical == "aws:sqs/queue:Queue" and ctx.get("fifoQueue") is True:
+        name += ".fifo"  # AWS requires it of FIFO queues; Pulumi's autonaming adds it
     return name.lower() if lower else name
 
 
@@ -435,11 +437,8 @@ def _autoname(ctx: _Ctx, logical: str) -> str:
     limit = _NAME_LIMITS.get(ctx.canonical)
     base = logical if limit is None else logical[: max(1, limit - len(suffix))]
     name = base + suffix
-    # AWS requires these shapes, and Pulumi's autonaming for them produces them.
-    if ctx.canonical == "aws:sqs/queue:Queue" and ctx.get("fifoQueue") is True:
-        name = name + ".fifo"
     if ctx.canonical == "aws:kms/alias:Alias":
-        name = "alias/" + name
+        name = "alias/" + name  # AWS requires the prefix
     return name
 
 
@@ -461,9 +460,8 @@ _EC2_PREFIXES = {
     "vpcDhcpOptions": "dopt", "volume": "vol", "snapshot": "snap", "managedPrefixList": "pl",
     "securityGroupIngressRule": "sgr", "securityGroupEgressRule": "sgr", "eipAssociation": "eipassoc",
     "spotInstanceRequest": "sir", "networkInterfaceAttachment": "eni-attach",
-    "vpcIpv4CidrBlockAssociation": "vpc-cidr-assoc", "keyPair": "key", "placementGroup": "pg",
-    "transitGatewayRouteTable": "tgw-rtb", "routeTable_": "rtb", "fileSystem": "fs",
-    "mountTarget": "fsmt", "accessPoint": "fsap", "capacityReservation": "cr",
+    "vpcIpv4CidrBlockAssociation": "vpc-cidr-assoc", "keyPair": "key", "fileSystem": "fs", "mountTarget": "fsmt", "accessPoint": "fsap",
+    "capacityReservation": "cr",
 }
 _EC2_MODULES = {"ec2", "vpc", "ec2transitgateway", "ebs", "efs"}
 
@@ -616,7 +614,8 @@ _ARN_RULES: dict[str, Callable[[_Ctx], str]] = {
     "aws:iam/user:User": _iam_arn("user"),
     "aws:iam/group:Group": _iam_arn("group"),
     "aws:iam/instanceProfile:InstanceProfile": _iam_arn("instance-profile"),
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda c: c.arn("iam", "oidc-provider/" + re.sub(r"^https?://", "", str(c.get("url", c.physical))), region=""),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda c: c.arn(
+        "iam", "oidc-provider/" + re.sub(r"^https?://", "", str(c.get("url", c.physical))), region=""),
     "aws:iam/samlProvider:SamlProvider": lambda c: c.arn("iam", f"saml-provider/{c.physical}", region=""),
     "aws:s3/bucket:Bucket": lambda c: c.arn("s3", c.physical, region="", account=""),
     "aws:s3/bucketV2:BucketV2": lambda c: c.arn("s3", c.physical, region="", account=""),
@@ -630,7 +629,8 @@ _ARN_RULES: dict[str, Callable[[_Ctx], str]] = {
     "aws:eks/cluster:Cluster": lambda c: c.arn("eks", f"cluster/{c.physical}"),
     "aws:eks/nodeGroup:NodeGroup": lambda c: c.arn("eks", f"nodegroup/{c.get('clusterName', 'cluster')}/{c.physical}/{c.rand.uuid('arn')}"),
     "aws:eks/addon:Addon": lambda c: c.arn("eks", f"addon/{c.get('clusterName', 'cluster')}/{c.get('addonName', c.logical)}/{c.rand.uuid('arn')}"),
-    "aws:eks/fargateProfile:FargateProfile": lambda c: c.arn("eks", f"fargateprofile/{c.get('clusterName', 'cluster')}/{c.get('fargateProfileName', c.logical)}/{c.rand.uuid('arn')}"),
+    "aws:eks/fargateProfile:FargateProfile": lambda c: c.arn(
+        "eks", f"fargateprofile/{c.get('clusterName', 'cluster')}/{c.get('fargateProfileName', c.logical)}/{c.rand.uuid('arn')}"),
     "aws:rds/instance:Instance": lambda c: c.arn("rds", f"db:{c.physical}"),
     "aws:rds/clusterInstance:ClusterInstance": lambda c: c.arn("rds", f"db:{c.physical}"),
     "aws:rds/cluster:Cluster": lambda c: c.arn("rds", f"cluster:{c.physical}"),
@@ -651,7 +651,8 @@ _ARN_RULES: dict[str, Callable[[_Ctx], str]] = {
     "aws:route53/zone:Zone": lambda c: c.arn("route53", f"hostedzone/{c.id}", region="", account=""),
     "aws:acm/certificate:Certificate": lambda c: c.arn("acm", f"certificate/{c.rand.uuid('arn')}"),
     "aws:codedeploy/application:Application": lambda c: c.arn("codedeploy", f"application:{c.physical}"),
-    "aws:codedeploy/deploymentGroup:DeploymentGroup": lambda c: c.arn("codedeploy", f"deploymentgroup:{c.get('appName', 'app')}/{c.get('deploymentGroupName', c.logical)}"),
+    "aws:codedeploy/deploymentGroup:DeploymentGroup": lambda c: c.arn(
+        "codedeploy", f"deploymentgroup:{c.get('appName', 'app')}/{c.get('deploymentGroupName', c.logical)}"),
     "aws:codedeploy/deploymentConfig:DeploymentConfig": lambda c: c.arn("codedeploy", f"deploymentconfig:{c.get('deploymentConfigName', c.logical)}"),
     "aws:apigateway/restApi:RestApi": lambda c: c.arn("apigateway", f"/restapis/{c.id}", account=""),
     "aws:apigateway/stage:Stage": lambda c: c.arn("apigateway", f"/restapis/{c.get('restApi', 'api')}/stages/{c.get('stageName', 'stage')}", account=""),
@@ -720,6 +721,8 @@ _FAKE_PEM_CERT = "-----BEGIN CERTIFICATE-----\n" + "\n".join(
 
 # Fields nested in user-given configuration blocks that AWS fills in (EKS/Lambda vpcConfig...).
 _NESTED_COMPUTED = {"vpcId", "clusterSecurityGroupId", "ownerId"}
+# Id inputs AWS fills in when left out, because they locate the resource rather than configure it.
+_PLACEMENT_IDS = {"vpcId", "subnetId", "clusterSecurityGroupId"}
 
 
 def _region_code(region: str) -> str:
@@ -922,7 +925,6 @@ _FIELD_RULES: dict[str, dict[str, Callable[[_Ctx], Any]]] = {
         "validationMethod": lambda c: "DNS",
         "type": lambda c: "AMAZON_ISSUED",
     },
-    "aws:acm/certificateValidation:CertificateValidation": {},
     "aws:codedeploy/application:Application": {
         "applicationId": lambda c: c.id.split(":")[0],
         "computePlatform": lambda c: "Server",
@@ -1024,6 +1026,7 @@ _FIELD_RULES: dict[str, dict[str, Callable[[_Ctx], Any]]] = {
 def _id_prefix_for_field(field: str) -> Optional[str]:
     """EC2-style id prefix for fields such as vpcId, defaultRouteTableId, primaryNetworkInterfaceId."""
     table = [
+        ("TransitGatewayRouteTableId", "tgw-rtb"), ("LocalGatewayRouteTableId", "lgw-rtb"),
         ("SecurityGroupId", "sg"), ("RouteTableId", "rtb"), ("NetworkAclId", "acl"),
         ("NetworkInterfaceId", "eni"), ("InternetGatewayId", "igw"), ("NatGatewayId", "nat"),
         ("SubnetId", "subnet"), ("VpcEndpointId", "vpce"), ("DhcpOptionsId", "dopt"),
@@ -1056,9 +1059,10 @@ def _identity_string(path: tuple[str, ...], ctx: _Ctx) -> Optional[str]:
         return ctx.region + "a"
     if field in ("ownerId", "accountId", "awsAccountId", "ownerAccountId", "registryId", "customerAwsId"):
         return ctx.account
-    prefix = _id_prefix_for_field(field)
-    if prefix is not None:
-        return _ec2_id(prefix, ctx, ".".join(path))
+    if field in _PLACEMENT_IDS:
+        # Where AWS puts a resource the user didn't place: the default VPC and its subnet. Other
+        # id inputs (sourceSecurityGroupId, peerVpcId...) are settings and are not invented.
+        return _ec2_id(_id_prefix_for_field(field) or "id", ctx, ".".join(path))
     return None
 
 
@@ -1074,8 +1078,19 @@ def _computed_string(path: tuple[str, ...], ctx: _Ctx) -> str:
         return base64.b64encode(_FAKE_PEM_CERT.encode()).decode()
     if _ends(field, "arn"):
         return _arn_for_field(field, ctx)
-    if re.search(r"(Date|Time|At|Timestamp|Before|After)$", field) or field in ("lastModified", "expiration"):
+    if re.search(r"(Date|Time|At|Timestamp|Before|After|Created|Updated)$", field) or field in (
+            "lastModified", "expiration", "created", "updated"):
         return _ISO_TIME
+    if _ends(field, "cidr", "cidrBlock"):
+        return "10.0.0.0/16"
+    if _ends(field, "email"):
+        return f"{ctx.physical}@example.com"
+    if field == "uuid":
+        return ctx.rand.uuid(salt)
+    if _ends(field, "certificate", "certificateChain", "certificatePem"):
+        return _FAKE_PEM_CERT
+    if field == "policy":
+        return json.dumps({"Version": "2012-10-17", "Statement": []})
     if field in ("status", "state") or _ends(field, "status", "state"):
         return "ACTIVE" if field in ("status",) else "available"
     if _ends(field, "reason", "message", "description", "comment"):
@@ -1088,6 +1103,11 @@ def _computed_string(path: tuple[str, ...], ctx: _Ctx) -> str:
         return "AROA" + ctx.rand.upper(salt, 17)
     if field in ("keyId",):
         return ctx.rand.uuid(salt)
+    if _ends(field, "availabilityZoneId"):
+        return f"{_region_code(ctx.region)}-az1"
+    prefix = _id_prefix_for_field(field)
+    if prefix is not None:
+        return _ec2_id(prefix, ctx, salt)
     if _ends(field, "zoneId"):
         return "Z" + ctx.rand.upper(salt, 13)
     if _ends(field, "resourceId"):
@@ -1286,9 +1306,9 @@ def _fabricate_aws(token: str, name: str, inputs: dict, env: Environment) -> tup
         schema = _schema_for(_canonical(token)) or _schema_for(token)
     except Exception:  # the module failed to import: still give the basics
         schema = None
-    ctx = _Ctx(token, name, inputs, env, schema)
     if schema is None:
         return _fallback(token, name, inputs, env)
+    ctx = _Ctx(token, name, inputs, env, schema)
     outputs = dict(inputs)
     for _py, field, shape in schema.fields:
         path = (field,)
@@ -1318,12 +1338,19 @@ def _fallback(token: Any, name: Any, inputs: Any, env: Environment) -> tuple[str
         return f"{name}-id", dict(inputs) if isinstance(inputs, dict) else {}
 
 
-def complete_object(cls: type, given: dict, token: str, seed: str, env: Environment) -> dict:
+def complete_object(cls: type, given: dict, token: str, seed: str, env: Environment,
+                    echo: Optional[dict] = None) -> dict:
     """`given` plus a fabricated value for every non-Optional property of the output type `cls`
     that is missing, recursively into nested output types: used to make invoke results carry every
-    key the SDK reads (their result types declare required keys even inside nested blocks)."""
-    ctx = _Ctx(token, seed, given, env, None)
-    return _complete(cls, given, (), ctx, 0)
+    key the SDK reads (their result types declare required keys even inside nested blocks).
+    Properties missing from `given` but present in `echo` (an invoke's arguments, which results
+    repeat: filters, tags, state...) are copied from it first."""
+    result = dict(given)
+    for _py, field, shape in _fields_of(cls):
+        if result.get(field) is None and isinstance(echo, dict) and _fits(echo.get(field), shape):
+            result[field] = echo[field]
+    ctx = _Ctx(token, seed, result, env, None)
+    return _complete(cls, result, (), ctx, 0)
 
 
 def _complete(cls: type, given: dict, path: tuple[str, ...], ctx: _Ctx, depth: int) -> dict:

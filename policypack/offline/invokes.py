@@ -20,7 +20,8 @@ import json
 import zlib
 from typing import Any, Callable, Optional
 
-from .fabricate import Environment, _Rand, _plain_copy, complete_object, output_type_for_invoke
+# _Rand and _plain_copy are package-internal helpers shared with fabricate.py.
+from .fabricate import Environment, _plain_copy, _Rand, complete_object, output_type_for_invoke
 
 __all__ = ["answer_invoke", "policy_document"]
 
@@ -59,13 +60,8 @@ def _complete(token: str, args: dict, result: dict, env: Environment) -> dict:
     cls = output_type_for_invoke(token)
     if cls is None:
         return result
-    from .fabricate import _fields_of
-
-    for _py, field, _shape in _fields_of(cls):
-        if field not in result and args.get(field) is not None:
-            result[field] = args[field]
     seed = json.dumps(args, sort_keys=True, default=str)
-    return complete_object(cls, result, token, seed, env)
+    return complete_object(cls, result, token, seed, env, echo=args)
 
 
 # --------------------------------------------------------------------------------------------
@@ -73,9 +69,25 @@ def _complete(token: str, args: dict, result: dict, env: Environment) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
+# Arguments come from the program: a wrong type must degrade to the default, never reach a result
+# (the SDK's result classes raise TypeError on a mistyped value).
+def _s(args: dict, key: str, default: str = "") -> str:
+    value = args.get(key)
+    return value if isinstance(value, str) and value else default
+
+
+def _l(args: dict, key: str) -> list:
+    value = args.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _d(args: dict, key: str) -> dict:
+    value = args.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _region(args: dict, env: Environment) -> str:
-    region = args.get("region")
-    return region if isinstance(region, str) and region else env.region
+    return _s(args, "region", env.region)
 
 
 def _rand(env: Environment, region: str, *parts: str) -> _Rand:
@@ -107,15 +119,14 @@ def _subnet_id(env: Environment, region: str, vpc_id: str, az: str) -> str:
 def _filter_values(args: dict, name: str) -> list[str]:
     """Values of the EC2 filter called `name` (e.g. 'vpc-id'), [] when absent."""
     values: list[str] = []
-    for item in args.get("filters") or []:
+    for item in _l(args, "filters"):
         if isinstance(item, dict) and item.get("name") == name:
             values += [v for v in item.get("values") or [] if isinstance(v, str)]
     return values
 
 
 def _vpc_from_args(args: dict, env: Environment, region: str) -> str:
-    vpc = args.get("vpcId") or next(iter(_filter_values(args, "vpc-id")), None)
-    return vpc if isinstance(vpc, str) and vpc else _default_vpc_id(env, region)
+    return _s(args, "vpcId") or next(iter(_filter_values(args, "vpc-id")), "") or _default_vpc_id(env, region)
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,7 +147,7 @@ def _dns_suffix(partition: str) -> str:
 
 @_handles("aws:index/getRegion:getRegion")
 def _get_region(args: dict, env: Environment) -> dict:
-    name = args.get("region") or args.get("name") or env.region
+    name = _s(args, "region") or _s(args, "name") or env.region
     return {"name": name, "region": name, "id": name, "description": _REGION_NAMES.get(name, name),
             "endpoint": f"ec2.{name}.{_dns_suffix(env.partition)}"}
 
@@ -144,8 +155,8 @@ def _get_region(args: dict, env: Environment) -> dict:
 @_handles("aws:index/getAvailabilityZones:getAvailabilityZones")
 def _get_availability_zones(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    excluded_names = set(args.get("excludeNames") or [])
-    excluded_ids = set(args.get("excludeZoneIds") or [])
+    excluded_names = set(_l(args, "excludeNames"))
+    excluded_ids = set(_l(args, "excludeZoneIds"))
     zones = [(name, _zone_id(region, i)) for i, name in enumerate(_azs(region))]
     zones = [(n, z) for n, z in zones if n not in excluded_names and z not in excluded_ids]
     return {"names": [n for n, _ in zones], "zoneIds": [z for _, z in zones],
@@ -169,7 +180,7 @@ def _get_partition(args: dict, env: Environment) -> dict:
 @_handles("aws:index/getServicePrincipal:getServicePrincipal")
 def _get_service_principal(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    service = str(args.get("serviceName") or "ec2")
+    service = _s(args, "serviceName", "ec2")
     suffix = _dns_suffix(env.partition)
     return {"name": f"{service}.{suffix}", "suffix": suffix, "id": f"{service}.{region}",
             "region": region, "serviceName": service}
@@ -182,7 +193,7 @@ def _get_default_tags(args: dict, env: Environment) -> dict:
 
 @_handles("aws:index/getArn:getArn")
 def _get_arn(args: dict, env: Environment) -> dict:
-    arn = str(args.get("arn") or "")
+    arn = _s(args, "arn", "")
     parts = arn.split(":", 5) + [""] * 6
     return {"arn": arn, "partition": parts[1], "service": parts[2], "region": parts[3],
             "account": parts[4], "resource": parts[5], "id": arn}
@@ -196,25 +207,25 @@ def _get_arn(args: dict, env: Environment) -> dict:
 @_handles("aws:ec2/getVpc:getVpc")
 def _get_vpc(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    vpc_id = args.get("id") or next(iter(_filter_values(args, "vpc-id")), None)
-    default = args.get("default") is True or not vpc_id
-    vpc_id = vpc_id if isinstance(vpc_id, str) and vpc_id else _default_vpc_id(env, region)
+    vpc_id = _s(args, "id") or next(iter(_filter_values(args, "vpc-id")), "")
+    default = args.get("default") is True or not vpc_id  # no id asked for: the default VPC
+    vpc_id = vpc_id or _default_vpc_id(env, region)
     rand = _rand(env, region, "vpc", vpc_id)
-    cidr = args.get("cidrBlock") or ("172.31.0.0/16" if default else "10.0.0.0/16")
+    cidr = _s(args, "cidrBlock") or ("172.31.0.0/16" if default else "10.0.0.0/16")
     return {
         "id": vpc_id, "arn": _arn(env, "ec2", region, f"vpc/{vpc_id}"), "cidrBlock": cidr, "default": default,
         "cidrBlockAssociations": [{"associationId": "vpc-cidr-assoc-" + rand.hex("assoc", 17), "cidrBlock": cidr, "state": "associated"}],
         "dhcpOptionsId": "dopt-" + rand.hex("dopt", 17), "enableDnsHostnames": default, "enableDnsSupport": True,
         "enableNetworkAddressUsageMetrics": False, "instanceTenancy": "default", "ipv6AssociationId": "",
         "ipv6CidrBlock": "", "ipv6CidrBlockAssociations": [], "mainRouteTableId": "rtb-" + rand.hex("rtb", 17),
-        "ownerId": env.account, "region": region, "state": "available", "tags": args.get("tags") or {},
+        "ownerId": env.account, "region": region, "state": "available", "tags": _d(args, "tags"),
     }
 
 
 @_handles("aws:ec2/getVpcs:getVpcs")
 def _get_vpcs(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    return {"ids": [_default_vpc_id(env, region)], "id": region, "region": region, "tags": args.get("tags") or {}}
+    return {"ids": [_default_vpc_id(env, region)], "id": region, "region": region, "tags": _d(args, "tags")}
 
 
 def _subnet_azs(args: dict, region: str) -> list[str]:
@@ -231,7 +242,7 @@ def _get_subnets(args: dict, env: Environment) -> dict:
     wanted_ids = set(_filter_values(args, "subnet-id"))
     if wanted_ids:
         ids = [i for i in ids if i in wanted_ids] or sorted(wanted_ids)
-    return {"ids": ids, "id": region, "region": region, "tags": args.get("tags") or {}}
+    return {"ids": ids, "id": region, "region": region, "tags": _d(args, "tags")}
 
 
 @_handles("aws:ec2/getSubnet:getSubnet")
@@ -239,17 +250,17 @@ def _get_subnet(args: dict, env: Environment) -> dict:
     region = _region(args, env)
     vpc_id = _vpc_from_args(args, env, region)
     azs = _azs(region)
-    az = args.get("availabilityZone") or next(iter(_filter_values(args, "availability-zone")), azs[0])
+    az = _s(args, "availabilityZone") or next(iter(_filter_values(args, "availability-zone")), azs[0])
     index = azs.index(az) if az in azs else 0
-    subnet_id = args.get("id") or _subnet_id(env, region, vpc_id, az)
+    subnet_id = _s(args, "id") or _subnet_id(env, region, vpc_id, az)
     default = vpc_id == _default_vpc_id(env, region)
-    cidr = args.get("cidrBlock") or (f"172.31.{index * 16}.0/20" if default else f"10.0.{index}.0/24")
+    cidr = _s(args, "cidrBlock") or (f"172.31.{index * 16}.0/20" if default else f"10.0.{index}.0/24")
     return {
         "id": subnet_id, "arn": _arn(env, "ec2", region, f"subnet/{subnet_id}"), "vpcId": vpc_id,
-        "availabilityZone": az, "availabilityZoneId": args.get("availabilityZoneId") or _zone_id(region, index),
+        "availabilityZone": az, "availabilityZoneId": _s(args, "availabilityZoneId") or _zone_id(region, index),
         "cidrBlock": cidr, "availableIpAddressCount": 4091 if default else 251, "defaultForAz": default,
         "mapPublicIpOnLaunch": default, "state": "available", "ownerId": env.account, "region": region,
-        "tags": args.get("tags") or {}, "ipv6CidrBlock": "", "ipv6CidrBlockAssociationId": "", "outpostArn": "",
+        "tags": _d(args, "tags"), "ipv6CidrBlock": "", "ipv6CidrBlockAssociationId": "", "outpostArn": "",
         "customerOwnedIpv4Pool": "", "privateDnsHostnameTypeOnLaunch": "ip-name",
     }
 
@@ -258,10 +269,10 @@ def _get_subnet(args: dict, env: Environment) -> dict:
 def _get_security_group(args: dict, env: Environment) -> dict:
     region = _region(args, env)
     vpc_id = _vpc_from_args(args, env, region)
-    name = args.get("name") or next(iter(_filter_values(args, "group-name")), "default")
-    group_id = args.get("id") or "sg-" + _rand(env, region, "sg", vpc_id, name).hex("id", 17)
+    name = _s(args, "name") or next(iter(_filter_values(args, "group-name")), "default")
+    group_id = _s(args, "id") or "sg-" + _rand(env, region, "sg", vpc_id, name).hex("id", 17)
     return {"id": group_id, "arn": _arn(env, "ec2", region, f"security-group/{group_id}"), "name": name,
-            "vpcId": vpc_id, "description": f"{name} security group", "region": region, "tags": args.get("tags") or {}}
+            "vpcId": vpc_id, "description": f"{name} security group", "region": region, "tags": _d(args, "tags")}
 
 
 @_handles("aws:ec2/getSecurityGroups:getSecurityGroups")
@@ -270,7 +281,7 @@ def _get_security_groups(args: dict, env: Environment) -> dict:
     vpc_id = _vpc_from_args(args, env, region)
     group_id = "sg-" + _rand(env, region, "sg", vpc_id, "default").hex("id", 17)
     return {"ids": [group_id], "arns": [_arn(env, "ec2", region, f"security-group/{group_id}")],
-            "vpcIds": [vpc_id], "id": region, "region": region, "tags": args.get("tags") or {}}
+            "vpcIds": [vpc_id], "id": region, "region": region, "tags": _d(args, "tags")}
 
 
 def _ami_architecture(args: dict) -> str:
@@ -283,7 +294,7 @@ def _get_ami(args: dict, env: Environment) -> dict:
     region = _region(args, env)
     rand = _rand(env, region, "ami", json.dumps(args, sort_keys=True, default=str))
     ami_id = "ami-" + rand.hex("id", 17)
-    owners = [o for o in args.get("owners") or [] if isinstance(o, str)]
+    owners = [o for o in _l(args, "owners") if isinstance(o, str)]
     owner = next((o for o in owners if o.isdigit()), "137112412989")  # Amazon's image account
     names = _filter_values(args, "name")
     name = names[0].replace("*", "2024.0.20240101.0") if names else f"offline-image-{rand.hex('name', 8)}"
@@ -304,7 +315,7 @@ def _get_ami(args: dict, env: Environment) -> dict:
 def _get_ami_ids(args: dict, env: Environment) -> dict:
     region = _region(args, env)
     rand = _rand(env, region, "ami", json.dumps(args, sort_keys=True, default=str))
-    return {"ids": ["ami-" + rand.hex("id", 17)], "id": region, "region": region, "owners": args.get("owners") or []}
+    return {"ids": ["ami-" + rand.hex("id", 17)], "id": region, "region": region, "owners": _l(args, "owners")}
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,20 +328,20 @@ _ASSUME_ROLE_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
 
 @_handles("aws:iam/getRole:getRole")
 def _get_role(args: dict, env: Environment) -> dict:
-    name = str(args.get("name") or "offline-role")
+    name = _s(args, "name", "offline-role")
     rand = _rand(env, "", "role", name)
     return {"name": name, "id": name, "arn": f"arn:{env.partition}:iam::{env.account}:role/{name}", "path": "/",
             "assumeRolePolicy": _ASSUME_ROLE_POLICY, "uniqueId": "AROA" + rand.upper("id", 17),
             "createDate": "2024-01-01T00:00:00Z", "description": "", "maxSessionDuration": 3600,
-            "permissionsBoundary": "", "roleLastUseds": [], "tags": args.get("tags") or {}}
+            "permissionsBoundary": "", "roleLastUseds": [], "tags": _d(args, "tags")}
 
 
 @_handles("aws:iam/getPolicy:getPolicy")
 def _get_policy(args: dict, env: Environment) -> dict:
-    arn = args.get("arn")
-    name = args.get("name")
-    if not isinstance(arn, str) or not arn:
-        name = str(name or "offline-policy")
+    arn = _s(args, "arn")
+    name = _s(args, "name")
+    if not arn:
+        name = name or "offline-policy"
         arn = f"arn:{env.partition}:iam::{env.account}:policy/{name}"
     name = name or arn.rsplit("/", 1)[-1]
     path = "/" + arn.split(":policy/", 1)[-1].rsplit("/", 1)[0] + "/" if arn.count("/") > 1 else "/"
@@ -338,7 +349,7 @@ def _get_policy(args: dict, env: Environment) -> dict:
     # The real document is unknown offline: an empty one grants nothing and trips no rule.
     document = json.dumps({"Version": "2012-10-17", "Statement": []})
     return {"arn": arn, "id": arn, "name": name, "path": path, "description": "", "policy": document,
-            "policyId": "ANPA" + rand.upper("id", 17), "attachmentCount": 1, "tags": args.get("tags") or {}}
+            "policyId": "ANPA" + rand.upper("id", 17), "attachmentCount": 1, "tags": _d(args, "tags")}
 
 
 # --------------------------------------------------------------------------------------------
@@ -364,17 +375,17 @@ def _get_elb_service_account(args: dict, env: Environment) -> dict:
 @_handles("aws:ecs/getCluster:getCluster")
 def _get_ecs_cluster(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    name = str(args.get("clusterName") or "default")
+    name = _s(args, "clusterName", "default")
     arn = _arn(env, "ecs", region, f"cluster/{name}")
     return {"clusterName": name, "arn": arn, "id": arn, "status": "ACTIVE", "pendingTasksCount": 0,
             "runningTasksCount": 0, "registeredContainerInstancesCount": 0, "settings": [],
-            "serviceConnectDefaults": [], "region": region, "tags": args.get("tags") or {}}
+            "serviceConnectDefaults": [], "region": region, "tags": _d(args, "tags")}
 
 
 @_handles("aws:ssm/getParameter:getParameter")
 def _get_ssm_parameter(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    name = str(args.get("name") or "/offline/parameter")
+    name = _s(args, "name", "/offline/parameter")
     rand = _rand(env, region, "ssm", name)
     # Public AMI parameters (/aws/service/ami-amazon-linux-latest/..., eks optimized-ami) feed an
     # instance's `ami`: answer with an AMI id rather than text.
@@ -386,15 +397,15 @@ def _get_ssm_parameter(args: dict, env: Environment) -> dict:
 
 @_handles("aws:route53/getZone:getZone")
 def _get_zone(args: dict, env: Environment) -> dict:
-    name = str(args.get("name") or "example.com").rstrip(".")
+    name = _s(args, "name", "example.com").rstrip(".")
     rand = _rand(env, "", "zone", name)
-    zone_id = args.get("zoneId") or "Z" + rand.upper("id", 20)
+    zone_id = _s(args, "zoneId") or "Z" + rand.upper("id", 20)
     servers = [f"ns-{rand.number('ns' + str(i), 1, 2047)}.awsdns-{rand.number('d' + str(i), 10, 63)}.{tld}"
                for i, tld in enumerate(("com", "net", "org", "co.uk"))]
     return {"id": zone_id, "zoneId": zone_id, "name": name, "arn": f"arn:{env.partition}:route53:::hostedzone/{zone_id}",
             "nameServers": servers, "primaryNameServer": servers[0], "callerReference": rand.uuid("caller"),
             "comment": "", "resourceRecordSetCount": 2, "linkedServiceDescription": "",
-            "linkedServicePrincipal": "", "tags": args.get("tags") or {}}
+            "linkedServicePrincipal": "", "tags": _d(args, "tags")}
 
 
 def _pem(kind: str, rand: _Rand) -> str:
@@ -405,17 +416,17 @@ def _pem(kind: str, rand: _Rand) -> str:
 @_handles("aws:acm/getCertificate:getCertificate")
 def _get_certificate(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    domain = str(args.get("domain") or "example.com")
+    domain = _s(args, "domain", "example.com")
     rand = _rand(env, region, "acm", domain)
     arn = _arn(env, "acm", region, f"certificate/{rand.uuid('arn')}")
     return {"arn": arn, "id": arn, "domain": domain, "status": "ISSUED", "region": region,
             "certificate": _pem("CERTIFICATE", rand), "certificateChain": _pem("CERTIFICATE", _Rand(arn)),
-            "tags": args.get("tags") or {}}
+            "tags": _d(args, "tags")}
 
 
 @_handles("aws:eks/getClusterAuth:getClusterAuth")
 def _get_cluster_auth(args: dict, env: Environment) -> dict:
-    name = str(args.get("name") or "cluster")
+    name = _s(args, "name", "cluster")
     token = "k8s-aws-v1." + base64.urlsafe_b64encode(f"offline-token-for-{name}".encode()).decode().rstrip("=")
     return {"name": name, "id": name, "token": token, "region": _region(args, env)}
 
@@ -423,7 +434,7 @@ def _get_cluster_auth(args: dict, env: Environment) -> dict:
 @_handles("aws:eks/getCluster:getCluster")
 def _get_eks_cluster(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    name = str(args.get("name") or "cluster")
+    name = _s(args, "name", "cluster")
     rand = _rand(env, region, "eks", name)
     cert = base64.b64encode(_pem("CERTIFICATE", rand).encode()).decode()
     vpc_id = _default_vpc_id(env, region)
@@ -436,14 +447,14 @@ def _get_eks_cluster(args: dict, env: Environment) -> dict:
         "vpcConfig": {"vpcId": vpc_id, "subnetIds": [_subnet_id(env, region, vpc_id, az) for az in _azs(region)],
                       "securityGroupIds": [], "clusterSecurityGroupId": "sg-" + rand.hex("sg", 17),
                       "endpointPrivateAccess": False, "endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]},
-        "createdAt": "2024-01-01T00:00:00Z", "tags": args.get("tags") or {},
+        "createdAt": "2024-01-01T00:00:00Z", "tags": _d(args, "tags"),
     }
 
 
 @_handles("aws:kms/getKey:getKey")
 def _get_kms_key(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    given = str(args.get("keyId") or "")
+    given = _s(args, "keyId", "")
     rand = _rand(env, region, "kms", given)
     key_id = given.rsplit("/", 1)[-1] if given.count("-") == 4 and not given.startswith("alias") else rand.uuid("key")
     return {"id": key_id, "keyId": key_id, "arn": _arn(env, "kms", region, f"key/{key_id}"), "awsAccountId": env.account,
@@ -457,7 +468,7 @@ def _get_kms_key(args: dict, env: Environment) -> dict:
 @_handles("aws:kms/getAlias:getAlias")
 def _get_kms_alias(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    name = str(args.get("name") or "alias/offline")
+    name = _s(args, "name", "alias/offline")
     key_id = _rand(env, region, "kms-alias", name).uuid("key")
     return {"name": name, "id": _arn(env, "kms", region, name), "arn": _arn(env, "kms", region, name),
             "targetKeyId": key_id, "targetKeyArn": _arn(env, "kms", region, f"key/{key_id}"), "region": region}
@@ -466,25 +477,26 @@ def _get_kms_alias(args: dict, env: Environment) -> dict:
 @_handles("aws:secretsmanager/getSecret:getSecret")
 def _get_secret(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    arn = args.get("arn")
-    name = args.get("name") or (arn.split(":secret:", 1)[-1].rsplit("-", 1)[0] if isinstance(arn, str) else "offline-secret")
-    if not isinstance(arn, str) or not arn:
-        arn = _arn(env, "secretsmanager", region, f"secret:{name}-{_rand(env, region, 'secret', name).chars('s', 6, 'abcdefghijklmnopqrstuvwxyzABCDEF')}")
+    arn = _s(args, "arn")
+    name = _s(args, "name") or (arn.split(":secret:", 1)[-1].rsplit("-", 1)[0] if arn else "offline-secret")
+    if not arn:
+        suffix = _rand(env, region, "secret", name).chars("suffix", 6, "abcdefghijklmnopqrstuvwxyzABCDEF")
+        arn = _arn(env, "secretsmanager", region, f"secret:{name}-{suffix}")
     return {"arn": arn, "id": arn, "name": name, "description": "", "kmsKeyId": "", "policy": "",
             "createdDate": "2024-01-01T00:00:00Z", "lastChangedDate": "2024-01-01T00:00:00Z",
-            "region": region, "tags": args.get("tags") or {}, "type": ""}
+            "region": region, "tags": _d(args, "tags"), "type": ""}
 
 
 @_handles("aws:secretsmanager/getSecretVersion:getSecretVersion")
 def _get_secret_version(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    secret_id = str(args.get("secretId") or "offline-secret")
+    secret_id = _s(args, "secretId", "offline-secret")
     arn = secret_id if secret_id.startswith("arn:") else _arn(env, "secretsmanager", region, f"secret:{secret_id}-AbCdEf")
-    version = args.get("versionId") or _rand(env, region, "secret-version", secret_id).uuid("v")
+    version = _s(args, "versionId") or _rand(env, region, "secret-version", secret_id).uuid("v")
     # "{}" parses as JSON (programs often json.loads a secret) and is still a usable string.
-    return {"arn": arn, "id": f"{arn}|{args.get('versionStage') or 'AWSCURRENT'}", "secretId": secret_id,
+    return {"arn": arn, "id": f"{arn}|{_s(args, 'versionStage', 'AWSCURRENT')}", "secretId": secret_id,
             "secretArn": arn, "secretString": "{}", "secretBinary": "", "versionId": version,
-            "versionStages": [args.get("versionStage") or "AWSCURRENT"], "createdDate": "2024-01-01T00:00:00Z",
+            "versionStages": [_s(args, "versionStage", "AWSCURRENT")], "createdDate": "2024-01-01T00:00:00Z",
             "region": region}
 
 
@@ -492,7 +504,7 @@ def _get_secret_version(args: dict, env: Environment) -> dict:
 def _get_ecr_token(args: dict, env: Environment) -> dict:
     region = _region(args, env)
     password = "offline-" + _rand(env, region, "ecr").lower("token", 32)
-    registry = args.get("registryId") or env.account
+    registry = _s(args, "registryId") or env.account
     return {"authorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(), "password": password,
             "userName": "AWS", "proxyEndpoint": f"https://{registry}.dkr.ecr.{region}.amazonaws.com",
             "expiresAt": "2024-01-01T12:00:00Z", "id": region, "region": region}
@@ -501,21 +513,21 @@ def _get_ecr_token(args: dict, env: Environment) -> dict:
 @_handles("aws:ecr/getRepository:getRepository")
 def _get_ecr_repository(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    name = str(args.get("name") or "repository")
-    registry = args.get("registryId") or env.account
+    name = _s(args, "name", "repository")
+    registry = _s(args, "registryId") or env.account
     return {"name": name, "id": name, "arn": _arn(env, "ecr", region, f"repository/{name}"), "registryId": registry,
             "repositoryUrl": f"{registry}.dkr.ecr.{region}.amazonaws.com/{name}", "imageTagMutability": "MUTABLE",
             "mostRecentImageTags": [], "imageTagMutabilityExclusionFilters": [], "region": region,
-            "tags": args.get("tags") or {}}
+            "tags": _d(args, "tags")}
 
 
 @_handles("aws:lb/getLoadBalancer:getLoadBalancer", "aws:alb/getLoadBalancer:getLoadBalancer")
 def _get_load_balancer(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    arn = args.get("arn")
-    name = args.get("name") or (arn.split("/")[-2] if isinstance(arn, str) and arn.count("/") >= 3 else "offline-lb")
+    arn = _s(args, "arn")
+    name = _s(args, "name") or (arn.split("/")[-2] if arn.count("/") >= 3 else "offline-lb")
     rand = _rand(env, region, "lb", str(name))
-    if not isinstance(arn, str) or not arn:
+    if not arn:
         arn = _arn(env, "elasticloadbalancing", region, f"loadbalancer/app/{name}/{rand.hex('arn', 16)}")
     vpc_id = _default_vpc_id(env, region)
     return {"arn": arn, "id": arn, "name": name, "arnSuffix": arn.split(":loadbalancer/", 1)[-1],
@@ -523,13 +535,13 @@ def _get_load_balancer(args: dict, env: Environment) -> dict:
             "zoneId": "Z35SXDOTRQ7X7K" if region == "us-east-1" else "Z" + rand.upper("zone", 13),
             "loadBalancerType": "application", "internal": False, "ipAddressType": "ipv4", "vpcId": vpc_id,
             "subnets": [_subnet_id(env, region, vpc_id, az) for az in _azs(region)], "securityGroups": [],
-            "region": region, "tags": args.get("tags") or {}}
+            "region": region, "tags": _d(args, "tags")}
 
 
 @_handles("aws:s3/getBucket:getBucket")
 def _get_bucket(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    bucket = str(args.get("bucket") or "offline-bucket")
+    bucket = _s(args, "bucket", "offline-bucket")
     return {"bucket": bucket, "id": bucket, "arn": f"arn:{env.partition}:s3:::{bucket}",
             "bucketDomainName": f"{bucket}.s3.amazonaws.com",
             "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
@@ -552,16 +564,16 @@ _MANAGED_ORIGIN_REQUEST_POLICIES = {
 
 @_handles("aws:cloudfront/getCachePolicy:getCachePolicy")
 def _get_cache_policy(args: dict, env: Environment) -> dict:
-    name = str(args.get("name") or "Managed-CachingOptimized")
-    policy_id = args.get("id") or _MANAGED_CACHE_POLICIES.get(name) or _Rand(name).uuid("cache")
+    name = _s(args, "name", "Managed-CachingOptimized")
+    policy_id = _s(args, "id") or _MANAGED_CACHE_POLICIES.get(name) or _Rand(name).uuid("cache")
     return {"id": policy_id, "name": name, "comment": "", "etag": "E" + _Rand(name).upper("etag", 13),
             "defaultTtl": 86400, "maxTtl": 31536000, "minTtl": 1}
 
 
 @_handles("aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy")
 def _get_origin_request_policy(args: dict, env: Environment) -> dict:
-    name = str(args.get("name") or "Managed-AllViewer")
-    policy_id = args.get("id") or _MANAGED_ORIGIN_REQUEST_POLICIES.get(name) or _Rand(name).uuid("origin")
+    name = _s(args, "name", "Managed-AllViewer")
+    policy_id = _s(args, "id") or _MANAGED_ORIGIN_REQUEST_POLICIES.get(name) or _Rand(name).uuid("origin")
     return {"id": policy_id, "name": name, "comment": "", "etag": "E" + _Rand(name).upper("etag", 13)}
 
 
@@ -588,14 +600,14 @@ def _get_policy_document(args: dict, env: Environment) -> dict:
 def policy_document(args: dict) -> tuple[str, str]:
     """(json, minifiedJson) of a getPolicyDocument call's arguments (camelCase, as on the wire)."""
     merged: dict[str, Any] = {"Version": "", "Id": "", "Statement": []}
-    for source in args.get("sourcePolicyDocuments") or []:
+    for source in _l(args, "sourcePolicyDocuments"):
         if isinstance(source, str) and source:
             _merge_document(merged, _parse_document(source))
-    version = args.get("version") or "2012-10-17"
-    own = {"Version": version, "Id": args.get("policyId") or "",
-           "Statement": [_statement_from_args(s, version) for s in args.get("statements") or [] if isinstance(s, dict)]}
+    version = _s(args, "version") or "2012-10-17"
+    own = {"Version": version, "Id": _s(args, "policyId") or "",
+           "Statement": [_statement_from_args(s, version) for s in _l(args, "statements") if isinstance(s, dict)]}
     _merge_document(merged, own)
-    for override in args.get("overridePolicyDocuments") or []:
+    for override in _l(args, "overridePolicyDocuments"):
         if isinstance(override, str) and override:
             _merge_document(merged, _parse_document(override))
     rendered = _render_document(merged)

@@ -55,6 +55,21 @@ def unknown_like(value: Any) -> str:
     return UNKNOWN_BY_KIND["string"]
 
 
+def _fill_missing(given: Any, full: Any) -> Any:
+    """`given` with the keys only `full` has added, recursively (dicts, and lists of equal length)."""
+    if isinstance(given, dict) and isinstance(full, dict):
+        if given.get(SIG_KEY) is not None:
+            return given
+        merged = {k: _fill_missing(v, full.get(k)) for k, v in given.items()}
+        for key, value in full.items():
+            if key not in merged:
+                merged[key] = _json_safe(value)
+        return merged
+    if isinstance(given, list) and isinstance(full, list) and len(given) == len(full):
+        return [_fill_missing(g, f) for g, f in zip(given, full)]
+    return given
+
+
 def _json_safe(value: Any) -> Any:
     """Plain JSON values (mock outputs may hold tuples, enums, floats that are ints...)."""
     if isinstance(value, dict):
@@ -291,7 +306,9 @@ def build_monitor(recorder: Recorder):
                 recorder.warnings.append(f"could not fabricate outputs of {request.type} {request.name}: {exc}")
                 id_, full = f"{request.name}-id", dict(inputs)
             computed = {k: v for k, v in full.items() if k not in wire_inputs}
-            wire_outputs = dict(wire_inputs)
+            # AWS also sets fields inside blocks the user gave (vpcConfig.vpcId...): keep those
+            # fills, never overriding what the user set (nor a secret or unknown value).
+            wire_outputs = {k: _fill_missing(v, full.get(k)) for k, v in wire_inputs.items()}
             if recorder.preview:
                 # A first preview: inputs are known, computed outputs (and the id) are not.
                 for key, value in computed.items():
@@ -302,6 +319,9 @@ def build_monitor(recorder: Recorder):
             wire_outputs["id"] = id_
             program_outputs = dict(inputs)
             program_outputs.update(computed)
+            for key, value in wire_outputs.items():
+                if key in inputs and isinstance(value, dict) and isinstance(inputs[key], dict):
+                    program_outputs[key] = _fill_missing(inputs[key], full.get(key))
             return id_, program_outputs, wire_outputs
 
         def RegisterResourceOutputs(self, request):
