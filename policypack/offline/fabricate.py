@@ -821,6 +821,12 @@ _FIELD_RULES: dict[str, dict[str, Callable[[_Ctx], Any]]] = {
         "urlId": lambda c: c.rand.lower("url", 32),
     },
     "aws:lambda/permission:Permission": {"statementId": lambda c: c.physical},
+    # A map keyed by endpoint kind; programs read uris["GRAPHQL"] (pulumi/examples aws-py-appsync).
+    "aws:appsync/graphQLApi:GraphQLApi": {
+        "uris": lambda c: {
+            "GRAPHQL": f"https://{c.rand.lower('gql', 26)}.appsync-api.{c.region}.amazonaws.com/graphql",
+            "REALTIME": f"wss://{c.rand.lower('gql', 26)}.appsync-realtime-api.{c.region}.amazonaws.com/graphql"},
+    },
     "aws:apigateway/restApi:RestApi": {
         "rootResourceId": lambda c: c.rand.lower("root", 10),
         "executionArn": lambda c: c.arn("execute-api", c.id),

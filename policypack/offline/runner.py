@@ -297,6 +297,10 @@ def build_monitor(recorder: Recorder):
         def _outputs(self, request, inputs, wire_inputs, is_provider, urn):
             """(id, outputs for the program, outputs in wire form for AnalyzeStack)."""
             if not request.custom:
+                if request.remote:
+                    # A multi-language component's outputs come from its provider and may share a
+                    # name but not a type with its inputs (awsx Vpc natGateways): echo nothing.
+                    return "", {}, {}
                 return "", inputs, dict(wire_inputs)
             if is_provider:
                 return recorder.provider_id(urn) if not recorder.preview else "", inputs, dict(wire_inputs)
