@@ -1,4 +1,485 @@
-"""Rules of the networking concern."""
+"""Rules of the networking concern: private tasks, the endpoints they need, flow logs.
+
+vpc-endpoints-for-private-tasks (seed 5): tasks in private subnets without the VPC endpoints that
+let them pull from ECR without an internet path. The VPC of a service is found through its
+subnets' and security groups' `vpcId` (values or property dependencies); when they are not
+resources of this stack, endpoints of any VPC of the stack count. Required: Interface endpoints
+(private DNS on) for ecr.api and ecr.dkr; the s3 Gateway endpoint on the route tables of the
+service's subnets (RouteTableAssociations, else the VPC's main route table; `routeTableIds` or
+VpcEndpointRouteTableAssociations); logs when a container of the service's task definition logs
+with awslogs; secretsmanager when one reads secrets (ssm for Parameter Store references); plus
+`additionalEndpoints`. The region is whatever the endpoint's `com.amazonaws.<region>.` says.
+
+Stack rules link resources through outputs (`stack.by_reference`) and property dependencies,
+never by names. A resource of this stack is identified by its URN; infrastructure outside the
+stack by its raw ID. Unknown values (preview) are read leniently: an unknown VPC, service name,
+private DNS flag or route table list counts as matching; unknown containerDefinitions require
+nothing beyond ECR and S3.
+"""
 from __future__ import annotations
 
-RULES: list = []
+import re
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+
+from .. import props as P
+from ..rule import Context, Rule, StackView, Violation, cfg_list, cis, fsbp, pci
+
+SUBNET = ("aws:ec2/subnet:Subnet", "aws:ec2/defaultSubnet:DefaultSubnet")
+SECURITY_GROUP = ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+VPCS = P.VPC + ("aws:ec2/defaultVpc:DefaultVpc",)
+ROUTE_TABLE = ("aws:ec2/routeTable:RouteTable", "aws:ec2/defaultRouteTable:DefaultRouteTable")
+ROUTE_TABLE_ASSOCIATION = ("aws:ec2/routeTableAssociation:RouteTableAssociation",)
+MAIN_ROUTE_TABLE_ASSOCIATION = ("aws:ec2/mainRouteTableAssociation:MainRouteTableAssociation",)
+ENDPOINT_ROUTE_TABLE_ASSOCIATION = ("aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation",)
+
+_SERVICE_NAME = re.compile(r"(?:cn\.)?com\.amazonaws\.([a-z0-9-]+)\.(.+)")
+_ANY = "*"  # key of "the VPC could not be resolved: any VPC of the stack"
+
+
+def _network_configuration(resource: P.ResourceView) -> Any:
+    return P.as_dict(resource.get("networkConfiguration"))
+
+
+# --------------------------------------------------------------------------------------------
+# Reference resolution
+# --------------------------------------------------------------------------------------------
+class _Refs:
+    """Resolves reference-valued properties to keys: the URN of a stack resource, else the raw
+    known value. Unknown values are reported as such (callers are lenient)."""
+
+    def __init__(self, stack: StackView) -> None:
+        self.stack = stack
+
+    def key(self, value: str, types: Tuple[str, ...]) -> str:
+        ref = self.stack.by_reference(value)
+        return ref.urn if ref is not None and ref.type in types else value
+
+    def resolve(self, resource: P.ResourceView, prop: str, value: Any, types: Tuple[str, ...]) -> Tuple[Set[str], bool]:
+        """(keys, unknown) of the reference(s) in `value`, read from top-level property `prop`:
+        known strings by value, plus stack resources of `types` that `prop` depends on."""
+        keys: Set[str] = set()
+        unknown = False
+        if P.is_unknown(value):
+            unknown = True
+        elif isinstance(value, str):
+            if value:
+                keys.add(self.key(value, types))
+        elif isinstance(value, list):
+            for item in value:
+                if P.is_unknown(item):
+                    unknown = True
+                elif isinstance(item, str) and item:
+                    keys.add(self.key(item, types))
+        for urn in resource.depends_on_resources(prop):
+            dep = self.stack.by_urn.get(urn)
+            if dep is not None and dep.type in types:
+                keys.add(urn)
+        return keys, unknown
+
+    def vpc_of(self, resource: P.ResourceView) -> Tuple[Set[str], bool]:
+        """The VPC key(s) of a resource with a `vpcId` (subnet, security group, endpoint, flow log)."""
+        return self.resolve(resource, "vpcId", resource.props.get("vpcId"), VPCS)
+
+
+def _display(stack: StackView, key: str) -> str:
+    if key == _ANY:
+        return "any VPC of this stack"
+    resource = stack.by_urn.get(key)
+    kind = "VPC" if resource is None or resource.type in VPCS else "route table" if resource.type in ROUTE_TABLE else ""
+    return f"{kind} '{resource.name}'".strip() if resource is not None else key
+
+
+# --------------------------------------------------------------------------------------------
+# ecs-service-no-public-ip
+# --------------------------------------------------------------------------------------------
+class EcsServiceNoPublicIp(Rule):
+    name = "ecs-service-no-public-ip"
+    description = "ECS services must not assign public IP addresses to their tasks."
+    kind = "resource"
+    level = "mandatory"
+    severity = "high"
+    concern = "networking"
+    seeds = (5,)
+    frameworks = (pci("1.3.1", "1.4.4"), fsbp("ECS.2"))
+    resource_types = P.SERVICE
+    remediation = ("Run the tasks in private subnets with `network_configuration={\"assign_public_ip\": False, "
+                   "\"subnets\": [private subnet ids], \"security_groups\": [...]}` and reach them through the "
+                   "load balancer; give the VPC the endpoints the tasks need (ecr.api, ecr.dkr, s3, logs, "
+                   "secretsmanager).")
+    compliant_example = ('aws.ecs.Service("svc", network_configuration={"subnets": [s.id for s in private], '
+                         '"security_groups": [app_sg.id], "assign_public_ip": False}, ...)')
+
+    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+        config = _network_configuration(resource)
+        if not isinstance(config, Mapping):
+            return
+        if P.as_bool(P.lookup(config, "assignPublicIp")) is True:
+            yield Violation(f"ECS service '{resource.name}' sets `networkConfiguration.assignPublicIp` to true: every "
+                            "task gets a public IP address. Set `assign_public_ip=False` and run the tasks in private "
+                            "subnets behind the load balancer.", path="networkConfiguration.assignPublicIp")
+
+
+# --------------------------------------------------------------------------------------------
+# vpc-endpoints-for-private-tasks
+# --------------------------------------------------------------------------------------------
+class _Endpoint:
+    __slots__ = ("resource", "service", "type", "private_dns", "vpcs", "vpc_unknown", "route_tables", "rt_unknown")
+
+    def __init__(self, resource: P.ResourceView, refs: _Refs) -> None:
+        self.resource = resource
+        name = P.as_str(resource.get("serviceName"))
+        if name is P.UNKNOWN:
+            self.service: Optional[str] = None  # unknown: matches any service
+        else:
+            match = _SERVICE_NAME.fullmatch(name.strip().lower()) if isinstance(name, str) else None
+            self.service = match.group(2) if match else ""
+        kind = P.as_str(resource.get("vpcEndpointType"))
+        # pulumi-aws defaults vpc_endpoint_type to Gateway.
+        self.type = None if kind is P.UNKNOWN else (kind.lower() if isinstance(kind, str) else "gateway")
+        self.private_dns = P.as_bool(resource.get("privateDnsEnabled"))
+        self.vpcs, self.vpc_unknown = refs.vpc_of(resource)
+        self.route_tables, self.rt_unknown = refs.resolve(resource, "routeTableIds",
+                                                         resource.props.get("routeTableIds"), ROUTE_TABLE)
+
+    def serves(self, service: str) -> bool:
+        return self.service is None or self.service == service
+
+    def is_interface(self) -> bool:
+        return self.type is None or self.type == "interface"
+
+    def is_gateway(self) -> bool:
+        return self.type is None or self.type == "gateway"
+
+    def dns_ok(self) -> bool:
+        return self.private_dns is True or self.private_dns is P.UNKNOWN
+
+
+class _Group:
+    """Private services sharing a VPC, with what their containers need."""
+
+    def __init__(self) -> None:
+        self.services: List[P.ResourceView] = []
+        self.needs: Dict[str, str] = {}  # endpoint service -> why
+        self.route_tables: Set[str] = set()
+
+
+def _secret_service(value_from: Any) -> str:
+    """secretsmanager, or ssm for Parameter Store references (an ssm ARN or a /path name)."""
+    if isinstance(value_from, str):
+        text = value_from.strip()
+        if text.startswith("arn:") and text.split(":")[2:3] == ["ssm"]:
+            return "ssm"
+        if text.startswith("/"):
+            return "ssm"
+    return "secretsmanager"
+
+
+def _container_needs(task: P.ResourceView) -> Dict[str, str]:
+    """Endpoint services a task definition's containers need, with the reason. Unknown or invalid
+    containerDefinitions need nothing that can be proven."""
+    needs: Dict[str, str] = {}
+    definitions = task.container_definitions
+    if not definitions.known:
+        return needs
+    for index, container in enumerate(definitions.containers):
+        label = container.get("name") if isinstance(container.get("name"), str) else f"#{index}"
+        log = P.as_dict(container.get("logConfiguration"))
+        if isinstance(log, Mapping):
+            driver = log.get("logDriver")
+            if isinstance(driver, str) and driver.strip().lower() == "awslogs":
+                needs.setdefault("logs", f"container '{label}' of '{task.name}' logs with awslogs")
+            for option in P.dicts(log.get("secretOptions")):
+                service = _secret_service(option.get("valueFrom"))
+                needs.setdefault(service, f"container '{label}' of '{task.name}' reads log secrets")
+        for secret in P.dicts(container.get("secrets")):
+            service = _secret_service(secret.get("valueFrom"))
+            needs.setdefault(service, f"container '{label}' of '{task.name}' reads secrets")
+        credentials = P.as_dict(container.get("repositoryCredentials"))
+        if isinstance(credentials, Mapping) and credentials.get("credentialsParameter"):
+            needs.setdefault("secretsmanager", f"container '{label}' of '{task.name}' uses registry credentials")
+    return needs
+
+
+class VpcEndpointsForPrivateTasks(Rule):
+    name = "vpc-endpoints-for-private-tasks"
+    description = ("ECS tasks without a public IP need VPC endpoints in their VPC: ecr.api and ecr.dkr (Interface, "
+                   "private DNS), the s3 Gateway on their route tables, logs for awslogs, secretsmanager for secrets.")
+    kind = "stack"
+    level = "mandatory"
+    severity = "high"
+    concern = "networking"
+    seeds = (5,)
+    frameworks = (pci("1.3.2", "1.4.4"), fsbp("EC2.55", "EC2.56"))
+    config_properties = {
+        "additionalEndpoints": {
+            "type": "array", "items": {"type": "string"}, "default": [],
+            "description": "Endpoint services (the part after `com.amazonaws.<region>.`) every VPC with private "
+                           "tasks must also have, as Interface endpoints with private DNS, e.g. [\"ecs\", "
+                           "\"ecs-agent\", \"ecs-telemetry\", \"sts\", \"kms\", \"ssmmessages\"]. Default: none.",
+        },
+    }
+    remediation = ("In the VPC of the service create `aws.ec2.VpcEndpoint`s: "
+                   "`service_name=f\"com.amazonaws.{region}.ecr.api\"` and `.ecr.dkr` (and `.logs`, "
+                   "`.secretsmanager` as the containers need) with `vpc_endpoint_type=\"Interface\"`, "
+                   "`private_dns_enabled=True`, the private subnets and a security group allowing 443 from the "
+                   "tasks; and `service_name=f\"com.amazonaws.{region}.s3\"`, `vpc_endpoint_type=\"Gateway\"`, "
+                   "`route_table_ids=[private route tables]`.")
+    compliant_example = ('for svc in ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]:\n'
+                         '    aws.ec2.VpcEndpoint(svc, vpc_id=vpc.id, service_name=f"com.amazonaws.{region}.{svc}",\n'
+                         '        vpc_endpoint_type="Interface", private_dns_enabled=True,\n'
+                         '        subnet_ids=[s.id for s in private], security_group_ids=[endpoint_sg.id])\n'
+                         'aws.ec2.VpcEndpoint("s3", vpc_id=vpc.id, service_name=f"com.amazonaws.{region}.s3",\n'
+                         '    vpc_endpoint_type="Gateway", route_table_ids=[private_rt.id])')
+
+    def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
+        services = [s for s in stack.of_type(*P.SERVICE) if self._is_private(s)]
+        if not services:
+            return
+        refs = _Refs(stack)
+        extra = [e.strip().lower() for e in cfg_list(ctx, "additionalEndpoints") if isinstance(e, str) and e.strip()]
+        associations, main_tables = self._route_table_index(stack, refs)
+        groups: Dict[str, _Group] = {}
+        all_tasks: Optional[Dict[str, str]] = None
+        for service in services:
+            vpcs, subnets = self._service_network(stack, refs, service)
+            tasks = self._task_definitions(stack, refs, service)
+            if tasks is None:
+                if all_tasks is None:
+                    all_tasks = {}
+                    for task in stack.of_type(*P.TASK_DEFINITION):
+                        for need, why in _container_needs(task).items():
+                            all_tasks.setdefault(need, why)
+                needs = dict(all_tasks)
+            else:
+                needs = {}
+                for task in tasks:
+                    for need, why in _container_needs(task).items():
+                        needs.setdefault(need, why)
+            tables: Set[str] = set()
+            for subnet in subnets:
+                if subnet in associations:
+                    tables.update(associations[subnet])
+                else:
+                    subnet_resource = stack.by_urn.get(subnet)
+                    if subnet_resource is not None:
+                        subnet_vpcs, _ = refs.vpc_of(subnet_resource)
+                        for vpc in subnet_vpcs:
+                            tables.update(main_tables.get(vpc, ()))
+            for vpc in (vpcs or {_ANY}):
+                group = groups.setdefault(vpc, _Group())
+                group.services.append(service)
+                group.route_tables.update(tables)
+                for need, why in needs.items():
+                    group.needs.setdefault(need, why)
+        endpoints = [_Endpoint(r, refs) for r in stack.of_type(*P.VPC_ENDPOINT)]
+        anywhere: List[_Endpoint] = []  # VPC unknown (preview) or missing: counts for every VPC
+        by_vpc: Dict[str, List[_Endpoint]] = {}
+        for endpoint in endpoints:
+            if endpoint.vpc_unknown or not endpoint.vpcs:
+                anywhere.append(endpoint)
+            for key in endpoint.vpcs:
+                by_vpc.setdefault(key, []).append(endpoint)
+        attached = self._endpoint_route_tables(stack, refs)
+        for vpc, group in groups.items():
+            in_vpc = endpoints if vpc == _ANY else by_vpc.get(vpc, []) + anywhere
+            required = [("ecr.api", "every task pulls its image manifest through the ECR API"),
+                        ("ecr.dkr", "every task pulls its image through the ECR Docker registry")]
+            for need in ("logs", "secretsmanager", "ssm"):
+                if need in group.needs:
+                    required.append((need, group.needs[need]))
+            for need in extra:
+                if need not in {r[0] for r in required} and need != "s3":
+                    required.append((need, "required by the `additionalEndpoints` config"))
+            for service, why in required:
+                problem = self._interface_problem(service, in_vpc)
+                if problem:
+                    yield self._violation(stack, vpc, group, service, why, problem)
+            problem = self._gateway_problem(stack, in_vpc, attached, group.route_tables)
+            if problem:
+                yield self._violation(stack, vpc, group, "s3", "ECR serves image layers from S3", problem)
+
+    # --- which services ----------------------------------------------------------------------
+    @staticmethod
+    def _is_private(service: P.ResourceView) -> bool:
+        launch = P.as_str(service.get("launchType"))
+        if isinstance(launch, str) and launch.upper() == "EXTERNAL":
+            return False  # ECS Anywhere: not in a VPC
+        config = _network_configuration(service)
+        if config is P.UNKNOWN:
+            return False  # cannot tell at preview: lenient
+        if not isinstance(config, Mapping):
+            return True
+        public = P.as_bool(P.lookup(config, "assignPublicIp"))
+        if public is P.UNKNOWN:
+            return False
+        return public is not True
+
+    # --- where the service runs --------------------------------------------------------------
+    @staticmethod
+    def _service_network(stack: StackView, refs: _Refs, service: P.ResourceView) -> Tuple[Set[str], Set[str]]:
+        """(VPC keys, subnet keys) of a service, through its subnets' and security groups' `vpcId`."""
+        config = _network_configuration(service)
+        subnet_values = P.lookup(config, "subnets") if isinstance(config, Mapping) else P.MISSING
+        group_values = P.lookup(config, "securityGroups") if isinstance(config, Mapping) else P.MISSING
+        subnets: Set[str] = set()
+        groups: Set[str] = set()
+        for item in P.strings(subnet_values):
+            subnets.add(refs.key(item, SUBNET))
+        for item in P.strings(group_values):
+            groups.add(refs.key(item, SECURITY_GROUP))
+        for urn in service.depends_on_resources("networkConfiguration"):
+            dep = stack.by_urn.get(urn)
+            if dep is None:
+                continue
+            if dep.type in SUBNET:
+                subnets.add(urn)
+            elif dep.type in SECURITY_GROUP:
+                groups.add(urn)
+        vpcs: Set[str] = set()
+        for key in subnets | groups:
+            resource = stack.by_urn.get(key)
+            if resource is not None:
+                found, _unknown = refs.vpc_of(resource)
+                vpcs.update(found)
+        return vpcs, subnets
+
+    @staticmethod
+    def _task_definitions(stack: StackView, refs: _Refs, service: P.ResourceView) -> Optional[List[P.ResourceView]]:
+        """The service's task definition(s) in this stack, or None when it cannot be resolved."""
+        keys, _unknown = refs.resolve(service, "taskDefinition", service.props.get("taskDefinition"), P.TASK_DEFINITION)
+        tasks = [stack.by_urn[k] for k in keys if k in stack.by_urn and stack.by_urn[k].type in P.TASK_DEFINITION]
+        return tasks or None
+
+    @staticmethod
+    def _route_table_index(stack: StackView, refs: _Refs) -> Tuple[Dict[str, Set[str]], Dict[str, Set[str]]]:
+        """subnet key -> route table keys (explicit associations); VPC key -> main route table keys."""
+        associations: Dict[str, Set[str]] = {}
+        for assoc in stack.of_type(*ROUTE_TABLE_ASSOCIATION):
+            subnets, _ = refs.resolve(assoc, "subnetId", assoc.props.get("subnetId"), SUBNET)
+            tables, _ = refs.resolve(assoc, "routeTableId", assoc.props.get("routeTableId"), ROUTE_TABLE)
+            for subnet in subnets:
+                associations.setdefault(subnet, set()).update(tables)
+        main: Dict[str, Set[str]] = {}
+        for vpc in stack.of_type(*VPCS):
+            for key in ("mainRouteTableId", "defaultRouteTableId"):
+                value = P.as_str(vpc.get(key))
+                if isinstance(value, str) and value:
+                    main.setdefault(vpc.urn, set()).add(refs.key(value, ROUTE_TABLE))
+                    break
+        for assoc in stack.of_type(*MAIN_ROUTE_TABLE_ASSOCIATION):
+            vpcs, _ = refs.vpc_of(assoc)
+            tables, _ = refs.resolve(assoc, "routeTableId", assoc.props.get("routeTableId"), ROUTE_TABLE)
+            for vpc in vpcs:
+                if tables:
+                    main[vpc] = set(tables)
+        return associations, main
+
+    @staticmethod
+    def _endpoint_route_tables(stack: StackView, refs: _Refs) -> Dict[str, Set[str]]:
+        """endpoint URN -> route table keys attached with VpcEndpointRouteTableAssociation."""
+        attached: Dict[str, Set[str]] = {}
+        for assoc in stack.of_type(*ENDPOINT_ROUTE_TABLE_ASSOCIATION):
+            endpoints, _ = refs.resolve(assoc, "vpcEndpointId", assoc.props.get("vpcEndpointId"), P.VPC_ENDPOINT)
+            tables, unknown = refs.resolve(assoc, "routeTableId", assoc.props.get("routeTableId"), ROUTE_TABLE)
+            for endpoint in endpoints:
+                bucket = attached.setdefault(endpoint, set())
+                bucket.update(tables)
+                if unknown and not tables:
+                    bucket.add(_ANY)
+        return attached
+
+    # --- what is wrong -----------------------------------------------------------------------
+    @staticmethod
+    def _interface_problem(service: str, endpoints: List[_Endpoint]) -> Optional[str]:
+        candidates = [e for e in endpoints if e.serves(service)]
+        if not candidates:
+            return "there is none"
+        if any(e.is_interface() and e.dns_ok() for e in candidates):
+            return None
+        if not any(e.is_interface() for e in candidates):
+            names = ", ".join(f"'{e.resource.name}'" for e in candidates)
+            return f"{names} is not an Interface endpoint: set `vpc_endpoint_type=\"Interface\"`"
+        names = ", ".join(f"'{e.resource.name}'" for e in candidates if e.is_interface())
+        return (f"{names} has private DNS disabled, so the tasks still resolve the public endpoint: set "
+                "`private_dns_enabled=True`")
+
+    @staticmethod
+    def _gateway_problem(stack: StackView, endpoints: List[_Endpoint], attached: Mapping[str, Set[str]],
+                         required: Set[str]) -> Optional[str]:
+        candidates = [e for e in endpoints if e.serves("s3")]
+        gateways = [e for e in candidates if e.is_gateway()]
+        if not gateways:
+            if candidates:
+                return ("there is only an Interface endpoint for s3; ECR layer downloads need the Gateway endpoint "
+                        "(`vpc_endpoint_type=\"Gateway\"`) on the private route tables")
+            return "there is none"
+        best_missing: Optional[Set[str]] = None
+        for endpoint in gateways:
+            tables = set(endpoint.route_tables) | attached.get(endpoint.resource.urn, set())
+            if endpoint.rt_unknown or _ANY in tables:
+                return None
+            if not tables:
+                missing = set(required) or {""}
+            else:
+                missing = required - tables
+            if not missing:
+                return None
+            if best_missing is None or len(missing) < len(best_missing):
+                best_missing = missing
+        names = ", ".join(f"'{e.resource.name}'" for e in gateways)
+        if best_missing == {""}:
+            return f"{names} is attached to no route table: set `route_table_ids` to the private route tables"
+        shown = ", ".join(sorted(_display(stack, k) for k in (best_missing or ()) if k))
+        return (f"{names} is not attached to the route table(s) of the service's subnets ({shown}): add them to "
+                "`route_table_ids`")
+
+    @staticmethod
+    def _violation(stack: StackView, vpc: str, group: _Group, service: str, why: str, problem: str) -> Violation:
+        names = ", ".join(f"'{s.name}'" for s in group.services[:5])
+        if len(group.services) > 5:
+            names += f" and {len(group.services) - 5} more"
+        kind = "Gateway" if service == "s3" else "Interface"
+        return Violation(
+            f"ECS service(s) {names} run without a public IP in {_display(stack, vpc)}, which needs the "
+            f"`com.amazonaws.<region>.{service}` {kind} endpoint ({why}), but {problem}.",
+            urn=group.services[0].urn, path=f"networkConfiguration.subnets ({service} endpoint)")
+
+
+# --------------------------------------------------------------------------------------------
+# vpc-flow-logs
+# --------------------------------------------------------------------------------------------
+class VpcFlowLogs(Rule):
+    name = "vpc-flow-logs"
+    description = "Every VPC must have a flow log."
+    kind = "stack"
+    level = "advisory"
+    severity = "medium"
+    concern = "networking"
+    seeds = ()
+    frameworks = (pci("10.2.1", "10.2.1.1"), fsbp("EC2.6"), cis("3.7"))
+    remediation = ("Add `aws.ec2.FlowLog(\"vpc-flow-log\", vpc_id=vpc.id, traffic_type=\"ALL\", "
+                   "log_destination=flow_log_group.arn, iam_role_arn=flow_log_role.arn)` for every VPC "
+                   "(to a KMS-encrypted log group with a year's retention, or to S3).")
+    compliant_example = ('aws.ec2.FlowLog("vpc-flow-log", vpc_id=vpc.id, traffic_type="ALL",\n'
+                         '    log_destination=flow_logs.arn, iam_role_arn=flow_log_role.arn)')
+
+    def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
+        vpcs = stack.of_type(*P.VPC)
+        if not vpcs:
+            return
+        refs = _Refs(stack)
+        covered: Set[str] = set()
+        for flow_log in stack.of_type(*P.FLOW_LOG):
+            keys, unknown = refs.vpc_of(flow_log)
+            if unknown and not keys:
+                return  # a flow log on a VPC not known yet (preview): it may be any of them
+            covered.update(keys)
+        for vpc in vpcs:
+            if vpc.urn in covered or (vpc.id and vpc.id in covered):
+                continue
+            yield Violation(f"VPC '{vpc.name}' has no flow log: add `aws.ec2.FlowLog(..., vpc_id=vpc.id, "
+                            "traffic_type=\"ALL\")` so that network traffic to the payment tasks is recorded.",
+                            urn=vpc.urn)
+
+
+RULES = [VpcEndpointsForPrivateTasks, EcsServiceNoPublicIp, VpcFlowLogs]

@@ -1,4 +1,730 @@
-"""Rules of the self-sufficiency concern."""
+"""Rules of the self-sufficiency concern: a stack deploys on its own, into its own environment.
+
+no-external-infrastructure-ids (seeds 1, 2)
+    The seed read the VPC, subnets, security groups, ALB and listener of a "legacy" stack through
+    a StackReference. A pack never sees a StackReference (a read, not a registered resource), only
+    what it leaves behind: known literal IDs and exact ARNs in reference-valued properties (names
+    ending in Id/Ids/Arn/Arns, subnets, securityGroups, cluster, loadBalancers, nested ones too)
+    that did not come from a resource of this stack. Property dependencies are per top-level
+    property, so in a property that depends on stack resources a value passes when it appears
+    among those resources' outputs (a StackReference subnet next to a stack security group in
+    `networkConfiguration` is still reported; `checkDependentProperties: false` restores
+    whole-property passing). Passes: values
+    equal to a stack resource's id/ARN/URN or to infrastructure AWS creates with it (a stack VPC's
+    default security group and main route table, an endpoint's ENIs); a resource's own outputs
+    and outputs AWS derives from its other inputs (an ALB's vpcId); policy documents (`policy`,
+    `assumeRolePolicy`, `*Policy`, anything with a `Statement`); AWS-owned ARNs (account `aws`,
+    service-linked roles, `alias/aws/*` keys, `/aws/` public parameters); wildcard ARNs; the
+    AWS-managed KMS keys AWS fills into RDS/EBS/EFS when no key is given; provider settings.
+    Certificates (ACM, ACM PCA, IAM server certificates) pass by default: a payment platform's
+    TLS certificates are commonly issued or imported by a key custodian outside application stacks
+    (PCI DSS 3.6/4.2.1 key management) — `allowCertificateArns: false` makes them findings.
+
+no-cross-environment-references (seed 4)
+    The seed's dev deployment defaulted to the `production` legacy stack. Names (logical and
+    physical), tag values and every known string input (recursively; JSON documents by their
+    values, never their keys) must not name another environment than the stack's, by whole
+    tokens; a token after "non"/"pre"/"not" names none ("non-prod"). Skipped: property names,
+    secret values, unknowns, the ids/ARNs/URNs and names of this stack's own resources (a
+    misnamed resource is reported once, where it is defined), the stack's and project's own
+    names inside strings, free-text properties (`*description`), and build-mode variables such as
+    NODE_ENV=production. The `environment`/`env` tag must name the stack's environment.
+    The stack's environment: `stackEnvironments` config, else its name's tokens, else a pulumi
+    stack tag `environment`, else the one environment all resources' `environment` tags (and
+    provider default tags) agree on. Resources tagged with several environments are reported as
+    a mixed stack; with no clue at all the rule is not applicable (it says so and how to map the
+    stack) rather than guessing.
+"""
 from __future__ import annotations
 
-RULES: list = []
+import fnmatch
+import re
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+
+from .. import props as P
+from ..environments import ENVIRONMENT_CONFIG, alias_index, stack_environment, tokens as env_tokens
+from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, pci
+from ..servicer import NotApplicable
+
+_MAX_LISTED = 6  # paths listed in one message before "and N more"
+
+
+def _compile_patterns(patterns: Iterable[Any]) -> List["re.Pattern[str]"]:
+    """Regular expressions from config; invalid ones are skipped (a config typo must not fail the
+    user's preview: the CLI validated the types, not the regex syntax)."""
+    compiled = []
+    for pattern in patterns:
+        if isinstance(pattern, str) and pattern:
+            try:
+                compiled.append(re.compile(pattern))
+            except (re.error, RecursionError, OverflowError):
+                continue
+    return compiled
+
+
+def _allowed(value: str, patterns: Sequence["re.Pattern[str]"]) -> bool:
+    return any(p.search(value) for p in patterns)
+
+
+def _listing(items: Sequence[str]) -> str:
+    shown = ", ".join(items[:_MAX_LISTED])
+    if len(items) > _MAX_LISTED:
+        shown += f" and {len(items) - _MAX_LISTED} more"
+    return shown
+
+
+def _stack_dependencies(stack: StackView, resource: P.ResourceView, prop: str) -> List[str]:
+    """URNs of resources of this stack that the top-level property `prop` depends on (pulumi-policy
+    drops dependencies it cannot resolve; our servicer keeps them, so filter here)."""
+    return [urn for urn in resource.depends_on_resources(prop) if urn in stack.by_urn and urn != resource.urn]
+
+
+# =============================================================================================
+# no-external-infrastructure-ids
+# =============================================================================================
+
+DEFAULT_ID_PREFIXES = ["vpc", "subnet", "sg", "rtb", "igw", "nat", "eni", "vpce", "acl", "eigw",
+                       "pcx", "eipalloc", "fs", "fsap"]
+DEFAULT_ARN_SERVICES = ["elasticloadbalancing", "ecs", "kms", "secretsmanager", "logs", "ecr", "rds",
+                        "ec2", "iam", "acm", "acm-pca", "ssm", "sns", "sqs", "dynamodb", "lambda", "s3",
+                        "elasticfilesystem", "servicediscovery", "elasticache", "codedeploy", "wafv2",
+                        "events", "states", "kinesis", "firehose", "route53"]
+
+#: Property names (besides the *Id/*Ids/*Arn/*Arns suffixes) that hold references to infrastructure.
+_REFERENCE_NAMES = frozenset(("subnets", "securityGroups", "cluster", "loadBalancers", "vpcZoneIdentifiers"))
+_REFERENCE_SUFFIXES = ("Id", "Ids", "Arn", "Arns")
+
+#: Outputs that AWS computes from another input of the same resource, or that name infrastructure
+#: AWS creates along with the resource (a VPC's default security group, an endpoint's ENIs...).
+#: They are never user literals: a wrong value shows in the input they derive from. Dotted paths,
+#: list indices left out.
+_COMPUTED_REFERENCES: Dict[str, frozenset] = {
+    "aws:ec2/vpc:Vpc": frozenset(("defaultSecurityGroupId", "defaultRouteTableId", "mainRouteTableId",
+                                  "defaultNetworkAclId", "dhcpOptionsId", "ipv6AssociationId")),
+    "aws:ec2/defaultVpc:DefaultVpc": frozenset(("defaultSecurityGroupId", "defaultRouteTableId",
+                                                "mainRouteTableId", "defaultNetworkAclId", "dhcpOptionsId")),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": frozenset(("networkInterfaceIds", "prefixListId")),
+    "aws:ec2/natGateway:NatGateway": frozenset(("networkInterfaceId", "associationId", "routeTableId",
+                                                "regionalNatGatewayAddresses.networkInterfaceId",
+                                                "regionalNatGatewayAddresses.allocationId",
+                                                "regionalNatGatewayAddresses.associationId")),
+    "aws:ec2/instance:Instance": frozenset(("primaryNetworkInterfaceId",)),
+    "aws:efs/mountTarget:MountTarget": frozenset(("networkInterfaceId", "fileSystemArn")),
+    "aws:ec2/mainRouteTableAssociation:MainRouteTableAssociation": frozenset(("originalRouteTableId",)),
+    "aws:lb/loadBalancer:LoadBalancer": frozenset(("vpcId",)),
+    "aws:alb/loadBalancer:LoadBalancer": frozenset(("vpcId",)),
+    "aws:lb/targetGroup:TargetGroup": frozenset(("loadBalancerArns",)),
+    "aws:alb/targetGroup:TargetGroup": frozenset(("loadBalancerArns",)),
+    "aws:kms/alias:Alias": frozenset(("targetKeyArn",)),
+    "aws:secretsmanager/secretVersion:SecretVersion": frozenset(("secretArn",)),
+    "aws:rds/subnetGroup:SubnetGroup": frozenset(("vpcId",)),
+    "aws:elasticache/subnetGroup:SubnetGroup": frozenset(("vpcId",)),
+    "aws:rds/clusterInstance:ClusterInstance": frozenset(("kmsKeyId",)),
+    "aws:lambda/function:Function": frozenset(("vpcConfig.vpcId",)),
+    "aws:eks/cluster:Cluster": frozenset(("vpcConfig.vpcId", "vpcConfig.clusterSecurityGroupId")),
+}
+#: Inputs AWS fills in from another input when they are left out (a zonal NAT gateway's `vpcId`
+#: is its subnet's VPC): (type, property) -> the input it then derives from.
+_DERIVED_WHEN_SET = {
+    ("aws:ec2/natGateway:NatGateway", "vpcId"): "subnetId",
+}
+#: Infrastructure AWS creates along with a stack resource: other resources may legitimately
+#: reference it (an S3 gateway endpoint on `vpc.main_route_table_id`, an ALB on the VPC's default
+#: security group).
+_OWNED_OUTPUTS: Dict[str, Tuple[str, ...]] = {
+    "aws:ec2/vpc:Vpc": ("defaultSecurityGroupId", "defaultRouteTableId", "mainRouteTableId",
+                        "defaultNetworkAclId", "dhcpOptionsId"),
+    "aws:ec2/defaultVpc:DefaultVpc": ("defaultSecurityGroupId", "defaultRouteTableId", "mainRouteTableId",
+                                      "defaultNetworkAclId", "dhcpOptionsId"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("networkInterfaceIds", "prefixListId"),
+    "aws:ec2/natGateway:NatGateway": ("networkInterfaceId", "routeTableId",
+                                      "regionalNatGatewayAddresses.networkInterfaceId",
+                                      "regionalNatGatewayAddresses.allocationId"),
+    "aws:ec2/instance:Instance": ("primaryNetworkInterfaceId",),
+    "aws:efs/mountTarget:MountTarget": ("networkInterfaceId",),
+    "aws:ec2/mainRouteTableAssociation:MainRouteTableAssociation": ("originalRouteTableId",),
+}
+#: Encryption keys AWS fills in with the account's AWS-managed key (aws/rds, aws/ebs...) when the
+#: program leaves them out: at `pulumi up` they read as a key ARN of the account.
+_DEFAULTED_KMS = {
+    "aws:rds/instance:Instance": frozenset(("kmsKeyId", "performanceInsightsKmsKeyId")),
+    "aws:rds/cluster:Cluster": frozenset(("kmsKeyId", "performanceInsightsKmsKeyId")),
+    "aws:rds/clusterInstance:ClusterInstance": frozenset(("performanceInsightsKmsKeyId",)),
+    "aws:ebs/volume:Volume": frozenset(("kmsKeyId",)),
+    "aws:efs/fileSystem:FileSystem": frozenset(("kmsKeyId",)),
+    "aws:dynamodb/table:Table": frozenset(("serverSideEncryption.kmsKeyArn",)),
+    "aws:elasticache/replicationGroup:ReplicationGroup": frozenset(("kmsKeyId",)),
+    "aws:ec2/instance:Instance": frozenset(("rootBlockDevice.kmsKeyId", "ebsBlockDevices.kmsKeyId")),
+}
+
+_ID_LABELS = {"vpc": "VPC ID", "subnet": "subnet ID", "sg": "security group ID", "rtb": "route table ID",
+              "igw": "internet gateway ID", "nat": "NAT gateway ID", "eni": "network interface ID",
+              "vpce": "VPC endpoint ID", "acl": "network ACL ID", "eigw": "egress-only gateway ID",
+              "pcx": "peering connection ID", "eipalloc": "Elastic IP allocation ID", "fs": "EFS file system ID",
+              "fsap": "EFS access point ID", "tgw": "transit gateway ID"}
+_ARN = re.compile(r"arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}|aws|):(\S+)")
+_UUID = re.compile(r"(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.I)
+_PREFIX_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+
+
+def _is_reference_key(key: str) -> bool:
+    return key.endswith(_REFERENCE_SUFFIXES) or key in _REFERENCE_NAMES
+
+
+def _is_policy_key(key: str) -> bool:
+    """IAM and resource policy documents: their principals, resources and conditions name other
+    accounts' and services' ARNs by design (and `aws:SourceArn` conditions end in Arn)."""
+    return key == "policy" or key.endswith("Policy") or key.endswith("Policies") or key == "policyDocument"
+
+
+def _is_policy_document(value: Mapping) -> bool:
+    return "Statement" in value or "statement" in value
+
+
+def _kms_key_name(key: str) -> bool:
+    lowered = key.lower()
+    return "kms" in lowered or key in ("keyId", "targetKeyId")
+
+
+def _strings_at(value: Any, steps: Sequence[str]) -> List[str]:
+    """Known strings at a dotted path, stepping through lists (`a.b` reads a[*].b)."""
+    if isinstance(value, list):
+        return [s for item in value for s in _strings_at(item, steps)]
+    if not steps:
+        return P.strings(value)
+    if isinstance(value, Mapping):
+        return _strings_at(value.get(steps[0]), steps[1:])
+    return []
+
+
+def _snake(name: str) -> str:
+    """The pulumi-aws Python argument name of a wire property: `networkConfiguration` -> `network_configuration`."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def _dotted(path: Tuple) -> str:
+    return ".".join(str(step) for step in path if isinstance(step, str))
+
+
+def _reference_strings(value: Any, path: Tuple, key: str, inside: bool,
+                       depth: int = 0) -> Iterator[Tuple[Tuple, str, str]]:
+    """(path, string, nearest key) of every known string under a reference-named property."""
+    if depth > 32:
+        return
+    if isinstance(value, Mapping):
+        if _is_policy_document(value):
+            return
+        for sub_key, item in value.items():
+            if not isinstance(sub_key, str) or _is_policy_key(sub_key):
+                continue
+            # A nested `arn` (forward.targetGroups[].arn) names a resource as much as `targetGroupArn`.
+            yield from _reference_strings(item, path + (sub_key,), sub_key,
+                                          inside or _is_reference_key(sub_key) or sub_key == "arn", depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _reference_strings(item, path + (index,), key, inside, depth + 1)
+    elif inside and isinstance(value, str) and value and not P.is_unknown(value):
+        yield path, value, key
+
+
+class _Classifier:
+    """Decides whether a string is a literal reference to account infrastructure."""
+
+    def __init__(self, ctx: Context) -> None:
+        prefixes = [p.lower() for p in cfg_list(ctx, "idPrefixes")
+                    if isinstance(p, str) and _PREFIX_NAME.fullmatch(p.lower())]
+        self.id_pattern = (re.compile(r"(?:%s)-[0-9a-f]{4,17}" % "|".join(re.escape(p) for p in prefixes), re.I)
+                           if prefixes else None)
+        self.services = {s.lower() for s in cfg_list(ctx, "arnServices") if isinstance(s, str)}
+        self.allow_certificates = cfg_bool(ctx, "allowCertificateArns", True)
+
+    def classify(self, value: str, key: str) -> Optional[str]:
+        text = value.strip()
+        if self.id_pattern is not None and self.id_pattern.fullmatch(text):
+            prefix = text.split("-", 1)[0].lower()
+            return _ID_LABELS.get(prefix, f"{prefix}- ID")
+        match = _ARN.fullmatch(text)
+        if match:
+            return self._arn(match)
+        if _kms_key_name(key):
+            if _UUID.fullmatch(text):
+                return "KMS key ID"
+            if text.startswith("alias/") and not text.startswith("alias/aws/"):
+                return "KMS alias"
+        return None
+
+    def _arn(self, match: "re.Match[str]") -> Optional[str]:
+        _partition, service, _region, account, resource = match.groups()
+        if account == "aws":
+            return None  # AWS-managed: arn:aws:iam::aws:policy/...
+        if any(c in resource for c in "*?") or "${" in resource:
+            return None  # a pattern (policies, conditions), not one resource
+        if service not in self.services:
+            return None
+        if service in ("acm", "acm-pca") or (service == "iam" and resource.startswith("server-certificate/")):
+            return None if self.allow_certificates else "certificate ARN"
+        if service == "iam" and resource.startswith("role/aws-service-role/"):
+            return None  # service-linked roles are created by AWS itself
+        if service == "kms" and resource.startswith("alias/aws/"):
+            return None  # AWS-managed key alias
+        if service == "ssm" and resource.startswith("parameter/aws/"):
+            return None  # AWS public parameters (AMI ids, regions...)
+        return f"{service} ARN"
+
+
+class _DependencyOutputs:
+    """The known strings among the outputs of stack resources, built lazily once per resource: a
+    value of a property that depends on resource R and appears among R's outputs came from R."""
+
+    def __init__(self, stack: StackView) -> None:
+        self.stack = stack
+        self.cache: Dict[str, Set[str]] = {}
+
+    def contains(self, urns: Sequence[str], value: str) -> bool:
+        for urn in urns:
+            strings = self.cache.get(urn)
+            if strings is None:
+                resource = self.stack.by_urn.get(urn)
+                strings = {text for _path, text in P.walk_strings(resource.props)} if resource is not None else set()
+                self.cache[urn] = strings
+            if value in strings:
+                return True
+        return False
+
+
+class NoExternalInfrastructureIds(Rule):
+    name = "no-external-infrastructure-ids"
+    description = ("A stack must create the infrastructure it uses: no literal IDs or ARNs of VPCs, subnets, "
+                   "security groups, load balancers, clusters, keys or secrets created elsewhere.")
+    kind = "stack"
+    level = "mandatory"
+    severity = "critical"
+    concern = "self-sufficiency"
+    seeds = (1, 2)
+    frameworks = (pci("6.5.1", "12.5.1"),)
+    config_properties = {
+        "allowedPatterns": {
+            "type": "array", "items": {"type": "string"}, "default": [],
+            "description": "Regular expressions (Python `re.search`) of IDs and ARNs that may come from outside "
+                           "the stack, e.g. a shared transit gateway or a central WAF web ACL "
+                           "(\"^arn:aws:wafv2:[^:]+:111122223333:\"). Default: none.",
+        },
+        "allowCertificateArns": {
+            "type": "boolean", "default": True,
+            "description": "Whether ACM / ACM PCA / IAM server certificate ARNs may be literals. Default true: "
+                           "certificates whose private keys are issued and imported by a key custodian (PCI DSS "
+                           "3.6/4.2.1) legitimately live outside application stacks. Set false to require "
+                           "`aws.acm.Certificate` in the stack.",
+        },
+        "idPrefixes": {
+            "type": "array", "items": {"type": "string"}, "default": DEFAULT_ID_PREFIXES,
+            "description": "EC2-style ID prefixes (`<prefix>-<4 to 17 hex digits>`) that name account infrastructure. "
+                           "Default: vpc, subnet, sg, rtb, igw, nat, eni, vpce, acl, eigw, pcx, eipalloc, fs, fsap "
+                           "(transit gateways, `tgw`, are left out: they are shared by design).",
+        },
+        "arnServices": {
+            "type": "array", "items": {"type": "string"}, "default": DEFAULT_ARN_SERVICES,
+            "description": "ARN service names whose exact ARNs count as account infrastructure.",
+        },
+        "checkDependentProperties": {
+            "type": "boolean", "default": True,
+            "description": "Property dependencies are per top-level property, so `networkConfiguration` "
+                           "depends on the stack as soon as one security group in it does. Default true: in such "
+                           "a property each value is still checked, and passes when it is found among the outputs "
+                           "of the stack resources the property depends on (or is a stack resource's id/ARN): a "
+                           "StackReference subnet next to a stack security group is reported. False: a property "
+                           "that depends on a resource of this stack passes as a whole.",
+        },
+    }
+    remediation = ("Create the VPC, subnets, security groups, load balancer, listener, cluster, keys and secrets "
+                   "in this stack and pass their outputs (`subnets=[s.id for s in private_subnets]`, "
+                   "`listener_arn=listener.arn`) instead of values read from a `pulumi.StackReference`, an "
+                   "`aws.*.get_*` lookup or typed in. Every deployment must be able to run in isolation. An "
+                   "intended external dependency goes into `allowedPatterns`.")
+    compliant_example = ('vpc = aws.ec2.Vpc("vpc", cidr_block="10.0.0.0/16")\n'
+                         'app_sg = aws.ec2.SecurityGroup("app", vpc_id=vpc.id)\n'
+                         'aws.ecs.Service("svc", network_configuration={"subnets": [s.id for s in private], '
+                         '"security_groups": [app_sg.id], "assign_public_ip": False}, ...)')
+
+    def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
+        classifier = _Classifier(ctx)
+        allowed = _compile_patterns(cfg_list(ctx, "allowedPatterns"))
+        strict = cfg_bool(ctx, "checkDependentProperties", True)
+        owned = self._owned_values(stack)
+        flowed = _DependencyOutputs(stack)
+        for resource in stack.resources:
+            if resource.type.startswith("pulumi:"):
+                continue  # providers (assumeRole.roleArn is how cross-account deploys work), the stack
+            computed = set(_COMPUTED_REFERENCES.get(resource.type, ()))
+            for (type_, prop), source in _DERIVED_WHEN_SET.items():
+                if type_ == resource.type and resource.props.get(source) not in (None, ""):
+                    computed.add(prop)
+            defaulted_kms = _DEFAULTED_KMS.get(resource.type, frozenset())
+            own_arn = resource.props.get("arn")
+            own_arn = own_arn if isinstance(own_arn, str) and own_arn.startswith("arn:") else ""
+            own = {resource.urn, resource.id, own_arn}
+            for top, value in resource.props.items():
+                if not isinstance(top, str) or top in ("id", "arn", "urn") or _is_policy_key(top):
+                    continue
+                depends = _stack_dependencies(stack, resource, top)
+                if depends and not strict:
+                    continue
+                findings: List[str] = []
+                for path, text, key in _reference_strings(value, (top,), top, _is_reference_key(top)):
+                    dotted = _dotted(path)
+                    if dotted in computed:
+                        continue
+                    if text in own or text in owned or stack.by_reference(text) is not None:
+                        continue
+                    if own_arn and text.startswith(own_arn):
+                        continue  # qualified forms of its own ARN (a Lambda's qualifiedArn...)
+                    if depends and flowed.contains(depends, text):
+                        continue  # an output of a stack resource this property depends on
+                    kind = classifier.classify(text, key)
+                    if kind is None or _allowed(text, allowed):
+                        continue
+                    if dotted in defaulted_kms and kind in ("kms ARN", "KMS key ID"):
+                        continue
+                    shown = "(secret value)" if resource.is_secret(path) else text
+                    findings.append(f"`{P.format_path(path)}` = {shown} ({kind})")
+                if findings:
+                    yield Violation(
+                        f"{resource.type} '{resource.name}': `{top}` references infrastructure this stack does not "
+                        f"create: {_listing(findings)}. Such values typically come from a StackReference, an "
+                        "`aws.*.get_*` lookup or a literal, and the deployment then cannot run in isolation. Create "
+                        f"the resource in this stack and pass its output to `{_snake(top)}` (e.g. "
+                        "`subnets=[s.id for s in private_subnets]`), or allow an intended dependency with "
+                        "`allowedPatterns`.",
+                        urn=resource.urn, path=top)
+
+    @staticmethod
+    def _owned_values(stack: StackView) -> Set[str]:
+        """IDs of infrastructure AWS creates along with a stack resource (default security group and
+        route tables of a stack VPC, ENIs of a stack endpoint...), indexed once."""
+        owned: Set[str] = set()
+        for resource in stack.resources:
+            for dotted in _OWNED_OUTPUTS.get(resource.type, ()):
+                owned.update(_strings_at(resource.props, dotted.split(".")))
+        return owned
+
+
+# =============================================================================================
+# no-cross-environment-references
+# =============================================================================================
+
+DEFAULT_ENV_TAG_KEYS = ["environment", "env"]
+DEFAULT_IGNORED_PROPERTIES = ["*description"]
+DEFAULT_IGNORED_ENV_VARS = ["NODE_ENV", "RAILS_ENV", "RACK_ENV", "MIX_ENV"]
+#: A token after one of these names the absence of an environment: "non-prod", "pre-prod".
+_NEGATING = frozenset(("non", "pre", "not"))
+
+
+def environments_named(text: str, index: Mapping[str, str]) -> Set[str]:
+    """The environments `text` names, by whole tokens (environments.environments_named), except a
+    token qualified by a preceding "non"/"pre"/"not" ("non-prod" is not production)."""
+    found: Set[str] = set()
+    previous = ""
+    for token in env_tokens(text):
+        if token in index and previous not in _NEGATING:
+            found.add(index[token])
+        previous = token
+    return found
+
+
+def _stack_environment(ctx: Context, index: Mapping[str, str]) -> Optional[str]:
+    """environments.stack_environment, reading the stack name's tokens with the qualifier rule above
+    (a stack `payments-non-prod` is not production: it names no environment)."""
+    mapped = stack_environment(ctx)
+    if mapped is None or not ctx.stack:
+        return mapped
+    mapping = ctx.config.get("stackEnvironments")
+    if isinstance(mapping, Mapping) and any(isinstance(p, str) and isinstance(e, str) and fnmatch.fnmatchcase(ctx.stack, p)
+                                            for p, e in mapping.items()):
+        return mapped
+    named = environments_named(ctx.stack, index)
+    return next(iter(named)) if len(named) == 1 else None
+
+
+def _tag_items(value: Any) -> List[Tuple[Tuple, str, Any]]:
+    """(relative path, key, value) of a tags map, or of a list of {key, value} blocks (ASG style)."""
+    value = P.parse_json(value) if isinstance(value, str) else value
+    items: List[Tuple[Tuple, str, Any]] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str):
+                items.append(((key,), key, item))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, Mapping) and isinstance(item.get("key"), str):
+                items.append(((index, "value"), item["key"], item.get("value")))
+    return items
+
+
+def _provider_default_tags(resource: P.ResourceView) -> List[Tuple[Tuple, str, Any]]:
+    """A provider's defaultTags.tags (provider inputs arrive JSON-encoded, or as objects)."""
+    raw = resource.props.get("defaultTags")
+    parsed = P.parse_json(raw)
+    block = P.as_dict(parsed)
+    if not isinstance(block, Mapping):
+        return []
+    return [(("defaultTags", "tags") + rel, key, value) for rel, key, value in _tag_items(block.get("tags"))]
+
+
+class _EnvironmentScan:
+    """Per-call state of no-cross-environment-references: the stack, its environment, the config."""
+
+    def __init__(self, stack: StackView, ctx: Context, env: str, index: Mapping[str, str]) -> None:
+        self.stack = stack
+        self.env = env
+        self.index = index
+        self.allowed = _compile_patterns(cfg_list(ctx, "allowedPatterns"))
+        self.ignored = [p.lower() for p in cfg_list(ctx, "ignoredProperties") if isinstance(p, str)]
+        self.ignored_vars = {v.lower() for v in cfg_list(ctx, "ignoredEnvironmentVariables") if isinstance(v, str)}
+        self.tag_keys = {k.lower() for k in cfg_list(ctx, "environmentTagKeys") if isinstance(k, str)}
+        # The stack's and project's own names are never a reference to another environment (a
+        # stack `prod-mirror` mapped to test names all its resources after itself).
+        own = sorted({n for n in (ctx.stack, ctx.project) if isinstance(n, str) and len(n) >= 2}, key=len, reverse=True)
+        self.own_names = re.compile("|".join(re.escape(n) for n in own), re.I) if own else None
+        self.names: Dict[str, str] = {}
+        for resource in stack.resources:
+            name = resource.props.get("name")
+            if isinstance(name, str) and name:
+                self.names.setdefault(name, resource.urn)
+
+    # --- matching ---------------------------------------------------------------------------
+    def foreign(self, text: str) -> Set[str]:
+        """Environments other than the stack's that `text` names (whole tokens)."""
+        if self.own_names is not None:
+            text = self.own_names.sub(" ", text)
+        return environments_named(text, self.index) - {self.env}
+
+    def ignored_key(self, key: Any) -> bool:
+        return isinstance(key, str) and any(fnmatch.fnmatchcase(key.lower(), p) for p in self.ignored)
+
+    def is_env_tag(self, key: Any) -> bool:
+        return isinstance(key, str) and key.lower() in self.tag_keys
+
+    # --- scanning ---------------------------------------------------------------------------
+    def scan_value(self, resource: P.ResourceView, value: Any, path: Tuple, found: Dict[str, Set[str]],
+                   depth: int = 0, in_json: bool = False) -> None:
+        if depth > 48:
+            return
+        if isinstance(value, Mapping):
+            pair_name = value.get("name") if ("value" in value or "valueFrom" in value) else None
+            skip_pair = isinstance(pair_name, str) and pair_name.lower() in self.ignored_vars
+            for key, item in value.items():
+                if not isinstance(key, str) or self.ignored_key(key):
+                    continue
+                if pair_name is not None and key == "name":
+                    continue  # an environment variable's name is a key, not a reference
+                if "value" in value and key == "key" and isinstance(item, str):
+                    continue  # {key, value} tag blocks: the key is a name
+                if skip_pair and key in ("value", "valueFrom"):
+                    continue  # NODE_ENV=production is a build mode, not an environment reference
+                if key.lower() in self.ignored_vars:
+                    continue  # the same in map form (a Lambda's environment.variables)
+                self.scan_value(resource, item, path + (key,), found, depth + 1, in_json)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self.scan_value(resource, item, path + (index,), found, depth + 1, in_json)
+        elif isinstance(value, str) and value and not P.is_unknown(value):
+            if not in_json and resource.is_secret(path):
+                return  # secret values are never read (nor echoed)
+            self.scan_string(resource, value, path, found, depth, in_json)
+
+    def scan_string(self, resource: P.ResourceView, value: str, path: Tuple, found: Dict[str, Set[str]],
+                    depth: int, in_json: bool) -> None:
+        stripped = value.lstrip()
+        if stripped[:1] in ("{", "["):
+            parsed = P.parse_json(value)
+            if isinstance(parsed, (dict, list)):
+                # JSON documents (containerDefinitions, policies): their values, never their keys.
+                self.scan_value(resource, parsed, path, found, depth + 1, in_json=True)
+                return
+        ref = self.stack.by_reference(value)
+        if ref is not None:
+            return  # the id/ARN/URN of a resource of this stack: its own name is judged where it is defined
+        owner = self.names.get(value)
+        if owner is not None and owner != resource.urn:
+            return  # another stack resource's name: reported on that resource
+        if _allowed(value, self.allowed):
+            return
+        envs = self.foreign(value)
+        if envs:
+            found.setdefault(P.format_path(path), set()).update(envs)
+
+
+class NoCrossEnvironmentReferences(Rule):
+    name = "no-cross-environment-references"
+    description = ("Names, tags and string inputs must not name another environment than the stack's own "
+                   "(a dev stack must not point at production).")
+    kind = "stack"
+    level = "mandatory"
+    severity = "high"
+    concern = "self-sufficiency"
+    seeds = (4,)
+    frameworks = (pci("6.5.3", "6.5.5"),)
+    config_properties = {
+        **ENVIRONMENT_CONFIG,
+        "environmentTagKeys": {
+            "type": "array", "items": {"type": "string"}, "default": DEFAULT_ENV_TAG_KEYS,
+            "description": "Tag keys (case-insensitive) whose value must name the stack's environment. "
+                           "Default: environment, env.",
+        },
+        "allowedPatterns": {
+            "type": "array", "items": {"type": "string"}, "default": [],
+            "description": "Regular expressions (Python `re.search`) of string values that may name another "
+                           "environment, e.g. a central log archive (\"prod-log-archive\"). Default: none.",
+        },
+        "ignoredProperties": {
+            "type": "array", "items": {"type": "string"}, "default": DEFAULT_IGNORED_PROPERTIES,
+            "description": "Property and tag names (case-insensitive globs) whose values are free text, not "
+                           "references. Default: *description.",
+        },
+        "ignoredEnvironmentVariables": {
+            "type": "array", "items": {"type": "string"}, "default": DEFAULT_IGNORED_ENV_VARS,
+            "description": "Container environment variables whose values are build modes, not environments "
+                           "(NODE_ENV=production is right in every environment). Default: NODE_ENV, RAILS_ENV, "
+                           "RACK_ENV, MIX_ENV.",
+        },
+    }
+    remediation = ("Derive every name, tag and reference from the stack's own environment (e.g. "
+                   "`env = pulumi.get_stack()`, `f\"payments-{env}\"`), never default to another environment "
+                   "(`config.get(\"legacyStackEnv\") or \"production\"`). Set the `environment` tag to the stack's "
+                   "environment. Map stack names that carry no environment with `stackEnvironments`.")
+    compliant_example = ('env = pulumi.get_stack()  # "dev"\n'
+                         'aws.ecs.Cluster("cluster", name=f"payments-{env}", tags={"environment": env})')
+
+    def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
+        index = alias_index(ctx)
+        tag_keys = {k.lower() for k in cfg_list(ctx, "environmentTagKeys") if isinstance(k, str)}
+        env = _stack_environment(ctx, index) or self._from_stack_tags(ctx, index, tag_keys)
+        if env is None:
+            inferred, conflicts = self._from_resource_tags(stack, index, tag_keys)
+            if conflicts:
+                yield from conflicts
+                return
+            if inferred is None:
+                raise NotApplicable(
+                    f"cannot tell which environment stack '{ctx.stack}' is: its name names none (or several), and no "
+                    "stack or resource `environment` tag says; map it with the `stackEnvironments` config")
+            env = inferred
+        scan = _EnvironmentScan(stack, ctx, env, index)
+        for resource in stack.resources:
+            yield from self._check_resource(scan, stack, resource, ctx)
+
+    # --- the stack's environment -----------------------------------------------------------
+    @staticmethod
+    def _from_stack_tags(ctx: Context, index: Mapping[str, str], tag_keys: Set[str]) -> Optional[str]:
+        tags = ctx.stack_tags if isinstance(ctx.stack_tags, Mapping) else {}
+        for key, value in tags.items():
+            if isinstance(key, str) and key.lower() in tag_keys and isinstance(value, str):
+                named = environments_named(value, index)
+                if len(named) == 1:
+                    return next(iter(named))
+        return None
+
+    @staticmethod
+    def _from_resource_tags(stack: StackView, index: Mapping[str, str],
+                            tag_keys: Set[str]) -> Tuple[Optional[str], List[Violation]]:
+        """With no environment from the stack's name or config: the one environment every
+        `environment` tag of the stack names, if they agree. If they disagree, the stack mixes
+        environments: that is reported (one violation per environment with its first resource)."""
+        seen: Dict[str, P.ResourceView] = {}
+        counts: Dict[str, int] = {}
+        for resource in stack.resources:
+            items = (_provider_default_tags(resource) if resource.type.startswith("pulumi:providers:")
+                     else [(("tags",) + rel, k, v) for rel, k, v in _tag_items(resource.props.get("tags"))])
+            for path, key, value in items:
+                if key.lower() not in tag_keys or not isinstance(value, str) or resource.is_secret(path):
+                    continue
+                for env in environments_named(value, index):
+                    seen.setdefault(env, resource)
+                    counts[env] = counts.get(env, 0) + 1
+        if len(seen) <= 1:
+            return (next(iter(seen)) if seen else None), []
+        summary = ", ".join(f"{env} ({counts[env]})" for env in sorted(seen))
+        return None, [Violation(
+            f"The stack's resources carry `environment` tags naming several environments: {summary}; "
+            f"{resource.type} '{resource.name}' is tagged {env}. One stack deploys one environment: tag every "
+            "resource with the stack's environment (and map the stack with `stackEnvironments` if its name "
+            "carries none).", urn=resource.urn, path="tags") for env, resource in sorted(seen.items())]
+
+    # --- one resource -----------------------------------------------------------------------
+    def _check_resource(self, scan: _EnvironmentScan, stack: StackView, resource: P.ResourceView,
+                        ctx: Context) -> Iterator[Violation]:
+        found: Dict[str, Set[str]] = {}
+        env_tags: List[Tuple[Tuple, Any]] = []
+        if resource.name:
+            envs = scan.foreign(resource.name)
+            if envs:
+                found["(logical name)"] = envs
+        is_provider = resource.type.startswith("pulumi:providers:")
+        tag_keys_seen: Set[str] = set()
+        for path, key, value in _tag_items(resource.props.get("tags")):
+            tag_keys_seen.add(key)
+            if scan.is_env_tag(key):
+                env_tags.append((("tags",) + path, value))
+        if is_provider:
+            for path, key, value in _provider_default_tags(resource):
+                if scan.is_env_tag(key):
+                    env_tags.append((path, value))
+        provider_in_stack = bool(resource.provider_urn) and resource.provider_urn in stack.by_urn
+        env_tag_paths = {path for path, _ in env_tags}
+        for top, value in resource.props.items():
+            if not isinstance(top, str) or scan.ignored_key(top):
+                continue
+            if top == "tagsAll":
+                # Provider default tags merged in: judged once on the provider when it is in the stack.
+                if provider_in_stack:
+                    continue
+                for path, key, item in _tag_items(value):
+                    if key in tag_keys_seen:
+                        continue
+                    full = ("tagsAll",) + path
+                    if scan.is_env_tag(key):
+                        env_tags.append((full, item))
+                    elif not scan.ignored_key(key):
+                        scan.scan_value(resource, item, full, found)
+                continue
+            if top in ("tags", "defaultTags"):
+                items = (_tag_items(value) if top == "tags"
+                         else [(p[1:], k, v) for p, k, v in _provider_default_tags(resource)])
+                base = ("tags",) if top == "tags" else ("defaultTags",)
+                for path, key, item in items:
+                    full = base + path
+                    if full in env_tag_paths or scan.ignored_key(key):
+                        continue
+                    scan.scan_value(resource, item, full, found)
+                continue
+            scan.scan_value(resource, value, (top,), found)
+        if found:
+            envs = sorted(set().union(*found.values()))
+            yield Violation(
+                f"{resource.type} '{resource.name}' names {' and '.join(envs)} in "
+                f"{_listing(sorted(found))}, but stack '{ctx.stack}' is the {scan.env} environment. A stack must "
+                f"only reach its own environment's resources: derive names and references from the stack's "
+                "environment, or allow an intended shared resource with `allowedPatterns`.",
+                urn=resource.urn, path=sorted(found)[0])
+        for path, value in env_tags:
+            problem = self._env_tag_problem(scan, resource, path, value)
+            if problem:
+                yield Violation(problem, urn=resource.urn, path=P.format_path(path))
+
+    @staticmethod
+    def _env_tag_problem(scan: _EnvironmentScan, resource: P.ResourceView, path: Tuple, value: Any) -> Optional[str]:
+        if P.is_unknown(value) or value is None:
+            return None
+        where = f"{resource.type} '{resource.name}': tag `{P.format_path(path)}`"
+        if not isinstance(value, str):
+            return f"{where} is not a string; set it to '{scan.env}'."
+        named = environments_named(value, scan.index)
+        if named == {scan.env}:
+            return None
+        shown = "(secret)" if resource.is_secret(path) else repr(value)
+        says = f"names {' and '.join(sorted(named))}" if named else "names no known environment"
+        return (f"{where} is {shown}, which {says}; the stack is the {scan.env} environment: set it to "
+                f"'{scan.env}'.")
+
+
+RULES = [NoExternalInfrastructureIds, NoCrossEnvironmentReferences]
