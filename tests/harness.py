@@ -132,3 +132,27 @@ def policies_of(diags: Iterable[Diag]) -> List[str]:
 def resource(type_: str, name: str, props: Mapping[str, Any], **links: Any) -> Dict[str, Any]:
     """A stack resource for Harness.analyze_stack, its URN computed like the engine's."""
     return {"type": type_, "name": name, "props": dict(props), "urn": urn(type_, name), **links}
+
+
+def evaluate_records(records: Sequence[Mapping[str, Any]], harness: Optional["Harness"] = None) -> List[Diag]:
+    """Run the offline runner's recorded resources through the servicer in-process, as the check
+    does over gRPC: Analyze for every registered resource, then AnalyzeStack with the outputs."""
+    from policypack.offline.client import analyze_request, stack_resource
+    h = harness or Harness()
+    providers = {}
+    for r in records:
+        if r["type"].startswith("pulumi:providers:"):
+            providers[r["urn"]] = r
+
+    def provider_of(r):
+        ref = r.get("provider") or ""
+        if not ref or not r.get("custom") or r["type"].startswith("pulumi:providers:"):
+            return None
+        return providers.get(ref.rsplit("::", 1)[0])
+
+    diags: List[Diag] = []
+    for r in records:
+        diags += [Diag(d) for d in h.servicer.Analyze(analyze_request(r, provider_of(r)), None).diagnostics]
+    request = proto.AnalyzeStackRequest(resources=[stack_resource(r, provider_of(r)) for r in records])
+    diags += [Diag(d) for d in h.servicer.AnalyzeStack(request, None).diagnostics]
+    return diags
