@@ -191,3 +191,29 @@ def test_twenty_thousand_resources_give_a_correct_report(tmp_path):
     assert report["resources"] == 20002  # 20,001 parameters and the default provider
     assert sorted((v["policyName"], v["resourceName"]) for v in report["violations"]) == [
         ("no-plaintext-secret-values", "db-password"), ("ssm-secure-string", "db-password")]
+
+
+def test_json_report_validates_against_the_documented_schema(components_json):
+    import jsonschema
+    with open(os.path.join(ROOT, "docs", "report-schema.json"), encoding="utf-8") as handle:
+        schema = json.load(handle)
+    jsonschema.Draft7Validator(schema).validate(components_json)
+    errors = json.loads(cli("check", program("config-missing"), "--format", "json", "--quiet").stdout)
+    jsonschema.Draft7Validator(schema).validate(errors)
+
+
+@pytest.mark.parametrize("name, content, cause", [
+    ("Pulumi.dev.yaml", "config: [unclosed", "not valid YAML"),
+    ("answers.json", "{nope", "cannot read invoke answers"),
+])
+def test_malformed_program_files(tmp_path, name, content, cause):
+    import shutil
+    copy = tmp_path / "prog"
+    shutil.copytree(program("stdout-noise"), copy)
+    (copy / name).write_text(content)
+    args = ["check", str(copy), "--quiet"]
+    if name == "answers.json":
+        args += ["--invoke-answers", str(copy / name)]
+    result = cli(*args)
+    assert result.returncode == 2 and cause in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
