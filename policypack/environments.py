@@ -61,8 +61,20 @@ def alias_index(ctx: Context) -> Dict[str, str]:
     return index
 
 
+#: A token after one of these names the absence of an environment: "non-prod", "pre-prod".
+NEGATING = frozenset(("non", "pre", "not"))
+
+
 def environments_named(text: str, index: Mapping[str, str]) -> Set[str]:
-    return {index[t] for t in tokens(text) if t in index}
+    """The environments `text` names by whole tokens, except a token qualified by a preceding
+    "non"/"pre"/"not" ("non-prod" is not production)."""
+    found: Set[str] = set()
+    previous = ""
+    for token in tokens(text):
+        if token in index and previous not in NEGATING:
+            found.add(index[token])
+        previous = token
+    return found
 
 
 def stack_environment(ctx: Context, stack: Optional[str] = None) -> Optional[str]:

@@ -349,6 +349,13 @@ class ResourceView:
         return f"ResourceView({self.type}, {self.name})"
 
 
+def cluster_name(value: str) -> str:
+    """`arn:aws:ecs:region:account:cluster/NAME` -> NAME; a plain name stays itself."""
+    if value.startswith("arn:") and ":cluster/" in value:
+        return value.rsplit(":cluster/", 1)[1]
+    return value
+
+
 def type_matches(type_: str, tokens: Iterable[str]) -> bool:
     return type_ in tokens
 

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from google.protobuf import json_format
 
 from .. import props as P
-from ..environments import DEFAULT_ENVIRONMENTS, tokens
+from ..environments import DEFAULT_ENVIRONMENTS, environments_named
 from .client import PROTO_TO_LEVEL
 from .urns import base_type, name_of
 
@@ -22,7 +22,7 @@ FINDING_LEVELS = {"program-stack-reference": "mandatory", "program-resource-read
 
 def _environment(name: str) -> Optional[str]:
     index = {alias: env for env, aliases in DEFAULT_ENVIRONMENTS.items() for alias in aliases}
-    named = {index[t] for t in tokens(name) if t in index}
+    named = environments_named(name, index)
     return next(iter(named)) if len(named) == 1 else None
 
 

@@ -17,13 +17,6 @@ from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_number, fs
 DEFAULT_PROVIDERS = ["FARGATE", "FARGATE_SPOT"]
 
 
-def _cluster_name_from(value: str) -> str:
-    """`arn:aws:ecs:region:account:cluster/NAME` -> NAME; a plain name stays itself."""
-    if value.startswith("arn:") and ":cluster/" in value:
-        return value.rsplit(":cluster/", 1)[1]
-    return value
-
-
 class FargateCapacityProviders(Rule):
     name = "fargate-capacity-providers"
     description = ("ECS clusters must have FARGATE and FARGATE_SPOT capacity providers with a default strategy that "
@@ -67,7 +60,7 @@ class FargateCapacityProviders(Rule):
             name = P.as_str(ccp.get("clusterName"))
             deps = [u for u in ccp.depends_on_resources("clusterName") if u in cluster_urns]
             if isinstance(name, str) and name:
-                by_name.setdefault(_cluster_name_from(name), []).append(ccp)
+                by_name.setdefault(P.cluster_name(name), []).append(ccp)
             elif name is P.UNKNOWN:
                 for urn in dict.fromkeys(deps):
                     by_urn.setdefault(urn, []).append(ccp)

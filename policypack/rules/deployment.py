@@ -363,13 +363,6 @@ def _forwarded_target_groups(actions: Any) -> Tuple[Set[str], bool]:
     return arns, unknown
 
 
-def _cluster_name_from(value: str) -> str:
-    """`arn:aws:ecs:region:account:cluster/NAME` -> NAME; a plain name stays itself."""
-    if value.startswith("arn:") and ":cluster/" in value:
-        return value.rsplit(":cluster/", 1)[1]
-    return value
-
-
 class BlueGreenDeploymentComplete(Rule):
     name = "blue-green-deployment-complete"
     description = ("Blue/green services must be wired completely: CodeDeploy application and deployment group with "
@@ -493,7 +486,7 @@ class _StackIndex:
         if value is P.MISSING:
             return "default", None
         if isinstance(value, str) and value:
-            return _cluster_name_from(value), None
+            return P.cluster_name(value), None
         return P.UNKNOWN, None
 
     def _deployment_group_problems(self, service: P.ResourceView, dg: P.ResourceView) -> List[Tuple[str, str]]:
@@ -508,7 +501,7 @@ class _StackIndex:
         expected, cluster = self._service_cluster(service)
         cluster_name = P.as_str(P.lookup(ecs, "clusterName")) if isinstance(ecs, Mapping) else P.UNKNOWN
         if isinstance(cluster_name, str) and cluster_name and isinstance(expected, str):
-            if cluster_name != expected and _cluster_name_from(cluster_name) != expected:
+            if cluster_name != expected and P.cluster_name(cluster_name) != expected:
                 add(f"names cluster {_show(dg, ('ecsService', 'clusterName'), cluster_name)} in "
                     f"`ecsService.clusterName`, not the service's cluster '{expected}': set "
                     "`ecs_service={\"cluster_name\": cluster.name, ...}`.", "ecsService.clusterName")

@@ -42,7 +42,7 @@ import re
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from .. import props as P
-from ..environments import ENVIRONMENT_CONFIG, alias_index, stack_environment, tokens as env_tokens
+from ..environments import ENVIRONMENT_CONFIG, alias_index, environments_named, stack_environment
 from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, pci
 from ..servicer import NotApplicable
 
@@ -415,36 +415,6 @@ class NoExternalInfrastructureIds(Rule):
 DEFAULT_ENV_TAG_KEYS = ["environment", "env"]
 DEFAULT_IGNORED_PROPERTIES = ["*description"]
 DEFAULT_IGNORED_ENV_VARS = ["NODE_ENV", "RAILS_ENV", "RACK_ENV", "MIX_ENV"]
-#: A token after one of these names the absence of an environment: "non-prod", "pre-prod".
-_NEGATING = frozenset(("non", "pre", "not"))
-
-
-def environments_named(text: str, index: Mapping[str, str]) -> Set[str]:
-    """The environments `text` names, by whole tokens (environments.environments_named), except a
-    token qualified by a preceding "non"/"pre"/"not" ("non-prod" is not production)."""
-    found: Set[str] = set()
-    previous = ""
-    for token in env_tokens(text):
-        if token in index and previous not in _NEGATING:
-            found.add(index[token])
-        previous = token
-    return found
-
-
-def _stack_environment(ctx: Context, index: Mapping[str, str]) -> Optional[str]:
-    """environments.stack_environment, reading the stack name's tokens with the qualifier rule above
-    (a stack `payments-non-prod` is not production: it names no environment)."""
-    mapped = stack_environment(ctx)
-    if mapped is None or not ctx.stack:
-        return mapped
-    mapping = ctx.config.get("stackEnvironments")
-    if isinstance(mapping, Mapping) and any(isinstance(p, str) and isinstance(e, str) and fnmatch.fnmatchcase(ctx.stack, p)
-                                            for p, e in mapping.items()):
-        return mapped
-    named = environments_named(ctx.stack, index)
-    return next(iter(named)) if len(named) == 1 else None
-
-
 def _tag_items(value: Any) -> List[Tuple[Tuple, str, Any]]:
     """(relative path, key, value) of a tags map, or of a list of {key, value} blocks (ASG style)."""
     value = P.parse_json(value) if isinstance(value, str) else value
@@ -598,7 +568,7 @@ class NoCrossEnvironmentReferences(Rule):
     def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
         index = alias_index(ctx)
         tag_keys = {k.lower() for k in cfg_list(ctx, "environmentTagKeys") if isinstance(k, str)}
-        env = _stack_environment(ctx, index) or self._from_stack_tags(ctx, index, tag_keys)
+        env = stack_environment(ctx) or self._from_stack_tags(ctx, index, tag_keys)
         if env is None:
             inferred, conflicts = self._from_resource_tags(stack, index, tag_keys)
             if conflicts:
