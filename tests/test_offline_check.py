@@ -217,3 +217,14 @@ def test_malformed_program_files(tmp_path, name, content, cause):
     result = cli(*args)
     assert result.returncode == 2 and cause in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_github_annotations(components_json):
+    out = cli("check", program("components"), "--format", "github", "--quiet").stdout.splitlines()
+    errors = [l for l in out if l.startswith("::error ")]
+    warnings = [l for l in out if l.startswith("::warning ")]
+    mandatory = [v for v in components_json["violations"] if v["enforcementLevel"] == "mandatory"]
+    advisory = [v for v in components_json["violations"] if v["enforcementLevel"] == "advisory"]
+    assert len(errors) == len(mandatory) + 1 and len(warnings) == len(advisory) + 1  # + program findings
+    assert any("file=" in l and "line=" in l for l in errors)
+    assert all("\n" not in l for l in out)
