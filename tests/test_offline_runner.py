@@ -1,4 +1,6 @@
 """The program runner: what it records is what the engine would send to a policy pack."""
+import json
+
 import pytest
 
 from offline_helpers import by_name, run
@@ -119,3 +121,15 @@ def test_invokes_answered(update):
 def test_source_locations(update):
     logs = by_name(update, "logs")
     assert logs["source"] == {"file": "__main__.py", "line": 27}
+
+
+def test_explicit_provider_inputs_carry_the_plugin_version(update):
+    explicit = by_name(update, "useast")
+    assert explicit["inputs"]["version"] == "7.51.1"
+    # non-string provider arguments reach the engine JSON-encoded (the Python SDK does it)
+    assert json.loads(explicit["inputs"]["defaultTags"]) == {"tags": {"team": "payments"}}
+
+
+def test_analyze_options_as_on_a_first_deployment(update):
+    for record in update["resources"]:
+        assert record["options"].get("aliases", []) == []

