@@ -71,11 +71,16 @@ def decode(wire: Any, path: Tuple = (), secret_paths: Optional[Set[Tuple]] = Non
         if sig == RESOURCE_REF_SIG:
             return wire.get("urn", "")
         if sig in (ASSET_SIG, ARCHIVE_SIG):
-            return {k: v for k, v in wire.items() if k != SIG_KEY}
+            return dict(wire)  # keeps its signature: code and files are content, not names (is_asset)
         return {k: decode(v, path + (k,), secret_paths) for k, v in wire.items()}
     if isinstance(wire, list):
         return [decode(v, path + (i,), secret_paths) for i, v in enumerate(wire)]
     return wire
+
+
+def is_asset(value: Any) -> bool:
+    """An asset or archive (Lambda code, bucket object source): its text is never scanned."""
+    return isinstance(value, Mapping) and value.get(SIG_KEY) in (ASSET_SIG, ARCHIVE_SIG)
 
 
 def lookup(obj: Any, *path: Any) -> Any:
@@ -250,6 +255,8 @@ def walk_strings(value: Any, path: Tuple = (), _depth: int = 0) -> Iterator[Tupl
         if value not in UNKNOWN_SENTINELS:
             yield path, value
     elif isinstance(value, Mapping):
+        if is_asset(value):
+            return
         for key, item in value.items():
             yield from walk_strings(item, path + (key,), _depth + 1)
     elif isinstance(value, list):

@@ -480,6 +480,8 @@ class _EnvironmentScan:
         if depth > 48:
             return
         if isinstance(value, Mapping):
+            if P.is_asset(value):
+                return  # source code and files are content, not names or references
             pair_name = value.get("name") if ("value" in value or "valueFrom" in value) else None
             skip_pair = isinstance(pair_name, str) and pair_name.lower() in self.ignored_vars
             for key, item in value.items():
