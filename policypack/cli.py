@@ -89,14 +89,23 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     if args.write_baseline:
         import json
-        with open(args.write_baseline, "w", encoding="utf-8") as handle:
-            json.dump(report.baseline(), handle, indent=2)
-            handle.write("\n")
+        try:
+            with open(args.write_baseline, "w", encoding="utf-8") as handle:
+                json.dump(report.baseline(), handle, indent=2)
+                handle.write("\n")
+        except OSError as exc:
+            print(f"payments-guard: error: cannot write the baseline {args.write_baseline}: {exc.strerror}",
+                  file=sys.stderr)
+            return 2
         progress(f"wrote baseline {args.write_baseline} ({len(report.violations)} violations)")
     text = render(report, args.format)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            print(f"payments-guard: error: cannot write the report to {args.output}: {exc.strerror}", file=sys.stderr)
+            return 2
     else:
         sys.stdout.write(text)
     if report.exit_code == 2:
@@ -104,8 +113,23 @@ def _check(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+class _Terminated(Exception):
+    """SIGTERM/SIGHUP, raised in the main thread so that the finally blocks run."""
+
+
+def _terminate(signum, frame):  # pragma: no cover - exercised through a subprocess test
+    raise _Terminated()
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
+    import signal
+    # SIGTERM/SIGHUP unwind like Ctrl-C: the finally blocks reap the program runner and the pack
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            signal.signal(sig, _terminate)
+        except (ValueError, OSError):  # not the main thread (embedded use)
+            pass
     try:
         if args.command == "check":
             return _check(args)
@@ -118,5 +142,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             return write_docs(args.output, check=args.check)
     except KeyboardInterrupt:
         print("payments-guard: interrupted", file=sys.stderr)
+        return 2
+    except _Terminated:
+        print("payments-guard: terminated", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - exit 1 means "mandatory violation" to CI: never for a crash
+        print(f"payments-guard: error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     return 2

@@ -54,6 +54,16 @@ def select_rules(names: Optional[Iterable[str]] = None, concerns: Optional[Itera
     return selected
 
 
+#: The SDK unwraps secrets before a policy runs, so under its servicer no value is known to be
+#: safe to show: the root path marks every value secret and messages name paths only.
+ALL_SECRET = frozenset({()})
+
+
+def _record_internal_error(rule_name: str) -> str:
+    from .servicer import _record_internal_error as record
+    return record(rule_name)
+
+
 def _plain(props: Any) -> Any:
     """pulumi-policy's proxies back to plain values (unknown sentinels preserved)."""
     return serialize_properties(props)
@@ -85,7 +95,7 @@ def sdk_policy(rule: Rule) -> sdk.Policy:
     if rule.kind == "stack":
         def validate_stack(args: sdk.StackValidationArgs, report: Callable) -> None:
             from .servicer import NotApplicable
-            views = [P.ResourceView(r.resource_type, r.name, r.urn, _plain(r.props), None,
+            views = [P.ResourceView(r.resource_type, r.name, r.urn, _plain(r.props), ALL_SECRET,
                                     r.parent.urn if r.parent else "", [d.urn for d in r.dependencies],
                                     {k: [d.urn for d in v] for k, v in r.property_dependencies.items()})
                      for r in args.resources]
@@ -94,12 +104,14 @@ def sdk_policy(rule: Rule) -> sdk.Policy:
                     report(violation.message, violation.urn)
             except NotApplicable as exc:
                 args.not_applicable(exc.reason)
+            except Exception:  # noqa: BLE001 - a rule must never fail the user's preview
+                args.not_applicable(_record_internal_error(rule.name))
         return sdk.StackValidationPolicy(name=rule.name, description=rule.description,
                                          validate=validate_stack, **common)
 
     def view(args: Any) -> P.ResourceView:
         provider = args.provider
-        return P.ResourceView(args.resource_type, args.name, args.urn, _plain(args.props), None,
+        return P.ResourceView(args.resource_type, args.name, args.urn, _plain(args.props), ALL_SECRET,
                               args.opts.parent or "", (), {},
                               provider.resource_type if provider else "",
                               _plain(provider.props) if provider else {}, provider.urn if provider else "")
@@ -112,6 +124,8 @@ def sdk_policy(rule: Rule) -> sdk.Policy:
                     report(violation.message, None)
             except NotApplicable as exc:
                 args.not_applicable(exc.reason)
+            except Exception:  # noqa: BLE001 - a rule must never fail the user's preview
+                args.not_applicable(_record_internal_error(rule.name))
 
     remediate = None
     if rule.remediable:

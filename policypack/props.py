@@ -323,7 +323,7 @@ class ResourceView:
         self.name = name
         self.urn = urn
         self.props = props if isinstance(props, Mapping) else {}
-        self.secret_paths = secret_paths or set()
+        self.secret_paths = secret_paths if secret_paths is not None else set()
         self.parent = parent
         self.dependencies = list(dependencies)
         self.property_dependencies = dict(property_dependencies or {})

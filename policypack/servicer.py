@@ -46,7 +46,8 @@ _errors_lock = threading.Lock()
 def _record_internal_error(rule_name: str) -> str:
     detail = traceback.format_exc(limit=6)
     with _errors_lock:
-        INTERNAL_ERRORS.append((rule_name, detail))
+        if len(INTERNAL_ERRORS) < 1000:  # bounded: a long preview must not grow it forever
+            INTERNAL_ERRORS.append((rule_name, detail))
     print(f"payments-guard: internal error in policy {rule_name} (skipped):\n{detail}", file=sys.stderr)
     return f"internal error in {rule_name}; the policy was skipped for this resource"
 

@@ -96,3 +96,9 @@ def test_bad_baseline_file(tmp_path):
     bad.write_text("[]")
     result = cli("check", program("baseline-app"), "--baseline", str(bad), "--quiet")
     assert result.returncode == 2 and "not a payments-guard baseline" in result.stderr
+
+
+def test_baseline_fingerprints_distinguish_indexed_property_paths():
+    from policypack.offline.findings import _PROPERTY
+    message = "x\n[property: containerDefinitions[0].environment[1].name]"
+    assert _PROPERTY.search(message).group("path") == "containerDefinitions[0].environment[1].name"

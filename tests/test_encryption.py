@@ -169,7 +169,10 @@ def test_rotation_not_applicable_to_keys_that_cannot_rotate(h, props):
 
 
 def test_rotation_period(h):
-    diags = h.analyze(KEY, {"enableKeyRotation": True, "rotationPeriodInDays": 730.0})
+    # by default any enabled rotation passes (the catalogue asks for enableKeyRotation only)
+    assert h.analyze(KEY, {"enableKeyRotation": True, "rotationPeriodInDays": 730.0}) == []
+    h1 = Harness(["kms-key-rotation"], config={"kms-key-rotation": {"maxRotationPeriodDays": 365}})
+    diags = h1.analyze(KEY, {"enableKeyRotation": True, "rotationPeriodInDays": 730.0})
     assert policies_of(diags) == ["kms-key-rotation"] and "rotation_period_in_days" in diags[0].message
     h2 = Harness(["kms-key-rotation"], config={"kms-key-rotation": {"maxRotationPeriodDays": 180}})
     assert policies_of(h2.analyze(KEY, {"enableKeyRotation": True, "rotationPeriodInDays": 365.0})) == ["kms-key-rotation"]

@@ -557,13 +557,18 @@ def test_missing_health_check(h, flavour):
     ({"timeout": 30.0}, "timeout"),
     ({"timeout": 31.0}, "timeout"),
     ({"timeout": [1]}, "timeout"),
-    ({"timeout": None, "interval": 5.0}, "(default)"),
 ])
 def test_health_check_violations(h, change, path):
     hc = {k: v for k, v in {**GOOD_HC, **change}.items() if v is not None}
     diags = h.analyze(TG, tg(hc), name="api")
     assert policies_of(diags) == [HEALTH], diags
     assert path in diags[0].message and "'api'" in diags[0].message
+
+
+def test_default_timeout_is_not_guessed(h):
+    # AWS chooses the default timeout per target type and accepts it: only a set timeout is judged
+    hc = {k: v for k, v in {**GOOD_HC, "timeout": None, "interval": 5.0}.items() if v is not None}
+    assert h.analyze(TG, tg(hc), name="api") == []
 
 
 def test_every_problem_is_reported(h):

@@ -228,3 +228,40 @@ def test_github_annotations(components_json):
     assert len(errors) == len(mandatory) + 1 and len(warnings) == len(advisory) + 1  # + program findings
     assert any("file=" in l and "line=" in l for l in errors)
     assert all("\n" not in l for l in out)
+
+
+def test_timeout_bounds_the_analysis_phase():
+    import time
+    started = time.monotonic()
+    result = cli("check", program("components"), "--pack", os.path.join(PACKS, "silent"), "--timeout", "10", "--quiet")
+    assert result.returncode == 2 and "--timeout" in result.stderr
+    assert time.monotonic() - started < 25  # not one full timeout per queued call
+
+
+def test_sigterm_reaps_the_runner_and_the_pack():
+    import signal
+    import time
+    process = subprocess.Popen([__import__("sys").executable, "-m", "policypack", "check", program("hang"), "--quiet"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 2 and "terminated" in err
+    time.sleep(0.5)
+    assert _leftovers(program("hang")) == []
+
+
+def test_unwritable_output_is_exit_2():
+    result = cli("check", program("stdout-noise"), "--output", "/nonexistent/dir/report.json", "--quiet")
+    assert result.returncode == 2 and "cannot write the report" in result.stderr
+
+
+def test_secret_config_values_never_reach_program_errors(tmp_path):
+    import shutil
+    copy = tmp_path / "prog"
+    shutil.copytree(program("stdout-noise"), copy)
+    (copy / "__main__.py").write_text("import pulumi\nint(pulumi.Config().require('dbPassword'))\n")
+    for fmt in ("text", "json", "sarif", "junit", "github"):
+        result = cli("check", str(copy), "--secret", "dbPassword=Sup3rS3cret!", "--format", fmt, "--quiet")
+        assert result.returncode == 2
+        assert "Sup3rS3cret!" not in result.stdout + result.stderr

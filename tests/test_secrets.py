@@ -723,3 +723,24 @@ def test_adversarial_values_stay_fast(h, index):
     h.analyze(TD, td(container(env={"X": value, value[:200]: "y"})))
     h.analyze(SSM, {"name": value, "type": "String", "insecureValue": value})
     assert time.perf_counter() - started < 2.0
+
+
+def test_secure_string_settings_are_not_judged_as_passwords():
+    from harness import Harness
+    h = Harness(["no-plaintext-secret-values"])
+    for name, value in (("/payments/dev/db/port", "5432"), ("/payments/dev/db/username", "postgres"),
+                        ("/payments/dev/db/name", "payments")):
+        assert h.analyze("aws:ssm/parameter:Parameter", {"name": name, "type": "SecureString", "value": value}) == []
+    diags = h.analyze("aws:ssm/parameter:Parameter", {"name": "/payments/dev/db/password", "type": "SecureString",
+                                                      "value": "postgres"})
+    assert [d.policy for d in diags] == ["no-plaintext-secret-values"]
+
+
+def test_configuration_names_mentioning_credentials_are_not_credentials():
+    import json
+    from harness import Harness
+    h = Harness(["no-secrets-in-task-environment"])
+    env = [{"name": n, "value": v} for n, v in (("TOKEN_BUCKET_CAPACITY", "100"), ("USE_SECRETS_MANAGER", "true"),
+                                                 ("PASS_THROUGH_HEADERS", "x-request-id"), ("SECRET_STORE", "vault"))]
+    props = {"containerDefinitions": json.dumps([{"name": "app", "image": "x", "environment": env}])}
+    assert h.analyze("aws:ecs/taskDefinition:TaskDefinition", props) == []

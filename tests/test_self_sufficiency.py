@@ -698,3 +698,14 @@ def test_mutated_stacks_never_raise(target, data, garbage, as_secret):
     props[key] = secret(garbage) if as_secret else garbage
     diags = STACK_RULES.analyze_stack(list(res.values()))
     assert all(d.policy in (EXT, XENV, "vpc-endpoints-for-private-tasks", "vpc-flow-logs") for d in diags)
+
+
+def test_blue_green_vocabulary_names_no_environment():
+    from harness import Harness, resource
+    h = Harness(["no-cross-environment-references"], stack="payments-dev")
+    lis = "aws:lb/listener:Listener"
+    ok = [resource(lis, name, {"port": 443.0}) for name in
+          ("payments-dev-test-listener", "payments-prod-listener", "checkout-test-traffic-route", "api-prod-tg")]
+    assert h.analyze_stack(ok) == []
+    bad = h.analyze_stack([resource(lis, "payments-prod-db-listener", {"port": 443.0})])
+    assert [d.policy for d in bad] == ["no-cross-environment-references"]

@@ -294,6 +294,7 @@ def run_check(options: CheckOptions) -> Report:
             raise CheckError(str(pack_error[0]))
         if starter.is_alive():
             raise CheckError("the policy pack did not start within the timeout")
+        pack.deadline = deadline
         if result.get("error"):
             report.cause = result["error"]["message"]
             info = pack.analyzer_info()

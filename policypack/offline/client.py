@@ -69,6 +69,8 @@ class PackProcess:
         self.stub: Optional[analyzer_pb2_grpc.AnalyzerStub] = None
         self._stderr: List[str] = []
         self.port: Optional[int] = None
+        #: monotonic time by which every call must have answered (the check's --timeout)
+        self.deadline: Optional[float] = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> "PackProcess":
@@ -152,8 +154,13 @@ class PackProcess:
 
     # -- calls -----------------------------------------------------------------------------
     def call(self, method: str, request: Any, optional: bool = False) -> Any:
+        timeout = self.timeout
+        if self.deadline is not None:
+            timeout = min(timeout, self.deadline - time.monotonic())
+            if timeout <= 0:
+                raise PackError(f"the check ran out of time before {method} (--timeout)")
         try:
-            return getattr(self.stub, method)(request, timeout=self.timeout)
+            return getattr(self.stub, method)(request, timeout=timeout)
         except grpc.RpcError as exc:
             if optional and exc.code() == grpc.StatusCode.UNIMPLEMENTED:
                 return None
@@ -162,6 +169,8 @@ class PackProcess:
     def _rpc_error(self, method: str, exc: grpc.RpcError) -> PackError:
         code = exc.code()
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            if self.deadline is not None and time.monotonic() >= self.deadline - 0.05:
+                return PackError(f"the policy pack did not answer {method} before the check's deadline (--timeout)")
             return PackError(f"the policy pack did not answer {method} within {self.timeout:g}s")
         if code == grpc.StatusCode.UNAVAILABLE and self.process is not None:
             try:  # a dropped connection usually means the process is dying: give it a moment
@@ -216,9 +225,15 @@ class PackProcess:
             for i in range(len(requests)):
                 one(i)
             return results
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=workers)
+        try:
             for future in [pool.submit(one, i) for i in range(len(requests))]:
                 future.result()
+        except BaseException:
+            # the first failure decides: queued calls must not each wait out their own deadline
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         return results
 
 

@@ -57,7 +57,7 @@ def program_findings(result: Mapping[str, Any], stack: str, project: str) -> Lis
     return found
 
 
-_PROPERTY = re.compile(r"^\[property: (?P<path>[^\]]*)\]$", re.M)
+_PROPERTY = re.compile(r"^\[property: (?P<path>.*)\]$", re.M)  # paths contain [0]
 
 
 def fingerprint(policy: str, urn: str, prop: str) -> str:
@@ -113,16 +113,29 @@ def apply_remediations(resource: Dict[str, Any], reply: Any, report: Any) -> Non
                                     "changes": changed})
 
 
+def _secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(P.SIG_KEY) == P.SECRET_SIG
+
+
+def _redacted(value: Any) -> Any:
+    """A wire value for display: secrets at any depth become "[secret]"."""
+    if _secret(value):
+        return "[secret]"
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
+
+
 def _display(new: Any, old: Any) -> Any:
     """What a report may show of a remediated value: secrets redacted, maps as the keys added."""
-    def secret(value: Any) -> bool:
-        return isinstance(value, dict) and value.get(P.SIG_KEY) == P.SECRET_SIG
-    if secret(new) or secret(old):
+    if _secret(new) or _secret(old):
         return "[secret]"
     if isinstance(new, dict) and isinstance(old, dict):
-        added = {k: ("[secret]" if secret(v) else v) for k, v in new.items() if k not in old}
+        added = {k: _redacted(v) for k, v in new.items() if k not in old}
         changed = sorted(k for k in new if k in old and new[k] != old[k])
         return {"added": added, "changed": changed}
     if isinstance(new, dict) and old is None:
-        return {"added": {k: ("[secret]" if secret(v) else v) for k, v in new.items()}, "changed": []}
-    return new
+        return {"added": _redacted(new), "changed": []}
+    return _redacted(new)

@@ -78,14 +78,20 @@ def build(analyzer_info: Any, user: Optional[Mapping[str, Any]] = None, where: s
             _split(name, user[name], where)
             if warnings is not None:
                 warnings.append(f"{where}: pack '{analyzer_info.name}' has no policy named '{name}'; entry ignored")
-    initial = {name: json_format.MessageToDict(cfg, preserving_proto_field_name=True)
-               for name, cfg in analyzer_info.initialConfig.items()}
+    from .client import PROTO_TO_LEVEL
+    # proto3 has no presence: an initial config's level 0 (advisory) cannot be told from "unset",
+    # so only a non-zero level overrides the policy's own.
+    initial = {}
+    for name, cfg in analyzer_info.initialConfig.items():
+        entry: Dict[str, Any] = {"properties": json_format.MessageToDict(cfg.properties)}
+        if cfg.enforcementLevel:
+            entry["enforcementLevel"] = PROTO_TO_LEVEL.get(cfg.enforcementLevel, "advisory")
+        initial[name] = entry
     all_level = None
     if "all" in user:
         all_level, all_props = _split("all", user["all"], where)
         if all_props:
             raise PolicyConfigError(f"{where}: 'all' takes only an enforcement level")
-    from .client import PROTO_TO_LEVEL
     result: Dict[str, Dict[str, Any]] = {}
     for name, policy in policies.items():
         schema = json_format.MessageToDict(policy.configSchema) if policy.HasField("configSchema") else {}

@@ -146,6 +146,7 @@ class Recorder:
                                region=spec["region"], partition=spec.get("partition", "aws"))
         self.tracker = tracker
         self.resources: List[Dict[str, Any]] = []
+        self.by_urn: Dict[str, Dict[str, Any]] = {}
         self.reads: List[Dict[str, Any]] = []
         self.invokes: List[Dict[str, Any]] = []
         self.warnings: List[str] = []
@@ -257,11 +258,12 @@ def build_monitor(recorder: Recorder):
         def RegisterResource(self, request):
             urn = self.make_urn(request.parent, request.type, request.name)
             if request.type == U.ROOT_STACK_TYPE:
+                record = {"urn": urn, "type": request.type, "name": request.name, "custom": False,
+                          "parent": "", "provider": "", "dependencies": [], "propertyDependencies": {},
+                          "inputs": {}, "outputs": {}, "id": "", "source": None, "options": {}}
                 with recorder.lock:
-                    recorder.resources.append({
-                        "urn": urn, "type": request.type, "name": request.name, "custom": False,
-                        "parent": "", "provider": "", "dependencies": [], "propertyDependencies": {},
-                        "inputs": {}, "outputs": {}, "id": "", "source": None, "options": {}})
+                    recorder.resources.append(record)
+                    recorder.by_urn[urn] = record
                 return resource_pb2.RegisterResourceResponse(urn=urn)
             M._ensure_event_loop()
             wire_inputs = {k: v for k, v in engine_wire(json_format.MessageToDict(request.object)).items()
@@ -276,6 +278,10 @@ def build_monitor(recorder: Recorder):
             if request.custom and not provider and not is_provider:
                 provider = recorder.default_provider_ref(package, request.version)
             id_, outputs, wire_outputs = self._outputs(request, inputs, wire_inputs, is_provider, urn)
+            for key in request.additionalSecretOutputs:  # the engine marks these outputs secret
+                value = wire_outputs.get(key)
+                if key in wire_outputs and not (isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG):
+                    wire_outputs[key] = {SIG_KEY: SECRET_SIG, "value": value}
             record = {
                 "urn": urn, "type": request.type, "name": request.name, "custom": bool(request.custom),
                 "parent": request.parent, "provider": provider,
@@ -294,6 +300,7 @@ def build_monitor(recorder: Recorder):
             }
             with recorder.lock:
                 recorder.resources.append(record)
+                recorder.by_urn[urn] = record
                 # pulumi:pulumi:getResource (resource references) answers from this map
                 self.resources[urn] = M.MockMonitor.ResourceRegistration(urn, id_ or "", outputs)
             obj = _sync_await(rpc.serialize_properties(outputs, {}))
@@ -336,9 +343,9 @@ def build_monitor(recorder: Recorder):
         def RegisterResourceOutputs(self, request):
             outputs = engine_wire(json_format.MessageToDict(request.outputs))
             with recorder.lock:
-                for record in recorder.resources:
-                    if record["urn"] == request.urn and not record["custom"]:
-                        record["outputs"] = outputs
+                record = recorder.by_urn.get(request.urn)
+                if record is not None and not record["custom"]:
+                    record["outputs"] = outputs
             return empty_pb2.Empty()
 
         def ReadResource(self, request):
@@ -451,6 +458,41 @@ def classify_error(exc: BaseException, tracker: SourceTracker, spec: Dict[str, A
     return dict(base, id="program-error", message=f"The program failed: {type(exc).__name__}: {text}")
 
 
+def secret_values(spec: Dict[str, Any]) -> List[str]:
+    """The secret config values (and their JSON leaves) that no report may show."""
+    values: List[str] = []
+    for key in spec.get("secretKeys", []):
+        value = spec.get("config", {}).get(key)
+        if not isinstance(value, str):
+            continue
+        values.append(value)
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            continue
+        stack = [parsed]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, str):
+                values.append(item)
+    # longest first, and not trivially short ones (they would blank out ordinary text)
+    return sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+
+
+def redact(finding: Dict[str, Any], secrets: List[str]) -> Dict[str, Any]:
+    for field in ("message", "traceback"):
+        text = finding.get(field)
+        if isinstance(text, str):
+            for secret in secrets:
+                text = text.replace(secret, "[secret]")
+            finding[field] = text
+    return finding
+
+
 def run(spec: Dict[str, Any]) -> Dict[str, Any]:
     import pulumi
     from pulumi.runtime import mocks as M
@@ -490,7 +532,7 @@ def run(spec: Dict[str, Any]) -> Dict[str, Any]:
             error = {"id": "program-error", "level": "error", "exceptionType": "SystemExit",
                      "message": f"The program exited early with status {exc.code}.", "traceback": "", "source": None}
     except BaseException as exc:  # noqa: BLE001 - every program failure becomes a finding
-        error = classify_error(_root_cause(exc, tracker), tracker, spec)
+        error = redact(classify_error(_root_cause(exc, tracker), tracker, spec), secret_values(spec))
     finally:
         for task in asyncio.all_tasks(loop):
             task.cancel()

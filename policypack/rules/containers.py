@@ -131,7 +131,8 @@ def _is_root(user: Any) -> bool:
     if isinstance(user, (int, float)):
         return user == 0
     name = user.split(":", 1)[0].strip()
-    return name.lower() in _ROOT_NAMES or (name.isdigit() and int(name) == 0)
+    # no int(): it rejects long digit strings and accepts Unicode digits ("²")
+    return name.lower() in _ROOT_NAMES or (name.isascii() and name.isdigit() and name.strip("0") == "")
 
 
 class TaskNonRootUser(Rule):
@@ -169,7 +170,7 @@ class TaskNonRootUser(Rule):
 
 
 # --- Fargate services ----------------------------------------------------------------------
-_VERSION = re.compile(r"^\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*$")
+_VERSION = re.compile(r"^\s*v?([0-9]{1,9})(?:\.([0-9]{1,9}))?(?:\.([0-9]{1,9}))?\s*$")  # ASCII, bounded
 DEFAULT_MIN_PLATFORM = "1.4.0"
 
 

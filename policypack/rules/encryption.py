@@ -192,9 +192,10 @@ class KmsKeyRotation(Rule):
     resource_types = P.KMS_KEY
     config_properties = {
         "maxRotationPeriodDays": {
-            "type": "number", "minimum": 90, "maximum": 2560, "default": 365,
-            "description": "The longest acceptable `rotationPeriodInDays` (the key's cryptoperiod, PCI DSS 3.7.4); "
-                           "KMS rotates yearly when it is not set."},
+            "type": "number", "minimum": 90, "maximum": 2560, "default": 2560,
+            "description": "The longest acceptable `rotationPeriodInDays` (the key's cryptoperiod, PCI DSS 3.7.4). "
+                           "Default 2560, the AWS maximum: any enabled rotation passes, as the catalogue asks; "
+                           "set e.g. 365 to enforce a yearly cryptoperiod. KMS rotates yearly when it is not set."},
     }
     remediation = ("Set `enable_key_rotation=True` on the `aws.kms.Key` (optionally `rotation_period_in_days` "
                    "between 90 and the configured maximum). Asymmetric, HMAC and custom-key-store keys cannot be "
@@ -231,7 +232,7 @@ class KmsKeyRotation(Rule):
                             "so KMS rotates the key material.", path="enableKeyRotation")
 
     def _period(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        maximum = cfg_number(ctx, "maxRotationPeriodDays", 365)
+        maximum = cfg_number(ctx, "maxRotationPeriodDays", 2560)
         period = P.as_number(resource.get("rotationPeriodInDays"))
         if isinstance(period, float) and period > maximum:
             yield Violation(f"KMS key '{resource.name}' rotates every {period:g} days (`rotationPeriodInDays`); the "

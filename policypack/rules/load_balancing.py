@@ -546,7 +546,9 @@ class TargetGroupHealthCheck(Rule):
         timeout = P.as_number(P.lookup(hc, "timeout"))
         timeout_given = timeout is not P.MISSING
         if timeout is P.MISSING:
-            timeout = 6.0 if tg_protocol in ("", "HTTP") else 10.0  # the provider's documented defaults
+            # AWS picks the default per target type and protocol (5s for most ALB targets), and
+            # accepts it with any valid interval: judge only a timeout the program sets
+            timeout = None
         if timeout is P.INVALID:
             yield Violation(f"{label} has a `healthCheck.timeout` that is not a number: set "
                             "`health_check.timeout` below the interval (e.g. 5).", path="healthCheck.timeout")

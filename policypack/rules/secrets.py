@@ -67,7 +67,9 @@ DEFAULT_NON_CREDENTIAL_SUFFIXES = (
     "arn", "arns", "id", "ids", "name", "names", "path", "paths", "file", "url", "uri", "endpoint", "region",
     "host", "port", "ttl", "expiry", "expiration", "expires", "length", "days", "seconds", "timeout", "enabled",
     "disabled", "mode", "type", "version", "prefix", "header", "algorithm", "alg", "format", "policy", "issuer",
-    "audience", "location", "ref", "reference", "param", "parameter",
+    "audience", "location", "ref", "reference", "param", "parameter", "size", "capacity", "count", "limit",
+    "max", "min", "interval", "retries", "manager", "store", "provider", "backend", "headers", "rotation",
+    "kind", "scope", "scopes", "strategy",
 )
 #: A name that is only "username"-ish (its values are ordinary identifiers, not credentials).
 _USERNAME_WORDS = frozenset(("user", "username", "usr", "login", "uname"))
@@ -338,12 +340,13 @@ class ValueJudge:
                 return "a URL whose embedded password is weak"
         return None
 
-    def document(self, text: str) -> List[Tuple[str, str]]:
-        """(where, reason) findings of a secret's text: a JSON document key by key, or the whole value."""
+    def document(self, text: str, credential: bool = True) -> List[Tuple[str, str]]:
+        """(where, reason) findings of a secret's text: a JSON document key by key, or the whole value
+        (judged as a credential only when `credential`: a SecureString named `/db/port` is not one)."""
         parsed = P.parse_json(text)
         if isinstance(parsed, (dict, list)):
             return self.json_doc(parsed)
-        reason = self.credential(text)
+        reason = self.credential(text) if credential else self.other(text)
         return [("", reason)] if reason else []
 
     def json_doc(self, doc: Any) -> List[Tuple[str, str]]:
@@ -462,6 +465,7 @@ class NoPlaintextSecretValues(Rule):
             fields, what = self._SSM_FIELDS, f"SSM parameter '{resource.name}'"
         else:
             fields, what = self._SV_FIELDS, f"Secret version '{resource.name}'"
+            named = True
         unknown = False
         violations = []
         for field in fields:
@@ -475,7 +479,7 @@ class NoPlaintextSecretValues(Rule):
                 text = _binary_text(text)
                 if text is None:
                     continue
-            findings = judge.json_doc(text) if isinstance(text, (dict, list)) else judge.document(text)
+            findings = judge.json_doc(text) if isinstance(text, (dict, list)) else judge.document(text, named)
             if findings:
                 violations.append(Violation(
                     f"{what}: `{field}` holds a placeholder or weak value — {_describe(findings)}. Set the real "

@@ -413,6 +413,11 @@ class NoExternalInfrastructureIds(Rule):
 # =============================================================================================
 
 DEFAULT_ENV_TAG_KEYS = ["environment", "env"]
+#: Blue/green vocabulary: a CodeDeploy or ECS-native deployment has a production and a test
+#: listener (route, port, rule, target group) in every environment.
+DEFAULT_DEPLOYMENT_VOCABULARY = [
+    r"(?i)(?<![a-z0-9])(prod|production|test)[-_. ]?(listener|traffic|route|port|rule|tg|target[-_. ]?group)s?(?![a-z0-9])",
+]
 DEFAULT_IGNORED_PROPERTIES = ["*description"]
 DEFAULT_IGNORED_ENV_VARS = ["NODE_ENV", "RAILS_ENV", "RACK_ENV", "MIX_ENV"]
 def _tag_items(value: Any) -> List[Tuple[Tuple, str, Any]]:
@@ -448,6 +453,7 @@ class _EnvironmentScan:
         self.env = env
         self.index = index
         self.allowed = _compile_patterns(cfg_list(ctx, "allowedPatterns"))
+        self.vocabulary = _compile_patterns(cfg_list(ctx, "deploymentVocabulary"))
         self.ignored = [p.lower() for p in cfg_list(ctx, "ignoredProperties") if isinstance(p, str)]
         self.ignored_vars = {v.lower() for v in cfg_list(ctx, "ignoredEnvironmentVariables") if isinstance(v, str)}
         self.tag_keys = {k.lower() for k in cfg_list(ctx, "environmentTagKeys") if isinstance(k, str)}
@@ -466,6 +472,8 @@ class _EnvironmentScan:
         """Environments other than the stack's that `text` names (whole tokens)."""
         if self.own_names is not None:
             text = self.own_names.sub(" ", text)
+        for phrase in self.vocabulary:
+            text = phrase.sub(" ", text)
         return environments_named(text, self.index) - {self.env}
 
     def ignored_key(self, key: Any) -> bool:
@@ -547,6 +555,12 @@ class NoCrossEnvironmentReferences(Rule):
             "type": "array", "items": {"type": "string"}, "default": [],
             "description": "Regular expressions (Python `re.search`) of string values that may name another "
                            "environment, e.g. a central log archive (\"prod-log-archive\"). Default: none.",
+        },
+        "deploymentVocabulary": {
+            "type": "array", "items": {"type": "string"}, "default": DEFAULT_DEPLOYMENT_VOCABULARY,
+            "description": "Regular expressions of phrases removed before matching: blue/green deployments "
+                           "name a production and a test listener, route or target group in every environment "
+                           "(\"test-listener\", \"prod-traffic-route\"), which names no environment.",
         },
         "ignoredProperties": {
             "type": "array", "items": {"type": "string"}, "default": DEFAULT_IGNORED_PROPERTIES,
