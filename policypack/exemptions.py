@@ -63,7 +63,8 @@ def find(config: Mapping[str, Any], urn: str, type_: str, name: str) -> Optional
             continue
         try:
             end = datetime.date.fromisoformat(expires)
-        except ValueError:
+        except ValueError:  # 2027-02-30 passes the schema's pattern: never silently in force
+            expired = expired or dict(entry, expires=f"{expires} (not a valid date)")
             continue
         if end >= current:
             return entry, True

@@ -234,19 +234,6 @@ def parse_json(value: Any) -> Any:
         return INVALID
 
 
-def contains_unknown(value: Any, _depth: int = 0) -> bool:
-    """Whether any part of a plain value is unknown (bounded depth: a deep value counts as unknown)."""
-    if _depth > 64:
-        return True
-    if isinstance(value, str):
-        return value in UNKNOWN_SENTINELS
-    if isinstance(value, Mapping):
-        return any(contains_unknown(v, _depth + 1) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_unknown(v, _depth + 1) for v in value)
-    return value is UNKNOWN
-
-
 def walk_strings(value: Any, path: Tuple = (), _depth: int = 0) -> Iterator[Tuple[Tuple, str]]:
     """Every known string leaf with its path (depth-bounded: deep garbage cannot exhaust the stack)."""
     if _depth > 64:
@@ -300,10 +287,6 @@ class ContainerDefinitions:
     def known(self) -> bool:
         return self.state == "ok"
 
-    def names(self) -> List[str]:
-        return [c.get("name") if isinstance(c.get("name"), str) else f"#{i}"
-                for i, c in enumerate(self.containers)]
-
 
 class ResourceView:
     """One resource as the rules see it: plain values, wire names, with its links.
@@ -341,6 +324,13 @@ class ResourceView:
         path = tuple(path)
         return any(path[:len(secret)] == secret or secret[:len(path)] == path for secret in self.secret_paths)
 
+    def show(self, path: Sequence[Any], value: Any, hidden: str = "(value not shown)") -> str:
+        """`value` quoted and shortened for a message, or `hidden` when it was a secret on the wire
+        (or is not text). The one way rules put a property's value into a message."""
+        if self.is_secret(path) or not isinstance(value, str):
+            return hidden
+        return repr(value if len(value) <= 120 else value[:117] + "...")
+
     @property
     def container_definitions(self) -> ContainerDefinitions:
         if self._container_definitions is None:
@@ -361,10 +351,6 @@ def cluster_name(value: str) -> str:
     if value.startswith("arn:") and ":cluster/" in value:
         return value.rsplit(":cluster/", 1)[1]
     return value
-
-
-def type_matches(type_: str, tokens: Iterable[str]) -> bool:
-    return type_ in tokens
 
 
 def lb_aliases(*tokens: str) -> Tuple[str, ...]:

@@ -80,7 +80,6 @@ class StackView:
         for resource in self.resources:
             self._by_type.setdefault(resource.type, []).append(resource)
         self._by_id: Optional[Dict[str, ResourceView]] = None
-        self._dependents: Optional[Dict[str, List[ResourceView]]] = None
 
     def of_type(self, *tokens: str) -> List[ResourceView]:
         if len(tokens) == 1:
@@ -105,19 +104,6 @@ class StackView:
                         index.setdefault(ref, resource)
             self._by_id = index
         return self._by_id.get(value)
-
-    def dependents(self, urn: str) -> List[ResourceView]:
-        """Resources that depend on `urn` (through dependencies or property dependencies)."""
-        if self._dependents is None:
-            index: Dict[str, List[ResourceView]] = {}
-            for resource in self.resources:
-                seen = set(resource.dependencies)
-                for urns in resource.property_dependencies.values():
-                    seen.update(urns)
-                for dep in seen:
-                    index.setdefault(dep, []).append(resource)
-            self._dependents = index
-        return self._dependents.get(urn, [])
 
 
 class Rule:

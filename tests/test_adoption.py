@@ -102,3 +102,9 @@ def test_baseline_fingerprints_distinguish_indexed_property_paths():
     from policypack.offline.findings import _PROPERTY
     message = "x\n[property: containerDefinitions[0].environment[1].name]"
     assert _PROPERTY.search(message).group("path") == "containerDefinitions[0].environment[1].name"
+
+
+def test_impossible_expiry_date_does_not_exempt():
+    h = Harness(["log-group-kms-encryption"], config=exempt("legacy-logs", expires="2999-02-30"))
+    [diag] = h.analyze(LG, {}, name="legacy-logs")
+    assert diag.level == "mandatory" and "not a valid date" in diag.message

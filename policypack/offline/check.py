@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from . import findings as F
 from .client import PROTO_TO_LEVEL, SEVERITY_NAMES, PackError, PackProcess, analyze_request, stack_resource
 from .policy_config import PolicyConfigError, build as build_policy_config, load_file
+from .runner import config_string
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODES = ("update", "preview")
@@ -124,15 +125,6 @@ def load_project(program: str) -> Dict[str, Any]:
     raise CheckError(f"{program} has no Pulumi.yaml")
 
 
-def _config_string(value: Any) -> str:
-    """Config values reach a Python program as strings; structured ones as JSON."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value)
-
-
 def _qualify(key: str, project: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
@@ -147,7 +139,7 @@ def stack_config(program: str, project: Dict[str, Any], options: CheckOptions) -
     for key, spec in declared.items():
         value = spec.get("default", spec.get("value")) if isinstance(spec, dict) else spec
         if value is not None:
-            config[_qualify(str(key), name)] = _config_string(value)
+            config[_qualify(str(key), name)] = config_string(value)
     stack_file = os.path.join(program, f"Pulumi.{options.stack}.yaml")
     if os.path.exists(stack_file):
         data = _yaml(stack_file)
@@ -158,7 +150,7 @@ def stack_config(program: str, project: Dict[str, Any], options: CheckOptions) -
                 warnings.append(f"config {qualified} is encrypted (secure:) and cannot be decrypted offline: "
                                 f"pass --secret {key}=VALUE to supply it")
                 continue
-            config[qualified] = _config_string(value)
+            config[qualified] = config_string(value)
     for key, value in options.config.items():
         config[_qualify(key, name)] = value
     for key, value in options.secrets.items():

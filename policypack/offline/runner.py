@@ -180,7 +180,7 @@ class Recorder:
             secret_keys = set(self.spec.get("secretKeys", []))
             for key, value in self.spec.get("config", {}).items():
                 if key.startswith(package + ":"):
-                    text = _config_string(value)
+                    text = config_string(value)
                     inputs[key[len(package) + 1:]] = (
                         {SIG_KEY: SECRET_SIG, "value": text} if key in secret_keys else text)
             if version:
@@ -196,7 +196,7 @@ class Recorder:
         return f"{urn}::{self.provider_id(urn)}"
 
 
-def _config_string(value: Any) -> str:
+def config_string(value: Any) -> str:
     """Config values are strings to the engine; structured ones compact JSON."""
     if isinstance(value, str):
         stripped = value.strip()

@@ -97,11 +97,7 @@ def _normalise_strategy(value: Any) -> Optional[str]:
 
 
 def _show(resource: P.ResourceView, path: Sequence[Any], value: Any) -> str:
-    """A short rendering of a value for a message, never of a secret."""
-    if resource.is_secret(path):
-        return "(secret)"
-    text = str(value)
-    return repr(text if len(text) <= 120 else text[:117] + "...")
+    return resource.show(path, value if isinstance(value, str) else str(value), hidden="(secret)")
 
 
 CIRCUIT_BREAKER_FIX = 'deployment_circuit_breaker={"enable": True, "rollback": True}'

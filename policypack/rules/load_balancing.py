@@ -40,11 +40,7 @@ CONCERN = "load-balancing"
 # --- small readers -----------------------------------------------------------------------------
 
 def _text(resource: P.ResourceView, path: Tuple, value: Any) -> str:
-    """`value` quoted for a message, or a neutral phrase when it was a secret on the wire."""
-    if resource.is_secret(path) or not isinstance(value, str):
-        return "(value not shown)"
-    shown = value if len(value) <= 120 else value[:117] + "..."
-    return repr(shown)
+    return resource.show(path, value)
 
 
 def _nonempty(value: Any) -> bool:
