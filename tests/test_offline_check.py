@@ -265,3 +265,17 @@ def test_secret_config_values_never_reach_program_errors(tmp_path):
         result = cli("check", str(copy), "--secret", "dbPassword=Sup3rS3cret!", "--format", fmt, "--quiet")
         assert result.returncode == 2
         assert "Sup3rS3cret!" not in result.stdout + result.stderr
+
+
+def test_drives_any_python_pack(tmp_path):
+    pack = os.path.join(PACKS, "plain-sdk")
+    result = cli("check", program("stdout-noise"), "--pack", pack, "--format", "json", "--quiet")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["pack"]["name"] == "plain-sdk"
+    assert sorted((v["policyName"], v["enforcementLevel"]) for v in report["violations"]) == [
+        ("lg-retention", "mandatory"), ("small-stack", "advisory")]
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"lg-retention": {"minimum": 5}, "small-stack": {"max": 1000}}))
+    result = cli("check", program("stdout-noise"), "--pack", pack, "--policy-config", str(config), "--quiet")
+    assert result.returncode == 0, result.stdout
