@@ -73,15 +73,46 @@ def struct_to_dict(struct: struct_pb2.Struct) -> Dict[str, Any]:
     return {k: _value(v) for k, v in struct.fields.items()}
 
 
+def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: set) -> Any:
+    """One pass from protobuf to the rules' plain values (what props.decode does to wire dicts):
+    secrets unwrapped with their paths recorded, resource references as their URN."""
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "number_value":
+        return value.number_value
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        fields = value.struct_value.fields
+        if P.SIG_KEY in fields:
+            sig = fields[P.SIG_KEY].string_value
+            if sig == P.SECRET_SIG:
+                secret_paths.add(path)
+                return _decode(fields["value"], path, secret_paths) if "value" in fields else None
+            if sig == P.RESOURCE_REF_SIG:
+                return fields["urn"].string_value if "urn" in fields else ""
+            if sig in (P.ASSET_SIG, P.ARCHIVE_SIG):
+                return {k: _value(v) for k, v in fields.items()}
+        return {k: _decode(v, path + (k,), secret_paths) for k, v in fields.items()}
+    if kind == "list_value":
+        return [_decode(v, path + (i,), secret_paths) for i, v in enumerate(value.list_value.values)]
+    return None
+
+
+def decode_struct(struct: struct_pb2.Struct, secret_paths: set) -> Dict[str, Any]:
+    return {k: _decode(v, (k,), secret_paths) for k, v in struct.fields.items()}
+
+
 def view_from_request(request: Any, with_links: bool = False) -> P.ResourceView:
     """A ResourceView from an AnalyzeRequest or AnalyzerResource (decoded once)."""
     secret_paths: set = set()
-    props = P.decode(struct_to_dict(request.properties), (), secret_paths)
+    props = decode_struct(request.properties, secret_paths)
     provider_type, provider_props, provider_urn = "", {}, ""
     if request.HasField("provider"):
         provider_type = request.provider.type
         provider_urn = request.provider.urn
-        provider_props = P.decode(struct_to_dict(request.provider.properties))
+        provider_props = decode_struct(request.provider.properties, set())
     parent, dependencies, property_dependencies = "", (), {}
     if with_links:
         parent = request.parent

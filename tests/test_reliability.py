@@ -163,3 +163,16 @@ def test_concurrent_requests_give_the_same_diagnostics():
         parallel = list(pool.map(lambda tp: key(HARNESS.analyze(*tp)), requests))
     assert serial == parallel
     assert any(serial)  # the requests do produce violations
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(props=properties())
+def test_one_pass_decode_equals_the_wire_decoder(props):
+    """The servicer's protobuf decoder and props.decode agree on values and secret paths."""
+    from harness import to_struct
+    from policypack.servicer import decode_struct, struct_to_dict
+    struct = to_struct(props)
+    fast_secrets, slow_secrets = set(), set()
+    fast = decode_struct(struct, fast_secrets)
+    slow = P.decode(struct_to_dict(struct), (), slow_secrets)
+    assert repr(fast) == repr(slow) and fast_secrets == slow_secrets

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,10 +16,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from . import findings as F
-from .client import PROTO_TO_LEVEL, SEVERITY_NAMES, PackError, PackProcess, analyze_request, stack_resource
-from .policy_config import PolicyConfigError, build as build_policy_config, load_file
+from .policy_config import PolicyConfigError, load_file
 from .runner import config_string
+# client (grpc), findings and the analysis are imported once the program runner is started: it
+# is the long pole, and the check's own imports need not delay it.
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODES = ("update", "preview")
@@ -174,49 +175,69 @@ def load_baseline(path: str) -> Dict[str, Any]:
 
 
 # --- the program run -----------------------------------------------------------------------
-def run_program(options: CheckOptions, project: Dict[str, Any], config: Dict[str, str],
-                secret_keys: List[str], region: str, deadline: float) -> Dict[str, Any]:
-    invoke_answers = {}
-    if options.invoke_answers:
-        try:
-            with open(options.invoke_answers, encoding="utf-8") as handle:
-                invoke_answers = json.load(handle)
-        except (OSError, ValueError) as exc:
-            raise CheckError(f"cannot read invoke answers {options.invoke_answers}: {exc}") from exc
-        if not isinstance(invoke_answers, dict):
-            raise CheckError(f"invoke answers {options.invoke_answers} must be an object keyed by invoke token")
-    program_dir = os.path.abspath(options.program)
-    main = project.get("main")
-    spec = {"program": program_dir, "main": os.path.join(program_dir, main) if isinstance(main, str) else None,
-            "project": project["name"], "stack": options.stack, "organization": options.organization,
-            "mode": options.mode, "account": options.account, "region": region, "config": config,
-            "secretKeys": secret_keys, "invokeAnswers": invoke_answers}
-    with tempfile.TemporaryDirectory(prefix="payments-guard-") as tmp:
-        spec_path, out_path = os.path.join(tmp, "spec.json"), os.path.join(tmp, "result.json")
+class ProgramRun:
+    """The program runner child process: started first (it is the long pole), collected later."""
+
+    def __init__(self, options: CheckOptions, project: Dict[str, Any], config: Dict[str, str],
+                 secret_keys: List[str], region: str) -> None:
+        invoke_answers = {}
+        if options.invoke_answers:
+            try:
+                with open(options.invoke_answers, encoding="utf-8") as handle:
+                    invoke_answers = json.load(handle)
+            except (OSError, ValueError) as exc:
+                raise CheckError(f"cannot read invoke answers {options.invoke_answers}: {exc}") from exc
+            if not isinstance(invoke_answers, dict):
+                raise CheckError(f"invoke answers {options.invoke_answers} must be an object keyed by invoke token")
+        self.options = options
+        program_dir = os.path.abspath(options.program)
+        main = project.get("main")
+        spec = {"program": program_dir, "main": os.path.join(program_dir, main) if isinstance(main, str) else None,
+                "project": project["name"], "stack": options.stack, "organization": options.organization,
+                "mode": options.mode, "account": options.account, "region": region, "config": config,
+                "secretKeys": secret_keys, "invokeAnswers": invoke_answers}
+        self.tmp = tempfile.mkdtemp(prefix="payments-guard-")
+        spec_path, self.out_path = os.path.join(self.tmp, "spec.json"), os.path.join(self.tmp, "result.json")
         with open(spec_path, "w", encoding="utf-8") as handle:
             json.dump(spec, handle)
         env = dict(os.environ)
         env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env["PYTHONUNBUFFERED"] = "1"
-        argv = [options.python or sys.executable, "-m", "policypack.offline.runner", spec_path, out_path]
-        with open(os.path.join(tmp, "stderr.txt"), "w+b") as err:
-            process = subprocess.Popen(argv, cwd=program_dir, env=env, stdin=subprocess.DEVNULL,
-                                       stdout=err, stderr=err, start_new_session=True)
-            try:
-                process.wait(max(1.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                _kill_group(process)
-                raise CheckError(f"the program did not finish within {options.timeout:g}s (--timeout)") from None
-            finally:
-                _kill_group(process)
-            err.seek(0)
-            stderr = err.read().decode("utf-8", "replace")
-        if not os.path.exists(out_path):
+        argv = [options.python or sys.executable, "-m", "policypack.offline.runner", spec_path, self.out_path]
+        self.err = open(os.path.join(self.tmp, "stderr.txt"), "w+b")
+        self.process = subprocess.Popen(argv, cwd=program_dir, env=env, stdin=subprocess.DEVNULL,
+                                        stdout=self.err, stderr=self.err, start_new_session=True)
+
+    def result(self, deadline: float) -> Dict[str, Any]:
+        try:
+            self.process.wait(max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            raise CheckError(f"the program did not finish within {self.options.timeout:g}s (--timeout)") from None
+        finally:
+            _kill_group(self.process)
+        self.err.seek(0)
+        stderr = self.err.read().decode("utf-8", "replace")
+        if not os.path.exists(self.out_path):
             tail = " | ".join([l for l in stderr.splitlines() if l.strip()][-3:]) or "no output"
-            raise CheckError(f"the program exited early (status {process.returncode}) before it finished "
+            raise CheckError(f"the program exited early (status {self.process.returncode}) before it finished "
                              f"registering resources: {tail}")
-        with open(out_path, encoding="utf-8") as handle:
+        with open(self.out_path, encoding="utf-8") as handle:
             return json.load(handle)
+
+    def close(self) -> None:
+        """Always: the runner's process group is killed and its scratch directory removed."""
+        _kill_group(self.process)
+        self.err.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def run_program(options: CheckOptions, project: Dict[str, Any], config: Dict[str, str],
+                secret_keys: List[str], region: str, deadline: float) -> Dict[str, Any]:
+    run = ProgramRun(options, project, config, secret_keys, region)
+    try:
+        return run.result(deadline)
+    finally:
+        run.close()
 
 
 def _kill_group(process: subprocess.Popen) -> None:
@@ -262,54 +283,65 @@ def run_check(options: CheckOptions) -> Report:
         raise CheckError(f"{options.pack} is not a Python policy pack (no __main__.py)")
     progress = options.progress or (lambda message: None)
 
-    pack = PackProcess(options.pack, pack_env(options, project["name"], config, secret_keys),
-                       timeout=max(1.0, min(options.timeout, 120.0)))
-    pack_error: List[BaseException] = []
-
-    def start_pack() -> None:
-        try:
-            pack.start()
-        except BaseException as exc:  # noqa: BLE001 - reported after the program ran
-            pack_error.append(exc)
-
-    # The pack starts while the program runs: the two take about as long as each other.
-    starter = threading.Thread(target=start_pack, daemon=True)
-    starter.start()
+    progress(f"running {program} ({options.mode} mode)")
+    program_run = ProgramRun(options, project, config, secret_keys, region)
     try:
-        progress(f"running {program} ({options.mode} mode)")
-        result = run_program(options, project, config, secret_keys, region, deadline)
-        report = Report(pack={}, project=project["name"], stack=options.stack, mode=options.mode, program=program)
-        report.warnings = warnings + list(result.get("warnings", []))
-        report.program_findings = F.program_findings(result, options.stack, project["name"])
-        starter.join(max(0.1, deadline - time.monotonic()))
-        if pack_error:
-            raise CheckError(str(pack_error[0]))
-        if starter.is_alive():
-            raise CheckError("the policy pack did not start within the timeout")
-        pack.deadline = deadline
-        if result.get("error"):
-            report.cause = result["error"]["message"]
-            info = pack.analyzer_info()
-            report.pack = {"name": info.name, "version": info.version}
+        from . import findings as F
+        from .client import PackError, PackProcess
+        pack = PackProcess(options.pack, pack_env(options, project["name"], config, secret_keys),
+                           timeout=max(1.0, min(options.timeout, 120.0)))
+        pack_error: List[BaseException] = []
+
+        def start_pack() -> None:
+            try:
+                pack.start()
+            except BaseException as exc:  # noqa: BLE001 - reported after the program ran
+                pack_error.append(exc)
+
+        # The pack starts while the program runs: the two take about as long as each other.
+        starter = threading.Thread(target=start_pack, daemon=True)
+        starter.start()
+        try:
+            result = program_run.result(deadline)
+            report = Report(pack={}, project=project["name"], stack=options.stack, mode=options.mode,
+                            program=program)
+            report.warnings = warnings + list(result.get("warnings", []))
+            report.program_findings = F.program_findings(result, options.stack, project["name"])
+            starter.join(max(0.1, deadline - time.monotonic()))
+            if pack_error:
+                raise CheckError(str(pack_error[0]))
+            if starter.is_alive():
+                raise CheckError("the policy pack did not start within the timeout")
+            pack.deadline = deadline
+            if result.get("error"):
+                report.cause = result["error"]["message"]
+                info = pack.analyzer_info()
+                report.pack = {"name": info.name, "version": info.version}
+                report.duration_seconds = time.monotonic() - started
+                return report
+            _analyze(pack, options, project["name"], config, secret_keys, user_policy_config, result, report,
+                     progress)
+            if baseline is not None:
+                report.apply_baseline(baseline)
             report.duration_seconds = time.monotonic() - started
             return report
-        _analyze(pack, options, project["name"], config, secret_keys, user_policy_config, result, report, progress)
-        if baseline is not None:
-            report.apply_baseline(baseline)
-        report.duration_seconds = time.monotonic() - started
-        return report
-    except PackError as exc:
-        raise CheckError(str(exc)) from exc
-    except PolicyConfigError as exc:
-        raise CheckError(str(exc)) from exc
+        except PackError as exc:
+            raise CheckError(str(exc)) from exc
+        except PolicyConfigError as exc:
+            raise CheckError(str(exc)) from exc
+        finally:
+            starter.join(5)
+            pack.stop()
     finally:
-        starter.join(5)
-        pack.stop()
+        program_run.close()
 
 
-def _analyze(pack: PackProcess, options: CheckOptions, project: str, config: Dict[str, str],
+def _analyze(pack: Any, options: CheckOptions, project: str, config: Dict[str, str],
              secret_keys: List[str], user_policy_config: Optional[Dict[str, Any]], result: Dict[str, Any],
              report: Report, progress: Callable[[str], None]) -> None:
+    from . import findings as F
+    from .client import SEVERITY_NAMES, analyze_request, stack_resource
+    from .policy_config import build as build_policy_config
     pack.handshake(os.path.abspath(options.program), os.path.abspath(options.program))
     pack.configure_stack(options.stack, project, options.organization, options.mode == "preview",
                          config, secret_keys, options.stack_tags)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Mapping, Optional
 
-from google.protobuf import json_format
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 
@@ -70,6 +69,7 @@ def build(analyzer_info: Any, user: Optional[Mapping[str, Any]] = None, where: s
     Entries for policies the pack does not have are passed over with a warning (one file often
     configures several packs of a policy group), as the CLI passes them over."""
     import jsonschema
+    from google.protobuf import json_format
 
     user = {k: v for k, v in dict(user or {}).items() if k != "environments"}
     policies = {p.name: p for p in analyzer_info.policies}

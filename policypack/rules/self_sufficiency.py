@@ -466,18 +466,33 @@ class _EnvironmentScan:
             name = resource.props.get("name")
             if isinstance(name, str) and name:
                 self.names.setdefault(name, resource.urn)
+        # Strings and keys repeat heavily across a stack (tags, regions, ARNs): judge each once per call.
+        self._foreign: Dict[str, Set[str]] = {}
+        self._ignored: Dict[str, bool] = {}
 
     # --- matching ---------------------------------------------------------------------------
     def foreign(self, text: str) -> Set[str]:
         """Environments other than the stack's that `text` names (whole tokens)."""
-        if self.own_names is not None:
-            text = self.own_names.sub(" ", text)
-        for phrase in self.vocabulary:
-            text = phrase.sub(" ", text)
-        return environments_named(text, self.index) - {self.env}
+        envs = self._foreign.get(text)
+        if envs is None:
+            stripped = text
+            if self.own_names is not None:
+                stripped = self.own_names.sub(" ", stripped)
+            for phrase in self.vocabulary:
+                stripped = phrase.sub(" ", stripped)
+            envs = environments_named(stripped, self.index) - {self.env}
+            self._foreign[text] = envs
+        return envs
 
     def ignored_key(self, key: Any) -> bool:
-        return isinstance(key, str) and any(fnmatch.fnmatchcase(key.lower(), p) for p in self.ignored)
+        if not isinstance(key, str):
+            return False
+        ignored = self._ignored.get(key)
+        if ignored is None:
+            lowered = key.lower()
+            ignored = any(fnmatch.fnmatchcase(lowered, p) for p in self.ignored)
+            self._ignored[key] = ignored
+        return ignored
 
     def is_env_tag(self, key: Any) -> bool:
         return isinstance(key, str) and key.lower() in self.tag_keys
@@ -487,7 +502,7 @@ class _EnvironmentScan:
                    depth: int = 0, in_json: bool = False) -> None:
         if depth > 48:
             return
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):  # decoded values are plain dicts (and dict checks are cheap)
             if P.is_asset(value):
                 return  # source code and files are content, not names or references
             pair_name = value.get("name") if ("value" in value or "valueFrom" in value) else None
