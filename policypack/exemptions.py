@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import fnmatch
 import os
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 EXEMPTIONS_SCHEMA: Dict[str, Any] = {
     "type": "array",

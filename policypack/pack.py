@@ -9,7 +9,7 @@ import os
 import sys
 import time
 from concurrent import futures
-from typing import Any, Callable, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, List, Optional, Sequence
 
 import pulumi_policy as sdk
 from pulumi_policy.deserialize import serialize_properties
@@ -127,19 +127,18 @@ def sdk_policy(rule: Rule) -> sdk.Policy:
             except Exception:  # noqa: BLE001 - a rule must never fail the user's preview
                 args.not_applicable(_record_internal_error(rule.name))
 
-    remediate = None
-    if rule.remediable:
-        def remediate(args: sdk.ResourceValidationArgs):
-            if not rule.applies_to(args.resource_type):
-                return None
-            changes = rule.remediate(view(args), context(args))
-            if not changes:
-                return None
-            new_props = dict(_plain(args.props))
-            new_props.update(changes)
-            return new_props
-    return sdk.ResourceValidationPolicy(name=rule.name, description=rule.description,
-                                        validate=validate, remediate=remediate, **common)
+    def remediate(args: sdk.ResourceValidationArgs):
+        if not rule.applies_to(args.resource_type):
+            return None
+        changes = rule.remediate(view(args), context(args))
+        if not changes:
+            return None
+        new_props = dict(_plain(args.props))
+        new_props.update(changes)
+        return new_props
+
+    return sdk.ResourceValidationPolicy(name=rule.name, description=rule.description, validate=validate,
+                                        remediate=remediate if rule.remediable else None, **common)
 
 
 class Pack:

@@ -9,7 +9,7 @@ a rule that raises fails the user's whole preview.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 # The SDK's unknown sentinels (pulumi_policy.proxy); copied as literals so this module stays
 # importable without the SDK and cheap on the pack's start-up path.
@@ -249,6 +249,43 @@ def walk_strings(value: Any, path: Tuple = (), _depth: int = 0) -> Iterator[Tupl
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from walk_strings(item, path + (index,), _depth + 1)
+
+
+def forward_target_refs(actions: Any) -> List[Any]:
+    """The target groups a listener's `defaultActions` or a listener rule's `actions` forward to:
+    each a known ARN string or UNKNOWN (an action, its type, its forward block or a group not known
+    yet). Both `targetGroupArn` and `forward.targetGroups[].arn` count; other action types do not."""
+    items = as_list(actions)
+    if items is UNKNOWN:
+        return [UNKNOWN]
+    refs: List[Any] = []
+    for action in items if isinstance(items, list) else ():
+        if is_unknown(action):
+            refs.append(UNKNOWN)
+            continue
+        if not isinstance(action, Mapping):
+            continue
+        kind = as_str(action.get("type"))
+        if isinstance(kind, str) and kind.strip().lower() != "forward":
+            continue
+        single = as_str(action.get("targetGroupArn"))
+        if single is UNKNOWN or (isinstance(single, str) and single):
+            refs.append(single)
+        forward = as_dict(action.get("forward"))
+        if forward is UNKNOWN:
+            refs.append(UNKNOWN)
+            continue
+        if not isinstance(forward, Mapping):
+            continue
+        groups = as_list(forward.get("targetGroups"))
+        if groups is UNKNOWN:
+            refs.append(UNKNOWN)
+            continue
+        for group in groups if isinstance(groups, list) else ():
+            arn = UNKNOWN if is_unknown(group) else as_str(lookup(group, "arn"))
+            if arn is UNKNOWN or (isinstance(arn, str) and arn):
+                refs.append(arn)
+    return refs
 
 
 def format_path(path: Iterable[Any]) -> str:

@@ -13,7 +13,7 @@ import sys
 import threading
 import traceback
 from types import MappingProxyType
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import proto
@@ -94,25 +94,33 @@ def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: set) -> Any:
                 return fields["urn"].string_value if "urn" in fields else ""
             if sig in (P.ASSET_SIG, P.ARCHIVE_SIG):
                 return {k: _value(v) for k, v in fields.items()}
-        return {k: _decode(v, path + (k,), secret_paths) for k, v in fields.items()}
+        return {k: _decode(fields[k], path + (k,), secret_paths) for k in fields}
     if kind == "list_value":
         return [_decode(v, path + (i,), secret_paths) for i, v in enumerate(value.list_value.values)]
     return None
 
 
 def decode_struct(struct: struct_pb2.Struct, secret_paths: set) -> Dict[str, Any]:
-    return {k: _decode(v, (k,), secret_paths) for k, v in struct.fields.items()}
+    fields = struct.fields
+    return {k: _decode(fields[k], (k,), secret_paths) for k in fields}  # (cheaper than .items() here)
 
 
-def view_from_request(request: Any, with_links: bool = False) -> P.ResourceView:
-    """A ResourceView from an AnalyzeRequest or AnalyzerResource (decoded once)."""
+def view_from_request(request: Any, with_links: bool = False,
+                      providers: Optional[Dict[str, Any]] = None) -> P.ResourceView:
+    """A ResourceView from an AnalyzeRequest or AnalyzerResource (decoded once). `providers`
+    caches decoded provider properties by URN: AnalyzeStack repeats them on every resource."""
     secret_paths: set = set()
     props = decode_struct(request.properties, secret_paths)
     provider_type, provider_props, provider_urn = "", {}, ""
     if request.HasField("provider"):
         provider_type = request.provider.type
         provider_urn = request.provider.urn
-        provider_props = decode_struct(request.provider.properties, set())
+        cached = providers.get(provider_urn) if providers is not None and provider_urn else None
+        if cached is None:
+            cached = decode_struct(request.provider.properties, set())
+            if providers is not None and provider_urn:
+                providers[provider_urn] = cached
+        provider_props = cached
     parent, dependencies, property_dependencies = "", (), {}
     if with_links:
         parent = request.parent
@@ -237,7 +245,8 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
             if level == DISABLED:
                 continue
             if stack is None:
-                stack = StackView([view_from_request(r, with_links=True) for r in request.resources])
+                providers: Dict[str, Any] = {}
+                stack = StackView([view_from_request(r, True, providers) for r in request.resources])
 
                 def locate(urn: str, stack: StackView = stack):
                     resource = stack.by_urn.get(urn)

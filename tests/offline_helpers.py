@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any, Dict, Optional
 
-from policypack.offline.check import CheckOptions, load_project, run_check, run_program, stack_config
+from policypack.offline.check import CheckOptions, load_project, run_program, stack_config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)

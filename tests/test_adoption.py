@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from harness import Harness, policies_of
+from harness import Harness
 from offline_helpers import cli, program
 
 LG = "aws:cloudwatch/logGroup:LogGroup"

@@ -7,7 +7,6 @@ Every call has a deadline; the pack's process group is always reaped.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -16,12 +15,12 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, List, Mapping, Optional, Sequence
 
 import grpc
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import proto
-from pulumi.runtime.proto import analyzer_pb2_grpc, plugin_pb2
+from pulumi.runtime.proto import analyzer_pb2_grpc
 
 
 class PackError(Exception):

@@ -494,7 +494,6 @@ def redact(finding: Dict[str, Any], secrets: List[str]) -> Dict[str, Any]:
 
 
 def run(spec: Dict[str, Any]) -> Dict[str, Any]:
-    import pulumi
     from pulumi.runtime import mocks as M
     from pulumi.runtime import settings as S
     from pulumi.runtime.config import set_all_config

@@ -312,51 +312,9 @@ class _Index:
 
 
 def _forwarded_target_groups(actions: Any) -> Tuple[Set[str], bool]:
-    """Target group ARNs a listener rule's actions (or a listener's defaultActions) forward to,
-    and whether some of them are not known yet."""
-    items = P.as_list(actions)
-    if items is P.UNKNOWN:
-        return set(), True
-    if not isinstance(items, list):
-        return set(), False
-    arns: Set[str] = set()
-    unknown = False
-    for action in items:
-        if P.is_unknown(action):
-            unknown = True
-            continue
-        if not isinstance(action, Mapping):
-            continue
-        kind = P.as_str(action.get("type"))
-        if kind is P.UNKNOWN:
-            unknown = True
-        elif isinstance(kind, str) and kind.strip().lower() != "forward":
-            continue
-        single = P.as_str(action.get("targetGroupArn"))
-        if single is P.UNKNOWN:
-            unknown = True
-        elif isinstance(single, str) and single:
-            arns.add(single)
-        forward = P.as_dict(action.get("forward"))
-        if forward is P.UNKNOWN:
-            unknown = True
-            continue
-        if not isinstance(forward, Mapping):
-            continue
-        groups = P.as_list(forward.get("targetGroups"))
-        if groups is P.UNKNOWN:
-            unknown = True
-            continue
-        for group in groups if isinstance(groups, list) else []:
-            if P.is_unknown(group):
-                unknown = True
-                continue
-            arn = P.as_str(P.lookup(group, "arn"))
-            if arn is P.UNKNOWN:
-                unknown = True
-            elif isinstance(arn, str) and arn:
-                arns.add(arn)
-    return arns, unknown
+    """Target group ARNs the actions forward to, and whether some of them are not known yet."""
+    refs = P.forward_target_refs(actions)
+    return {r for r in refs if isinstance(r, str)}, any(r is P.UNKNOWN for r in refs)
 
 
 class BlueGreenDeploymentComplete(Rule):

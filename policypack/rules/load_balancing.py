@@ -365,33 +365,11 @@ class _TrafficIndex:
             targets |= deps
             unresolved = status == "unknown"
         else:
-            for action in P.as_list(actions) if isinstance(P.as_list(actions), list) else ():
-                if P.is_unknown(action):
+            for ref in P.forward_target_refs(actions):
+                status, found = _resolve(self.stack, owner, ref, prop, P.TARGET_GROUP, self.strict)
+                targets |= found
+                if status == "unknown":
                     unresolved = True
-                    continue
-                if not isinstance(action, Mapping):
-                    continue
-                type_ = P.as_str(P.lookup(action, "type"))
-                if isinstance(type_, str) and type_.strip().lower() != "forward":
-                    continue
-                refs = [P.lookup(action, "targetGroupArn")]
-                forward = P.as_dict(P.lookup(action, "forward"))
-                if forward is P.UNKNOWN:
-                    refs.append(P.UNKNOWN)
-                elif isinstance(forward, Mapping):
-                    groups = P.lookup(forward, "targetGroups")
-                    if groups is P.UNKNOWN:
-                        refs.append(P.UNKNOWN)
-                    for group in P.as_list(groups) if isinstance(P.as_list(groups), list) else ():
-                        refs.append(P.lookup(group, "arn") if isinstance(group, Mapping) else
-                                    (P.UNKNOWN if P.is_unknown(group) else P.MISSING))
-                for ref in refs:
-                    if ref is P.MISSING:
-                        continue
-                    status, found = _resolve(self.stack, owner, ref, prop, P.TARGET_GROUP, self.strict)
-                    targets |= found
-                    if status == "unknown":
-                        unresolved = True
         for tg in targets:
             self.forwarders.setdefault(tg, []).append((owner, kind, on_stack))
         if unresolved and on_stack:
