@@ -358,6 +358,8 @@ class ResourceView:
 
     def is_secret(self, path: Sequence[Any]) -> bool:
         """Whether the value at `path` (or any prefix of it) was a secret on the wire."""
+        if not self.secret_paths:
+            return False
         path = tuple(path)
         return any(path[:len(secret)] == secret or secret[:len(path)] == path for secret in self.secret_paths)
 

@@ -38,6 +38,7 @@ no-cross-environment-references (seed 4)
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
@@ -167,10 +168,12 @@ _UUID = re.compile(r"(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 _PREFIX_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
 
+@functools.lru_cache(maxsize=8192)  # property names repeat across every resource of a stack
 def _is_reference_key(key: str) -> bool:
     return key.endswith(_REFERENCE_SUFFIXES) or key in _REFERENCE_NAMES
 
 
+@functools.lru_cache(maxsize=8192)
 def _is_policy_key(key: str) -> bool:
     """IAM and resource policy documents: their principals, resources and conditions name other
     accounts' and services' ARNs by design (and `aws:SourceArn` conditions end in Arn)."""
@@ -471,6 +474,7 @@ class _EnvironmentScan:
         # Strings and keys repeat heavily across a stack (tags, regions, ARNs): judge each once per call.
         self._foreign: Dict[str, Set[str]] = {}
         self._ignored: Dict[str, bool] = {}
+        self._verdicts: Dict[str, Tuple[Optional[str], Set[str]]] = {}
 
     # --- matching ---------------------------------------------------------------------------
     def foreign(self, text: str) -> Set[str]:
@@ -538,17 +542,22 @@ class _EnvironmentScan:
                 # JSON documents (containerDefinitions, policies): their values, never their keys.
                 self.scan_value(resource, parsed, path, found, depth + 1, in_json=True)
                 return
-        ref = self.stack.by_reference(value)
-        if ref is not None:
-            return  # the id/ARN/URN of a resource of this stack: its own name is judged where it is defined
-        owner = self.names.get(value)
-        if owner is not None and owner != resource.urn:
-            return  # another stack resource's name: reported on that resource
-        if _allowed(value, self.allowed):
-            return
-        envs = self.foreign(value)
-        if envs:
+        verdict = self._verdicts.get(value)
+        if verdict is None:
+            verdict = self._verdicts[value] = self._judge(value)
+        owner, envs = verdict
+        if envs and (owner is None or owner == resource.urn):
             found.setdefault(P.format_path(path), set()).update(envs)
+
+    def _judge(self, value: str) -> Tuple[Optional[str], Set[str]]:
+        """(the stack resource this string names, the foreign environments it names), judged once
+        per string and call: the same values recur on thousands of resources."""
+        if self.stack.by_reference(value) is not None:
+            return None, set()  # a stack resource's id/ARN/URN: its name is judged where it is defined
+        owner = self.names.get(value)  # another resource's name is reported on that resource
+        if _allowed(value, self.allowed):
+            return owner, set()
+        return owner, self.foreign(value)
 
 
 class NoCrossEnvironmentReferences(Rule):
