@@ -9,6 +9,7 @@ rule: an exception never escapes into the engine (it would fail the user's whole
 """
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import traceback
@@ -132,6 +133,33 @@ def view_from_request(request: Any, with_links: bool = False,
                           dependencies, property_dependencies, provider_type, provider_props, provider_urn)
 
 
+class _GcPause:
+    """Pauses the cyclic garbage collector while an AnalyzeStack request builds and walks its views:
+    they are acyclic, and generation-2 collections over a large stack's objects cost ~10%, more
+    as the stack grows. Re-entrant across the server's worker threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._was_enabled = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._was_enabled:
+                gc.enable()
+
+
+_GC_PAUSE = _GcPause()
+
+
 class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
     def __init__(self, name: str, version: str, rules: Sequence[Rule], sdk_servicer: Any,
                  description: str = "") -> None:
@@ -238,6 +266,10 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
         return response
 
     def AnalyzeStack(self, request, context):
+        with _GC_PAUSE:
+            return self._analyze_stack(request)
+
+    def _analyze_stack(self, request):
         response = proto.AnalyzeResponse()
         stack = None
         for rule in self._stack_rules:

@@ -176,3 +176,16 @@ def test_one_pass_decode_equals_the_wire_decoder(props):
     fast = decode_struct(struct, fast_secrets)
     slow = P.decode(struct_to_dict(struct), (), slow_secrets)
     assert repr(fast) == repr(slow) and fast_secrets == slow_secrets
+
+
+def test_analyze_stack_restores_the_garbage_collector():
+    import gc
+    assert gc.isenabled()
+    HARNESS.analyze_stack([resource("aws:s3/bucket:Bucket", "b", {})])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        HARNESS.analyze_stack([resource("aws:s3/bucket:Bucket", "b", {})])
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
