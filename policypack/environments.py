@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Any, Dict, List, Mapping, Optional, Set
+from collections.abc import Mapping
+from typing import Any, Dict, List, Optional, Set
 
 from .rule import Context
 

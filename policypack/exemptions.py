@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime
 import fnmatch
 import os
-from typing import Any, Dict, Mapping, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, Optional, Tuple
 
 EXEMPTIONS_SCHEMA: Dict[str, Any] = {
     "type": "array",

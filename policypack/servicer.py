@@ -14,7 +14,8 @@ import sys
 import threading
 import traceback
 from types import MappingProxyType
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import proto

@@ -15,7 +15,8 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, List, Mapping, Optional, Sequence
+from collections.abc import Mapping
+from typing import Any, List, Optional, Sequence
 
 import grpc
 from google.protobuf import empty_pb2, struct_pb2

@@ -9,7 +9,8 @@ the policy's JSON schema. A policy absent everywhere is sent with its default le
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any, Dict, Optional
 
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")

@@ -9,7 +9,8 @@ providers are no longer cluster inputs but a separate
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .. import props as P
 from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_number, fsbp, pci

@@ -13,7 +13,8 @@ counts as compliant. Containers are named in messages by their `name` unless the
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from .. import props as P
 from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, fsbp, pci

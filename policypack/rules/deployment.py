@@ -17,7 +17,8 @@ Max-1 blocks may arrive as an object or a one-element list: always read them wit
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .. import props as P
 from ..rule import Context, Rule, StackView, Violation, cfg_number, pci

@@ -15,7 +15,8 @@ Decisions:
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Mapping
+from typing import Iterable
 
 from .. import props as P
 from ..rule import Context, Rule, Violation, cfg_bool, cfg_number, cis, fsbp, pci

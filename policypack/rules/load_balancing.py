@@ -25,7 +25,8 @@ CKV_AWS_131 (drop invalid headers), CKV_AWS_91 (access logs), CKV_AWS_150 (delet
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
 from ..environments import ENVIRONMENT_CONFIG, stack_environment

@@ -19,7 +19,8 @@ nothing beyond ECR and S3.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
 from ..rule import Context, Rule, StackView, Violation, cfg_list, cis, fsbp, pci

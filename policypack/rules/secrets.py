@@ -37,7 +37,8 @@ import fnmatch
 import functools
 import math
 import re
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .. import props as P
 from ..rule import Context, Rule, StackView, Violation, cfg_list, cfg_number, fsbp, pci

@@ -40,7 +40,8 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .. import props as P
 from ..environments import ENVIRONMENT_CONFIG, alias_index, environments_named, stack_environment
@@ -425,6 +426,8 @@ DEFAULT_DEPLOYMENT_VOCABULARY = [
 ]
 DEFAULT_IGNORED_PROPERTIES = ["*description"]
 DEFAULT_IGNORED_ENV_VARS = ["NODE_ENV", "RAILS_ENV", "RACK_ENV", "MIX_ENV"]
+
+
 def _tag_items(value: Any) -> List[Tuple[Tuple, str, Any]]:
     """(relative path, key, value) of a tags map, or of a list of {key, value} blocks (ASG style)."""
     value = P.parse_json(value) if isinstance(value, str) else value

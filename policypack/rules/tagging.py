@@ -37,7 +37,8 @@ import json
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Tuple
 
 from .. import props as P
 from ..rule import Context, Framework, Rule, Violation, cfg_bool, cfg_list, glob_match, pci
