@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policypack.offline.fabricate import Environment, fabricate
-from policypack.offline.invokes import answer_invoke
 
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.filterwarnings("ignore::UserWarning")]
 
@@ -481,25 +480,7 @@ def test_fuzzed_inputs_never_raise(token, name, inputs):
 # --------------------------------------------------------------------------------------------
 
 
-class FabricatingMocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        return fabricate(args.typ, args.name, args.inputs, ENV, preview=False)
-
-    def call(self, args: pulumi.runtime.MockCallArgs):
-        return answer_invoke(args.token, args.args, ENV) or {}
-
-
-def run_program(program) -> typing.Any:
-    """Run `program` (returning any Input) under fresh mocks and return its resolved value."""
-    pulumi.runtime.set_mocks(FabricatingMocks(), project="proj", stack="dev", preview=False)
-    captured: dict = {}
-
-    @pulumi.runtime.test
-    def run():
-        return pulumi.Output.from_input(program()).apply(lambda value: captured.setdefault("value", value))
-
-    run()
-    return captured["value"]
+from mock_program import FabricatingMocks, run_program  # noqa: E402 - shared with the other offline tests
 
 
 def test_end_to_end_program_reads_fabricated_outputs_and_invoke_answers():

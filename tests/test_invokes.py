@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policypack.offline.fabricate import Environment, fabricate, output_type_for_invoke
+from policypack.offline.fabricate import Environment, output_type_for_invoke
 from policypack.offline.invokes import _HANDLERS, answer_invoke, policy_document
 
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -24,24 +24,7 @@ ENV = Environment(stack="dev", project="proj")
 DOC = "aws:iam/getPolicyDocument:getPolicyDocument"
 
 
-class AnsweringMocks(pulumi.runtime.Mocks):
-    def new_resource(self, args):
-        return fabricate(args.typ, args.name, args.inputs, ENV, preview=False)
-
-    def call(self, args):
-        return answer_invoke(args.token, args.args, ENV) or {}
-
-
-def run_program(program) -> typing.Any:
-    pulumi.runtime.set_mocks(AnsweringMocks(), project="proj", stack="dev", preview=False)
-    captured: dict = {}
-
-    @pulumi.runtime.test
-    def run():
-        return pulumi.Output.from_input(program()).apply(lambda value: captured.setdefault("value", value))
-
-    run()
-    return captured["value"]
+from mock_program import FabricatingMocks, run_program  # noqa: E402 - shared with the other offline tests
 
 
 # Each answered token with the SDK function a program calls and arguments it would pass.
@@ -336,7 +319,7 @@ def test_user_answers_take_precedence_and_are_completed():
 def test_user_answer_is_used_by_the_sdk():
     answers = {"aws:ssm/getParameter:getParameter": {"value": "db.internal"}}
 
-    class UserMocks(AnsweringMocks):
+    class UserMocks(FabricatingMocks):
         def call(self, args):
             return answer_invoke(args.token, args.args, ENV, answers) or {}
 
