@@ -53,7 +53,10 @@ def main(argv) -> int:
         args = rest or [os.path.join(ROOT, "examples", "payment-service")]
         return subprocess.call([PYTHON, "-m", "policypack", "check", *args], cwd=ROOT)
     if command == "test":
-        return subprocess.call([PYTHON, "-m", "pytest", *rest], cwd=ROOT)
+        # The derandomized Hypothesis profile (tests/conftest.py): the same result on every run.
+        env = dict(os.environ)
+        env.setdefault("HYPOTHESIS_PROFILE", "ci")
+        return subprocess.call([PYTHON, "-m", "pytest", *rest], cwd=ROOT, env=env)
     if command == "bench":
         return subprocess.call([PYTHON, os.path.join(ROOT, "benchmarks", "bench.py"), *rest], cwd=ROOT)
     return subprocess.call([PYTHON, *rest], cwd=ROOT)

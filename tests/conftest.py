@@ -1,6 +1,33 @@
+"""Suite-wide fixtures and the Hypothesis profiles.
+
+Hypothesis profiles (chosen before any test module is imported, so every `@settings(...)` in the
+suite inherits from the chosen one):
+
+- `ci` (when `CI` is set, and under `python3 dev.py test`): derandomized, no example database.
+  The same code gives the same examples on every run, so CI never rejects unchanged code.
+- `dev` (plain `pytest`): a fresh random seed each run, to find new examples. A failure prints the
+  seed and a reproduction blob; keep what it found as an `@example`.
+
+Another seed, locally: `pytest --hypothesis-seed=N` (switches to `dev` unless a profile is named),
+or `HYPOTHESIS_PROFILE=dev python3 dev.py test`.
+"""
+import os
+
 import pytest
+from hypothesis import settings
 
 from policypack import servicer
+
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+# (`dev` keeps the local example database: a failure found once is replayed first next time.)
+settings.register_profile("dev", derandomize=False, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_configure(config):
+    # A derandomized profile ignores --hypothesis-seed; asking for a seed means asking for `dev`.
+    if config.getoption("--hypothesis-seed", None) is not None and not config.getoption("--hypothesis-profile", None):
+        settings.load_profile("dev")
 
 
 @pytest.fixture(autouse=True)
