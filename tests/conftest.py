@@ -30,6 +30,17 @@ def pytest_configure(config):
         settings.load_profile("dev")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Slow tests first, the longest of all first of them: under pytest-xdist (`dev.py test`, which
+    schedules in this order) a worker starts each long test at once instead of ending the run on it."""
+    def rank(item):
+        if item.get_closest_marker("slow") is None:
+            return 2
+        group = item.get_closest_marker("xdist_group")
+        return 0 if group is not None and group.args == ("large-program",) else 1
+    items.sort(key=rank)  # stable: collection order within each rank
+
+
 @pytest.fixture(autouse=True)
 def no_internal_errors():
     """Every test also asserts that no rule hit an internal error (which the servicer swallows)."""

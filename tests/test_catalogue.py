@@ -89,6 +89,7 @@ def test_preset_semantics():
     assert production["listener-rule-no-health-header-routing"]["enforcementLevel"] == "advisory"
 
 
+@pytest.mark.slow
 def test_presets_load_through_the_offline_check():
     for name in sorted(presets()):
         result = cli("check", program("stdout-noise"), "--policy-config", os.path.join(ROOT, "presets", name),

@@ -8,6 +8,10 @@ import pytest
 
 from offline_helpers import PROGRAMS, ROOT, cli, program
 
+# Runs Pulumi programs. One xdist group: the module's program runs (module fixtures) happen once,
+# on one worker, and tests that look for leftover processes never see another test's.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("offline-check")]
+
 PACKS = os.path.join(os.path.dirname(PROGRAMS), "packs")
 
 
@@ -182,6 +186,7 @@ def test_bad_program_dir_and_usage():
     assert cli("check", program("stdout-noise"), "--config", "novalue").returncode == 2
 
 
+@pytest.mark.xdist_group("large-program")  # the longest test: its own group, started first (conftest)
 def test_twenty_thousand_resources_give_a_correct_report(tmp_path):
     out = tmp_path / "large.json"
     result = cli("check", program("large"), "--format", "json", "--output", str(out), "--quiet", "--timeout", "900",
