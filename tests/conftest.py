@@ -30,9 +30,33 @@ def pytest_configure(config):
         settings.load_profile("dev")
 
 
+# Test modules that run Pulumi programs (the offline check, the runner), with their xdist group. All
+# their tests are `slow`. Under pytest-xdist the tests of one group run on one worker, so a module's or
+# session's program runs (fixtures) happen once, and tests that look for leftover processes of a fixture
+# program never see another test's. A new module that runs programs belongs here.
+PROGRAM_MODULES = {
+    "test_offline_check.py": "offline-check",
+    "test_samples.py": "samples",
+    "test_independent_programs.py": "independent-programs",
+    "test_offline_runner.py": "offline-runner",
+    "test_audit.py": "audit",
+    "test_composition.py": "composition",
+    "test_state_analysis.py": "state-analysis",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
-    """Slow tests first, the longest of all first of them: under pytest-xdist (`dev.py test`, which
-    schedules in this order) a worker starts each long test at once instead of ending the run on it."""
+    """Marks the program modules (above), then sorts slow tests first, the longest of all first of them:
+    under pytest-xdist (`dev.py test` schedules in this order) a worker starts each long test at once
+    instead of ending the run on it."""
+    for item in items:
+        group = PROGRAM_MODULES.get(item.path.name)
+        if group is not None:
+            item.add_marker(pytest.mark.slow)
+            if item.get_closest_marker("xdist_group") is None:
+                item.add_marker(pytest.mark.xdist_group(group))
+
     def rank(item):
         if item.get_closest_marker("slow") is None:
             return 2

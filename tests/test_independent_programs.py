@@ -21,9 +21,6 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-# Runs Pulumi programs. One xdist group: the module's program runs (module fixtures) happen once,
-# on one worker, and tests that look for leftover processes never see another test's.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("independent-programs")]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)

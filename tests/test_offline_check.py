@@ -8,9 +8,6 @@ import pytest
 
 from offline_helpers import PROGRAMS, ROOT, cli, program
 
-# Runs Pulumi programs. One xdist group: the module's program runs (module fixtures) happen once,
-# on one worker, and tests that look for leftover processes never see another test's.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("offline-check")]
 
 PACKS = os.path.join(os.path.dirname(PROGRAMS), "packs")
 

@@ -7,9 +7,6 @@ from offline_helpers import by_name, run
 from policypack.offline import urns as U
 from policypack.props import SECRET_SIG, SIG_KEY, UNKNOWN_SENTINELS
 
-# Runs Pulumi programs. One xdist group: the module's program runs (module fixtures) happen once,
-# on one worker, and tests that look for leftover processes never see another test's.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("offline-runner")]
 
 STACK_URN = "urn:pulumi:dev::components::pulumi:pulumi:Stack::components-dev"
 

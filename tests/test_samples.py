@@ -10,9 +10,6 @@ from harness import Harness, evaluate_records, secret
 from offline_helpers import cli, program, run
 from policypack.props import SECRET_SIG, SIG_KEY
 
-# Runs Pulumi programs. One xdist group: the module's program runs (module fixtures) happen once,
-# on one worker, and tests that look for leftover processes never see another test's.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("samples")]
 
 MODES = ["codedeploy", "rolling", "ecs-blue-green"]
 
