@@ -164,6 +164,77 @@ _ID_LABELS = {"vpc": "VPC ID", "subnet": "subnet ID", "sg": "security group ID",
               "vpce": "VPC endpoint ID", "acl": "network ACL ID", "eigw": "egress-only gateway ID",
               "pcx": "peering connection ID", "eipalloc": "Elastic IP allocation ID", "fs": "EFS file system ID",
               "fsap": "EFS access point ID", "tgw": "transit gateway ID"}
+#: What to create in the stack, and the output to pass, per kind of reference: the fix the message
+#: suggests follows the property (a KMS key for `kmsKeyId`, subnets for `subnets`).
+_ID_FIXES = {
+    "VPC ID": ("VPC", "aws.ec2.Vpc", "vpc.id"), "subnet ID": ("subnets", "aws.ec2.Subnet", "subnet.id"),
+    "security group ID": ("security group", "aws.ec2.SecurityGroup", "sg.id"),
+    "route table ID": ("route table", "aws.ec2.RouteTable", "route_table.id"),
+    "internet gateway ID": ("internet gateway", "aws.ec2.InternetGateway", "igw.id"),
+    "NAT gateway ID": ("NAT gateway", "aws.ec2.NatGateway", "nat.id"),
+    "network interface ID": ("network interface", "aws.ec2.NetworkInterface", "eni.id"),
+    "VPC endpoint ID": ("VPC endpoint", "aws.ec2.VpcEndpoint", "endpoint.id"),
+    "network ACL ID": ("network ACL", "aws.ec2.NetworkAcl", "acl.id"),
+    "egress-only gateway ID": ("egress-only gateway", "aws.ec2.EgressOnlyInternetGateway", "eigw.id"),
+    "peering connection ID": ("peering connection", "aws.ec2.VpcPeeringConnection", "peering.id"),
+    "Elastic IP allocation ID": ("Elastic IP", "aws.ec2.Eip", "eip.allocation_id"),
+    "EFS file system ID": ("file system", "aws.efs.FileSystem", "fs.id"),
+    "EFS access point ID": ("access point", "aws.efs.AccessPoint", "access_point.id"),
+    "KMS key ID": ("KMS key", "aws.kms.Key", "key.arn"), "KMS alias": ("KMS key", "aws.kms.Key", "key.arn"),
+    "certificate ARN": ("certificate", "aws.acm.Certificate", "certificate.arn"),
+}
+#: (service, ARN resource prefix) -> (what, class, output); prefix "" is the service's default.
+_ARN_FIXES = {
+    ("kms", ""): ("KMS key", "aws.kms.Key", "key.arn"),
+    ("elasticloadbalancing", "targetgroup/"): ("target group", "aws.lb.TargetGroup", "target_group.arn"),
+    ("elasticloadbalancing", "listener-rule/"): ("listener rule", "aws.lb.ListenerRule", "rule.arn"),
+    ("elasticloadbalancing", "listener/"): ("listener", "aws.lb.Listener", "listener.arn"),
+    ("elasticloadbalancing", ""): ("load balancer", "aws.lb.LoadBalancer", "alb.arn"),
+    ("ecs", ""): ("cluster", "aws.ecs.Cluster", "cluster.arn"),
+    ("ecs", "service/"): ("service", "aws.ecs.Service", "service.id"),
+    ("ecs", "task-definition/"): ("task definition", "aws.ecs.TaskDefinition", "task_definition.arn"),
+    ("iam", "role/"): ("IAM role", "aws.iam.Role", "role.arn"),
+    ("iam", "policy/"): ("IAM policy", "aws.iam.Policy", "policy.arn"),
+    ("iam", "instance-profile/"): ("instance profile", "aws.iam.InstanceProfile", "profile.arn"),
+    ("secretsmanager", ""): ("secret", "aws.secretsmanager.Secret", "secret.arn"),
+    ("logs", ""): ("log group", "aws.cloudwatch.LogGroup", "log_group.arn"),
+    ("ecr", ""): ("repository", "aws.ecr.Repository", "repository.arn"),
+    ("ssm", ""): ("parameter", "aws.ssm.Parameter", "parameter.arn"),
+    ("sns", ""): ("topic", "aws.sns.Topic", "topic.arn"),
+    ("sqs", ""): ("queue", "aws.sqs.Queue", "queue.arn"),
+    ("lambda", ""): ("function", "aws.lambda_.Function", "function.arn"),
+    ("s3", ""): ("bucket", "aws.s3.Bucket", "bucket.arn"),
+    ("dynamodb", ""): ("table", "aws.dynamodb.Table", "table.arn"),
+    ("servicediscovery", ""): ("service discovery service", "aws.servicediscovery.Service", "registry.arn"),
+    ("wafv2", ""): ("web ACL", "aws.wafv2.WebAcl", "web_acl.arn"),
+    ("rds", ""): ("database", "aws.rds.Instance", "db.arn"),
+}
+
+
+def _fix_hint(path: Tuple, text: str, kind: str) -> str:
+    """The fix that fits the property and the kind of value found: what to create, and the
+    argument to pass its output to (`kms_key_id=key.arn`, `subnets=[subnet.id ...]`)."""
+    names = [step for step in path if isinstance(step, str)]
+    leaf = names[-1] if names else ""
+    fix = _ID_FIXES.get(kind)
+    if fix is None:
+        match = _ARN.fullmatch(text.strip())
+        if match:
+            service, resource = match.group(2), match.group(5)
+            prefixes = [p for (s, p) in _ARN_FIXES if s == service and p and resource.startswith(p)]
+            fix = _ARN_FIXES.get((service, prefixes[0] if prefixes else ""))
+    what, cls, output = fix or ("resource", "the resource's class", "resource.arn")
+    if leaf == "arn":  # forward.targetGroups[].arn: a nested block names it `arn`
+        argument = "arn"
+    else:
+        argument = _snake(leaf) if leaf else "the argument"
+    value = output
+    if path and isinstance(path[-1], int):  # a list of references
+        value = "[subnet.id for subnet in private_subnets]" if what == "subnets" else f"[{output}]"
+    inside = f" inside `{_snake(names[0])}`" if len(names) > 1 else ""
+    return f"create the {what} in this stack (`{cls}`) and pass its output: `{argument}={value}`{inside}"
+
+
 _ARN = re.compile(r"arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}|aws|):(\S+)")
 _UUID = re.compile(r"(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.I)
 _PREFIX_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
@@ -376,6 +447,7 @@ class NoExternalInfrastructureIds(Rule):
                 if depends and not strict:
                     continue
                 findings: List[str] = []
+                hint: Optional[str] = None
                 for path, text, key in _reference_strings(value, (top,), top, _is_reference_key(top)):
                     dotted = _dotted(path)
                     if dotted in computed:
@@ -393,14 +465,14 @@ class NoExternalInfrastructureIds(Rule):
                         continue
                     shown = "(secret value)" if resource.is_secret(path) else text
                     findings.append(f"`{P.format_path(path)}` = {shown} ({kind})")
+                    if hint is None:
+                        hint = _fix_hint(path, text, kind)
                 if findings:
                     yield Violation(
                         f"{resource.type} '{resource.name}': `{top}` references infrastructure this stack does not "
                         f"create: {_listing(findings)}. Such values typically come from a StackReference, an "
-                        "`aws.*.get_*` lookup or a literal, and the deployment then cannot run in isolation. Create "
-                        f"the resource in this stack and pass its output to `{_snake(top)}` (e.g. "
-                        "`subnets=[s.id for s in private_subnets]`), or allow an intended dependency with "
-                        "`allowedPatterns`.",
+                        "`aws.*.get_*` lookup or a literal, and the deployment then cannot run in isolation: "
+                        f"{hint}, or allow an intended dependency with `allowedPatterns`.",
                         urn=resource.urn, path=top)
 
     @staticmethod
@@ -423,6 +495,14 @@ DEFAULT_ENV_TAG_KEYS = ["environment", "env"]
 #: listener (route, port, rule, target group) in every environment.
 DEFAULT_DEPLOYMENT_VOCABULARY = [
     r"(?i)(?<![a-z0-9])(prod|production|test)[-_. ]?(listener|traffic|route|port|rule|tg|target[-_. ]?group)s?(?![a-z0-9])",
+]
+#: Names of resources AWS owns (in its own accounts) that carry an environment token of AWS's, not
+#: of the stack: ECR serves image layers from `prod-<region>-starport-layer-bucket`, which the S3
+#: gateway endpoint policy of every private ECR pull names. Matched as whole names (not inside a
+#: longer bucket name) and removed before matching, like the deployment vocabulary.
+_REGION = r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]"
+DEFAULT_AWS_OWNED_NAMES = [
+    r"(?<![A-Za-z0-9_.-])prod-" + _REGION + r"-starport-layer-bucket(?![A-Za-z0-9_-])",
 ]
 DEFAULT_IGNORED_PROPERTIES = ["*description"]
 DEFAULT_IGNORED_ENV_VARS = ["NODE_ENV", "RAILS_ENV", "RACK_ENV", "MIX_ENV"]
@@ -462,6 +542,7 @@ class _EnvironmentScan:
         self.index = index
         self.allowed = _compile_patterns(cfg_list(ctx, "allowedPatterns"))
         self.vocabulary = _compile_patterns(cfg_list(ctx, "deploymentVocabulary"))
+        self.aws_owned = _compile_patterns(cfg_list(ctx, "awsOwnedNames"))
         self.ignored = [p.lower() for p in cfg_list(ctx, "ignoredProperties") if isinstance(p, str)]
         self.ignored_vars = {v.lower() for v in cfg_list(ctx, "ignoredEnvironmentVariables") if isinstance(v, str)}
         self.tag_keys = {k.lower() for k in cfg_list(ctx, "environmentTagKeys") if isinstance(k, str)}
@@ -489,6 +570,8 @@ class _EnvironmentScan:
                 stripped = self.own_names.sub(" ", stripped)
             for phrase in self.vocabulary:
                 stripped = phrase.sub(" ", stripped)
+            for owned in self.aws_owned:
+                stripped = owned.sub(" ", stripped)
             envs = environments_named(stripped, self.index) - {self.env}
             self._foreign[text] = envs
         return envs
@@ -590,6 +673,14 @@ class NoCrossEnvironmentReferences(Rule):
             "description": "Regular expressions of phrases removed before matching: blue/green deployments "
                            "name a production and a test listener, route or target group in every environment "
                            "(\"test-listener\", \"prod-traffic-route\"), which names no environment.",
+        },
+        "awsOwnedNames": {
+            "type": "array", "items": {"type": "string"}, "default": DEFAULT_AWS_OWNED_NAMES,
+            "description": "Regular expressions of names of AWS-owned resources that carry an environment token "
+                           "of AWS's own, removed before matching. Default: ECR's image layer bucket "
+                           "`prod-<region>-starport-layer-bucket` (named by the S3 gateway endpoint policy that "
+                           "private ECR pulls need), as a whole bucket name only. A configured list replaces the "
+                           "default one.",
         },
         "ignoredProperties": {
             "type": "array", "items": {"type": "string"}, "default": DEFAULT_IGNORED_PROPERTIES,
