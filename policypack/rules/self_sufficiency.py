@@ -5,7 +5,10 @@ no-external-infrastructure-ids (seeds 1, 2)
     a StackReference. A pack never sees a StackReference (a read, not a registered resource), only
     what it leaves behind: known literal IDs and exact ARNs in reference-valued properties (names
     ending in Id/Ids/Arn/Arns, subnets, securityGroups, cluster, loadBalancers, nested ones too)
-    that did not come from a resource of this stack. Property dependencies are per top-level
+    that did not come from a resource of this stack. Only input properties are judged (the
+    type's inputs in the installed pulumi-aws, shipped as `data/input_properties.json`): what the
+    provider computes (an instance's `outpostArn`, a node group's `resources`) is not a reference
+    the program made; a type the table does not know has all its properties judged. Property dependencies are per top-level
     property, so in a property that depends on stack resources a value passes when it appears
     among those resources' outputs (a StackReference subnet next to a stack security group in
     `networkConfiguration` is still reported; `checkDependentProperties: false` restores
@@ -15,7 +18,8 @@ no-external-infrastructure-ids (seeds 1, 2)
     and outputs AWS derives from its other inputs (an ALB's vpcId); policy documents (`policy`,
     `assumeRolePolicy`, `*Policy`, anything with a `Statement`); AWS-owned ARNs (account `aws`,
     service-linked roles, `alias/aws/*` keys, `/aws/` public parameters); wildcard ARNs; the
-    AWS-managed KMS keys AWS fills into RDS/EBS/EFS when no key is given; provider settings.
+    AWS-managed KMS keys AWS fills into RDS/EBS/EFS when no key is given; provider settings. The
+    message's suggested fix follows the kind of reference and the property (`kms_key_id=key.arn`).
     Certificates (ACM, ACM PCA, IAM server certificates) pass by default: a payment platform's
     TLS certificates are commonly issued or imported by a key custodian outside application stacks
     (PCI DSS 3.6/4.2.1 key management) — `allowCertificateArns: false` makes them findings.
@@ -33,7 +37,9 @@ no-cross-environment-references (seed 4)
     stack tag `environment`, else the one environment all resources' `environment` tags (and
     provider default tags) agree on. Resources tagged with several environments are reported as
     a mixed stack; with no clue at all the rule is not applicable (it says so and how to map the
-    stack) rather than guessing.
+    stack) rather than guessing. `stage` alone names no environment (API Gateway, CodePipeline and
+    Serverless stages); names of AWS-owned resources that carry AWS's own environment token (ECR's
+    layer bucket `prod-<region>-starport-layer-bucket`) pass (`awsOwnedNames`).
 """
 from __future__ import annotations
 
@@ -44,6 +50,7 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .. import props as P
+from ..data_files import Lazy
 from ..environments import ENVIRONMENT_CONFIG, alias_index, environments_named, stack_environment
 from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, pci
 from ..servicer import NotApplicable
@@ -349,6 +356,38 @@ class _Classifier:
         return f"{service} ARN"
 
 
+class _InputProperties:
+    """Each pulumi-aws type's input properties (what a program can set), from the shipped table
+    `data/input_properties.json` (scripts/generate_input_properties.py). A type's names are split
+    the first time the type is met: most stacks use a few dozen of the ~1,750 types."""
+
+    def __init__(self, inputs: Mapping[str, str]) -> None:
+        self._inputs = inputs
+        self._split: Dict[str, Optional[frozenset]] = {}
+
+    def of(self, type_: str) -> Optional[frozenset]:
+        """The type's inputs, or None for a type the table does not know (another provider, a newer
+        pulumi-aws): then every property is judged, as before the table."""
+        try:
+            return self._split[type_]
+        except KeyError:
+            text = self._inputs.get(type_)
+            names = frozenset(text.split()) if isinstance(text, str) else None
+            self._split[type_] = names
+            return names
+
+
+def _parse_input_properties(data: Any) -> _InputProperties:
+    inputs = data.get("inputs") if isinstance(data, Mapping) else None
+    if not isinstance(inputs, Mapping):
+        raise ValueError("no `inputs` map")
+    return _InputProperties(inputs)
+
+
+INPUT_PROPERTIES = Lazy("input_properties.json", _parse_input_properties, _InputProperties({}),
+                        "no-external-infrastructure-ids judges every property, computed attributes included")
+
+
 class _DependencyOutputs:
     """The known strings among the outputs of stack resources, built lazily once per resource: a
     value of a property that depends on resource R and appears among R's outputs came from R."""
@@ -429,9 +468,13 @@ class NoExternalInfrastructureIds(Rule):
         strict = cfg_bool(ctx, "checkDependentProperties", True)
         owned = self._owned_values(stack)
         flowed = _DependencyOutputs(stack)
+        table = INPUT_PROPERTIES.get()
         for resource in stack.resources:
             if resource.type.startswith("pulumi:"):
                 continue  # providers (assumeRole.roleArn is how cross-account deploys work), the stack
+            # Only what the program can set is a reference it made: AnalyzeStack also shows what the
+            # provider computed (an instance's outpostArn, a node group's resources).
+            settable = table.of(resource.type)
             computed = set(_COMPUTED_REFERENCES.get(resource.type, ()))
             for (type_, prop), source in _DERIVED_WHEN_SET.items():
                 if type_ == resource.type and resource.props.get(source) not in (None, ""):
@@ -442,6 +485,8 @@ class NoExternalInfrastructureIds(Rule):
             own = {resource.urn, resource.id, own_arn}
             for top, value in resource.props.items():
                 if not isinstance(top, str) or top in ("id", "arn", "urn") or _is_policy_key(top):
+                    continue
+                if settable is not None and top not in settable:
                     continue
                 depends = _stack_dependencies(stack, resource, top)
                 if depends and not strict:
