@@ -153,6 +153,13 @@ _OWNED_OUTPUTS: Dict[str, Tuple[str, ...]] = {
     "aws:efs/mountTarget:MountTarget": ("networkInterfaceId",),
     "aws:ec2/mainRouteTableAssociation:MainRouteTableAssociation": ("originalRouteTableId",),
 }
+#: Inputs AWS fills in from the account's default VPC when the program leaves them out. AnalyzeStack
+#: cannot tell them from a literal (the engine drops empty property dependencies), and the stack
+#: does depend on a VPC it does not create; the message says how such a value arises.
+_DEFAULT_VPC_FILLED = {
+    "aws:ec2/securityGroup:SecurityGroup": frozenset(("vpcId",)),
+    "aws:ec2/instance:Instance": frozenset(("subnetId", "vpcSecurityGroupIds")),
+}
 #: Encryption keys AWS fills in with the account's AWS-managed key (aws/rds, aws/ebs...) when the
 #: program leaves them out: at `pulumi up` they read as a key ARN of the account.
 _DEFAULTED_KMS = {
@@ -238,6 +245,8 @@ def _fix_hint(path: Tuple, text: str, kind: str) -> str:
     value = output
     if path and isinstance(path[-1], int):  # a list of references
         value = "[subnet.id for subnet in private_subnets]" if what == "subnets" else f"[{output}]"
+    elif what == "subnets":
+        what = "subnet"
     inside = f" inside `{_snake(names[0])}`" if len(names) > 1 else ""
     return f"create the {what} in this stack (`{cls}`) and pass its output: `{argument}={value}`{inside}"
 
@@ -513,10 +522,13 @@ class NoExternalInfrastructureIds(Rule):
                     if hint is None:
                         hint = _fix_hint(path, text, kind)
                 if findings:
+                    origin = ("a StackReference, an `aws.*.get_*` lookup, a literal or, when the argument is left "
+                              "out, the account's default VPC" if top in _DEFAULT_VPC_FILLED.get(resource.type, ())
+                              else "a StackReference, an `aws.*.get_*` lookup or a literal")
                     yield Violation(
                         f"{resource.type} '{resource.name}': `{top}` references infrastructure this stack does not "
-                        f"create: {_listing(findings)}. Such values typically come from a StackReference, an "
-                        "`aws.*.get_*` lookup or a literal, and the deployment then cannot run in isolation: "
+                        f"create: {_listing(findings)}. Such values typically come from {origin}, and the "
+                        "deployment then cannot run in isolation: "
                         f"{hint}, or allow an intended dependency with `allowedPatterns`.",
                         urn=resource.urn, path=top)
 
