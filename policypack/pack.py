@@ -11,14 +11,17 @@ import time
 from concurrent import futures
 from typing import Any, Callable, Iterable, List, Optional, Sequence
 
+import grpc
 import pulumi_policy as sdk
+from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi_policy.deserialize import serialize_properties
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # reused for GetAnalyzerInfo, as the SDK answers it
 
 from . import __version__, PACK_NAME, PACK_DESCRIPTION
 from . import props as P
-from .rule import Context, Rule, StackView
+from .rule import Context, NotApplicable, Rule, StackView
 from .rules import ALL_RULES
+from .servicer import PackServicer, _record_internal_error
 
 _SDK_LEVELS = {level.value: level for level in sdk.EnforcementLevel}
 _SDK_SEVERITIES = {sev.value: sev for sev in sdk.Severity}
@@ -59,11 +62,6 @@ def select_rules(names: Optional[Iterable[str]] = None, concerns: Optional[Itera
 ALL_SECRET = frozenset({()})
 
 
-def _record_internal_error(rule_name: str) -> str:
-    from .servicer import _record_internal_error as record
-    return record(rule_name)
-
-
 def _plain(props: Any) -> Any:
     """pulumi-policy's proxies back to plain values (unknown sentinels preserved)."""
     return serialize_properties(props)
@@ -94,7 +92,6 @@ def sdk_policy(rule: Rule) -> sdk.Policy:
 
     if rule.kind == "stack":
         def validate_stack(args: sdk.StackValidationArgs, report: Callable) -> None:
-            from .servicer import NotApplicable
             views = [P.ResourceView(r.resource_type, r.name, r.urn, _plain(r.props), ALL_SECRET,
                                     r.parent.urn if r.parent else "", [d.urn for d in r.dependencies],
                                     {k: [d.urn for d in v] for k, v in r.property_dependencies.items()})
@@ -117,7 +114,6 @@ def sdk_policy(rule: Rule) -> sdk.Policy:
                               _plain(provider.props) if provider else {}, provider.urn if provider else "")
 
     def validate(args: sdk.ResourceValidationArgs, report: Callable) -> None:
-        from .servicer import NotApplicable
         if rule.applies_to(args.resource_type):
             try:
                 for violation in rule.check(view(args), context(args)) or ():
@@ -153,7 +149,6 @@ class Pack:
         self.policies = [sdk_policy(rule) for rule in self.rules]
 
     def servicer(self):
-        from .servicer import PackServicer
         sdk_servicer = _PolicyAnalyzerServicer(
             self.name, self.version, self.policies, sdk.EnforcementLevel.ADVISORY, None,
             self.description, "payments-guard", None, "aws", ["aws", "ecs", "fargate", "payments"], None)
@@ -165,8 +160,6 @@ class Pack:
 
     def serve(self) -> None:
         """What `pulumi.policy` runs: a gRPC server on 127.0.0.1:0, its port as the first stdout line."""
-        import grpc
-        from pulumi.runtime.proto import analyzer_pb2_grpc
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=4),
                              options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)])
         analyzer_pb2_grpc.add_AnalyzerServicer_to_server(self.servicer(), server)

@@ -23,21 +23,15 @@ from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from . import exemptions
 from . import props as P
-from .rule import (ADVISORY, DISABLED, MANDATORY, REMEDIATE, Context, Rule, StackView, Violation)
+# NotApplicable is re-exported for packs written against earlier versions (it lived here).
+from .rule import (ADVISORY, DISABLED, MANDATORY, REMEDIATE, Context, NotApplicable, Rule, StackView,  # noqa: F401
+                   Violation)
 
 _LEVEL_TO_PROTO = {ADVISORY: proto.ADVISORY, MANDATORY: proto.MANDATORY,
                    REMEDIATE: proto.REMEDIATE, DISABLED: proto.DISABLED}
 _PROTO_TO_LEVEL = {v: k for k, v in _LEVEL_TO_PROTO.items()}
 _SEVERITY_TO_PROTO = {"low": proto.POLICY_SEVERITY_LOW, "medium": proto.POLICY_SEVERITY_MEDIUM,
                       "high": proto.POLICY_SEVERITY_HIGH, "critical": proto.POLICY_SEVERITY_CRITICAL}
-
-
-class NotApplicable(Exception):
-    """Raised by a rule to say it does not apply (reported like the SDK's args.not_applicable)."""
-
-    def __init__(self, reason: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 #: Internal errors caught while evaluating rules, for tests (a fuzz test asserts it stays empty).
