@@ -13,15 +13,15 @@ from typing import Any, Callable, Iterable, List, Optional, Sequence
 
 import grpc
 import pulumi_policy as sdk
+from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi_policy.deserialize import serialize_properties
-from pulumi_policy.policy import _PolicyAnalyzerServicer  # reused for GetAnalyzerInfo, as the SDK answers it
 
 from . import __version__, PACK_NAME, PACK_DESCRIPTION
 from . import props as P
 from .rule import Context, NotApplicable, Rule, StackView
 from .rules import ALL_RULES
-from .servicer import PackServicer, _record_internal_error
+from .servicer import PackServicer, _record_internal_error, policy_info
 
 _SDK_LEVELS = {level.value: level for level in sdk.EnforcementLevel}
 _SDK_SEVERITIES = {sev.value: sev for sev in sdk.Severity}
@@ -148,11 +148,16 @@ class Pack:
         self.rules = list(rules)
         self.policies = [sdk_policy(rule) for rule in self.rules]
 
-    def servicer(self):
-        sdk_servicer = _PolicyAnalyzerServicer(
-            self.name, self.version, self.policies, sdk.EnforcementLevel.ADVISORY, None,
-            self.description, "payments-guard", None, "aws", ["aws", "ecs", "fargate", "payments"], None)
-        return PackServicer(self.name, self.version, self.rules, sdk_servicer, self.description)
+    def analyzer_info(self) -> proto.AnalyzerInfo:
+        """What GetAnalyzerInfo answers: the pack and every policy's metadata."""
+        info = proto.AnalyzerInfo(name=self.name, version=self.version, supportsConfig=True,
+                                  description=self.description, displayName=PACK_NAME, provider="aws",
+                                  tags=["aws", "ecs", "fargate", "payments"])
+        info.policies.extend(policy_info(rule) for rule in self.rules)
+        return info
+
+    def servicer(self) -> PackServicer:
+        return PackServicer(self.analyzer_info(), self.rules)
 
     def sdk_pack(self) -> None:
         """Serve through pulumi-policy's own PolicyPack (slower; kept for parity checks)."""

@@ -3,7 +3,7 @@
 pulumi-policy's own servicer decodes a resource's properties once per policy in Analyze and every
 resource once per stack policy in AnalyzeStack; with dozens of policies that dominates the time
 of a preview. This servicer keeps the SDK's observable behaviour (diagnostic text and fields,
-enforcement-level handling, not-applicable reporting, GetAnalyzerInfo through the SDK itself) but
+enforcement-level handling, not-applicable reporting, GetAnalyzerInfo's fields) but
 decodes each request once and hands every rule the same read-only views. It also guards every
 rule: an exception never escapes into the engine (it would fail the user's whole preview).
 """
@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
+from pulumi_policy.version import VERSION as SDK_VERSION
 
 from . import exemptions
 from . import props as P
@@ -155,16 +156,36 @@ class _GcPause:
 _GC_PAUSE = _GcPause()
 
 
+def policy_info(rule: Rule) -> Any:
+    """A rule's metadata as GetAnalyzerInfo carries it (the fields pulumi-policy fills for a
+    Policy declared with the same metadata; a test compares the two)."""
+    info = proto.PolicyInfo(
+        name=rule.name, description=rule.description, enforcementLevel=_LEVEL_TO_PROTO[rule.level],
+        policy_type=proto.PolicyType.POLICY_TYPE_STACK if rule.kind == "stack" else proto.PolicyType.POLICY_TYPE_RESOURCE,
+        severity=_SEVERITY_TO_PROTO.get(rule.severity, proto.POLICY_SEVERITY_UNSPECIFIED), url=rule.url,
+        tags=[rule.concern] + [f"seed-{seed}" for seed in rule.seeds]
+        + [f"{fw.name}:{control}" for fw in rule.frameworks for control in fw.controls])
+    info.configSchema.properties.update(rule.config_schema())
+    if rule.frameworks:  # the protocol carries one framework: the first, its controls as the reference
+        first = rule.frameworks[0]
+        info.framework.name, info.framework.version = first.name, first.version
+        info.framework.reference = ", ".join(first.controls)
+    if rule.remediation:
+        info.remediation_steps = rule.remediation
+    return info
+
+
 class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
-    def __init__(self, name: str, version: str, rules: Sequence[Rule], sdk_servicer: Any,
-                 description: str = "") -> None:
-        self.name = name
-        self.version = version
+    """Serves `rules`; `info` is the pack's AnalyzerInfo (name, version, metadata of every policy)."""
+
+    def __init__(self, info: Any, rules: Sequence[Rule]) -> None:
+        self.info = info
+        self.name = info.name
+        self.version = info.version
         self.rules = list(rules)
         self._by_name = {rule.name: rule for rule in self.rules}
         self._resource_rules = [r for r in self.rules if r.kind == "resource"]
         self._stack_rules = [r for r in self.rules if r.kind == "stack"]
-        self._sdk = sdk_servicer  # answers GetAnalyzerInfo/GetPluginInfo exactly as the SDK does
         self._levels: Dict[str, str] = {}
         self._configs: Dict[str, Dict[str, Any]] = {}
         self._stack: Dict[str, Any] = {"stack": "", "project": "", "organization": "", "dry_run": False}
@@ -177,12 +198,12 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
         return proto.AnalyzerHandshakeResponse()
 
     def GetAnalyzerInfo(self, request, context):
-        info = self._sdk.GetAnalyzerInfo(request, context)
-        info.version = self.version
+        info = proto.AnalyzerInfo()
+        info.CopyFrom(self.info)
         return info
 
     def GetPluginInfo(self, request, context):
-        return self._sdk.GetPluginInfo(request, context)
+        return proto.PluginInfo(version=SDK_VERSION)  # what pulumi-policy's servicer answers
 
     def Configure(self, request, context):
         levels, configs = {}, {}
