@@ -176,10 +176,14 @@ def policy_info(rule: Rule) -> Any:
 
 
 class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
-    """Serves `rules`; `info` is the pack's AnalyzerInfo (name, version, metadata of every policy)."""
+    """Serves `rules`; `info` is the pack's AnalyzerInfo (name, version, metadata of every policy).
+    `extra`, when given, is pulumi-policy's servicer for a team's own policies: it gets every
+    configuration call, and its answers are appended to ours, so that its policies behave exactly
+    as in a pack of their own (an exception in one fails the call, as there)."""
 
-    def __init__(self, info: Any, rules: Sequence[Rule]) -> None:
+    def __init__(self, info: Any, rules: Sequence[Rule], extra: Optional[Any] = None) -> None:
         self.info = info
+        self.extra = extra
         self.name = info.name
         self.version = info.version
         self.rules = list(rules)
@@ -214,6 +218,8 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
         with self._lock:
             self._levels, self._configs = levels, configs
             self._contexts = {}
+        if self.extra is not None:
+            self.extra.Configure(request, context)
         return empty_pb2.Empty()
 
     def ConfigureStack(self, request, context):
@@ -222,6 +228,8 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
                            "organization": request.organization, "dry_run": request.dry_run}
             self._stack_tags = MappingProxyType(dict(request.tags))
             self._contexts = {}
+        if self.extra is not None:
+            self.extra.ConfigureStack(request, context)
         return proto.AnalyzerStackConfigureResponse()
 
     # --- levels and contexts -------------------------------------------------------------
@@ -279,11 +287,16 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
             level = MANDATORY if level == REMEDIATE else level
             self._run(rule, response, level, lambda: rule.check(view, ctx), request.urn, ctx,
                       lambda urn: (request.type, request.name))
+        if self.extra is not None:
+            response.MergeFrom(self.extra.Analyze(request, context))
         return response
 
     def AnalyzeStack(self, request, context):
         with _GC_PAUSE:
-            return self._analyze_stack(request)
+            response = self._analyze_stack(request)
+        if self.extra is not None:
+            response.MergeFrom(self.extra.AnalyzeStack(request, context))
+        return response
 
     def _analyze_stack(self, request):
         response = proto.AnalyzeResponse()
@@ -342,4 +355,11 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
             response.remediations.append(proto.Remediation(
                 policyName=rule.name, policyPackName=self.name, policyPackVersion=self.version,
                 description=rule.description, properties=new_props))
+        if self.extra is not None:
+            if response.remediations:  # the team's remediations see ours, as later ones see earlier ones
+                remediated = type(request)()
+                remediated.CopyFrom(request)
+                remediated.properties.CopyFrom(response.remediations[-1].properties)
+                request = remediated
+            response.MergeFrom(self.extra.Remediate(request, context))
         return response

@@ -2,11 +2,29 @@
 and a team's own pulumi-policy policies compose into it with pulumi-policy's semantics."""
 from __future__ import annotations
 
+import importlib.util
+import os
+from typing import Any, Mapping
+
 import pulumi_policy as sdk
+import pytest
+from google.protobuf import json_format
+from pulumi.runtime import proto
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
+from harness import UNKNOWN, to_struct, urn
 from policypack import PACK_NAME
 from policypack.pack import build_pack
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COMPOSED = os.path.join(HERE, "fixtures", "packs", "composed")
+
+
+def _load_module(path: str) -> Any:
+    spec = importlib.util.spec_from_file_location("team_policies", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _declared_for_the_sdk(rule) -> sdk.Policy:
@@ -35,3 +53,160 @@ def test_analyzer_info_is_what_pulumi_policy_answers_for_the_same_metadata():
     ours = pack.servicer()
     assert ours.GetAnalyzerInfo(None, None) == theirs.GetAnalyzerInfo(None, None)
     assert ours.GetPluginInfo(None, None) == theirs.GetPluginInfo(None, None)
+
+
+# --- a team's own policies beside ours: pulumi-policy's semantics, our findings unchanged ---------
+
+ROLE = "aws:iam/role:Role"
+LEVEL = {"advisory": proto.ADVISORY, "mandatory": proto.MANDATORY, "remediate": proto.REMEDIATE,
+         "disabled": proto.DISABLED}
+team = _load_module(os.path.join(COMPOSED, "team_policies.py"))
+
+
+def _role_count(args: sdk.StackValidationArgs, report: sdk.ReportViolation) -> None:
+    roles = [r for r in args.resources if r.resource_type == ROLE]
+    if not roles:
+        args.not_applicable("the stack has no IAM role")
+    if len(roles) > args.get_config().get("max", 3):
+        report(f"{len(roles)} IAM roles", roles[-1].urn)
+
+
+ROLE_COUNT = sdk.StackValidationPolicy(
+    name="team-role-count", description="A stack keeps few IAM roles.", validate=_role_count,
+    config_schema=sdk.PolicyConfigSchema(properties={"max": {"type": "number", "default": 3}}))
+TEAM = [team.iam_role_description, ROLE_COUNT]
+
+
+class Trio:
+    """The composed pack, our default pack, and pulumi-policy's own servicer for the team's
+    policies (what `PolicyPack(name, TEAM)` serves), configured alike."""
+
+    def __init__(self, config: Mapping[str, Mapping[str, Any]]) -> None:
+        composed = build_pack(extra_policies=TEAM)
+        self.composed = composed.servicer()
+        self.default = build_pack().servicer()
+        self.sdk = _PolicyAnalyzerServicer(name=composed.name, version=composed.version, policies=list(TEAM),
+                                           enforcement_level=sdk.EnforcementLevel.ADVISORY)
+        stack = proto.AnalyzerStackConfigureRequest(stack="prod", project="payments", organization="acme",
+                                                    dry_run=True, tags={"team": "payments"})
+        request = proto.ConfigureAnalyzerRequest()
+        for name, value in config.items():
+            props = {k: v for k, v in value.items() if k != "enforcementLevel"}
+            request.policyConfig[name].CopyFrom(proto.PolicyConfig(
+                enforcementLevel=LEVEL[value["enforcementLevel"]], properties=to_struct(props)))
+        for servicer in (self.composed, self.default, self.sdk):
+            servicer.ConfigureStack(stack, None)
+            servicer.Configure(request, None)
+
+    def call(self, method: str, request: Any) -> Any:
+        """The composed answer, after asserting it is ours followed by pulumi-policy's."""
+        composed = getattr(self.composed, method)(request, None)
+        ours = getattr(self.default, method)(request, None)
+        if method == "Remediate" and ours.remediations:  # the team's see the properties ours left
+            request = copy_with_properties(request, ours.remediations[-1].properties)
+        expected = type(composed)()
+        expected.MergeFrom(ours)
+        expected.MergeFrom(getattr(self.sdk, method)(request, None))
+        assert composed == expected
+        return composed
+
+
+def copy_with_properties(request: Any, properties: Any) -> Any:
+    result = type(request)()
+    result.CopyFrom(request)
+    result.properties.CopyFrom(properties)
+    return result
+
+
+def role(name: str, **props: Any) -> proto.AnalyzeRequest:
+    return proto.AnalyzeRequest(type=ROLE, name=name, urn=urn(ROLE, name, "prod"), properties=to_struct(
+        {"assumeRolePolicy": "{}", **props}))
+
+
+CONFIG = {"team-iam-role-description": {"enforcementLevel": "mandatory", "minimumLength": 12},
+          "team-role-count": {"enforcementLevel": "advisory", "max": 1},
+          "required-tags": {"enforcementLevel": "mandatory"}}
+
+
+def test_team_policies_report_as_their_own_pulumi_policy_pack_would():
+    trio = Trio(CONFIG)
+    short = trio.call("Analyze", role("api", description="api role", tags={"team": "payments"}))
+    team_diags = [d for d in short.diagnostics if d.policyName == "team-iam-role-description"]
+    # configured mandatory (declared advisory); minimumLength from the config; the SDK's message form
+    assert [(d.enforcementLevel, d.urn) for d in team_diags] == [(proto.MANDATORY, "")]
+    assert team_diags[0].message == "Every IAM role says what it is for.\nsay in `description` what the role is for"
+    assert any(d.policyName == "required-tags" for d in short.diagnostics)  # ours still there
+    described = trio.call("Analyze", role("api", description="serves the payment API", tags={"team": "payments"}))
+    assert not [d for d in described.diagnostics if d.policyName == "team-iam-role-description"]
+    unknown = trio.call("Analyze", role("api", description=UNKNOWN))  # preview: the SDK's advisory notice
+    assert [d.enforcementLevel for d in unknown.diagnostics if d.policyName == "team-iam-role-description"] == [
+        proto.ADVISORY]
+
+
+def test_team_policy_not_applicable_is_reported():
+    trio = Trio(CONFIG)
+    response = trio.call("Analyze", role("linked", path="/aws-service-role/ecs.amazonaws.com/"))
+    assert ("team-iam-role-description", "AWS describes its service-linked roles") in [
+        (n.policy_name, n.reason) for n in response.not_applicable]
+    assert not [d for d in response.diagnostics if d.policyName == "team-iam-role-description"]
+
+
+def test_team_stack_policy_with_its_config():
+    trio = Trio(CONFIG)
+    request = proto.AnalyzeStackRequest(resources=[
+        proto.AnalyzerResource(type=ROLE, name=n, urn=urn(ROLE, n, "prod"), properties=to_struct({"path": "/"}))
+        for n in ("a", "b")])
+    response = trio.call("AnalyzeStack", request)
+    assert [(d.policyName, d.enforcementLevel, d.urn) for d in response.diagnostics
+            if d.policyName == "team-role-count"] == [("team-role-count", proto.ADVISORY, urn(ROLE, "b", "prod"))]
+    empty = trio.call("AnalyzeStack", proto.AnalyzeStackRequest())
+    assert "team-role-count" in [n.policy_name for n in empty.not_applicable]
+
+
+def test_team_remediation_runs_after_ours_and_sees_it():
+    trio = Trio({**CONFIG, "team-iam-role-description": {"enforcementLevel": "remediate",
+                                                         "defaultDescription": "ECS task role"},
+                 "required-tags": {"enforcementLevel": "remediate", "defaultTagValues": {"team": "payments"}}})
+    response = trio.call("Remediate", role("api", tags={"environment": "prod"}))
+    assert [r.policyName for r in response.remediations] == ["required-tags", "team-iam-role-description"]
+    final = json_format.MessageToDict(response.remediations[-1].properties)
+    assert final["description"] == "ECS task role" and final["tags"]["team"] == "payments"
+    # at `remediate`, a violation that remains is reported mandatory (pulumi-policy's downgrade)
+    analyzed = trio.call("Analyze", role("api", description="x"))
+    assert [d.enforcementLevel for d in analyzed.diagnostics if d.policyName == "team-iam-role-description"] == [
+        proto.MANDATORY]
+
+
+def test_disabled_team_policy_is_silent():
+    trio = Trio({**CONFIG, "team-iam-role-description": {"enforcementLevel": "disabled"}})
+    response = trio.call("Analyze", role("api"))
+    assert "team-iam-role-description" not in [d.policyName for d in response.diagnostics]
+
+
+def test_team_policy_metadata_and_schema_are_announced():
+    composed = build_pack(extra_policies=TEAM).servicer().GetAnalyzerInfo(None, None)
+    default = build_pack().servicer().GetAnalyzerInfo(None, None)
+    reference = _PolicyAnalyzerServicer(name=PACK_NAME, version="0.0.1", policies=list(TEAM),
+                                        enforcement_level=sdk.EnforcementLevel.ADVISORY).GetAnalyzerInfo(None, None)
+    assert list(composed.policies) == list(default.policies) + list(reference.policies)
+    schema = json_format.MessageToDict(composed.policies[-2].configSchema)
+    assert schema["properties"]["minimumLength"] == {"type": "number", "default": 10}
+
+
+@pytest.mark.parametrize("policy", [
+    sdk.ResourceValidationPolicy(name="required-tags", description="ours", validate=lambda a, r: None),
+    sdk.StackValidationPolicy(name="no-cross-environment-references", description="ours",
+                              validate=lambda a, r: None),
+])
+def test_a_team_policy_cannot_take_one_of_our_names(policy):
+    with pytest.raises(ValueError, match=policy.name):
+        build_pack(extra_policies=[policy])
+    with pytest.raises(ValueError, match=policy.name):  # even when that policy of ours is not selected
+        build_pack(names=["log-group-retention"], extra_policies=[policy])
+
+
+def test_extra_policies_are_pulumi_policy_policies_with_distinct_names():
+    with pytest.raises(ValueError, match="team-iam-role-description"):
+        build_pack(extra_policies=[team.iam_role_description, team.iam_role_description])
+    with pytest.raises(TypeError):
+        build_pack(extra_policies=[lambda args, report: None])
