@@ -3,8 +3,11 @@ and a team's own pulumi-policy policies compose into it with pulumi-policy's sem
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
-from typing import Any, Mapping
+import subprocess
+import sys
+from typing import Any, Dict, Mapping
 
 import pulumi_policy as sdk
 import pytest
@@ -17,6 +20,7 @@ from policypack import PACK_NAME
 from policypack.pack import build_pack
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 COMPOSED = os.path.join(HERE, "fixtures", "packs", "composed")
 
 
@@ -210,3 +214,80 @@ def test_extra_policies_are_pulumi_policy_policies_with_distinct_names():
         build_pack(extra_policies=[team.iam_role_description, team.iam_role_description])
     with pytest.raises(TypeError):
         build_pack(extra_policies=[lambda args, report: None])
+
+
+# --- the composed pack directory through the offline check, on the sample stacks ----------------
+
+SAMPLES = ("payment-service", "payment-service-legacy")
+TEAM_NAME = "team-iam-role-description"
+
+
+def _policy_config(tmp: str) -> Mapping[str, str]:
+    """A preset, an exemption and `remediate` on required-tags; the composed pack also configures
+    the team's policy above its declared advisory level."""
+    with open(os.path.join(ROOT, "presets", "production.json"), encoding="utf-8") as handle:
+        ours = json.load(handle)
+    ours["required-tags"] = {"enforcementLevel": "remediate",
+                             "defaultTagValues": {"application": "payments", "compliance": "pci-dss"}}
+    ours["log-group-kms-encryption"] = {"enforcementLevel": "mandatory", "exemptions": [
+        {"resource": "*-logs-*", "reason": "re-encrypted in PAY-1234", "expires": "2099-12-31"}]}
+    composed = {**ours, TEAM_NAME: {"enforcementLevel": "mandatory", "minimumLength": 12}}
+    paths = {}
+    for name, config in (("default", ours), ("composed", composed)):
+        paths[name] = os.path.join(tmp, f"{name}.json")
+        with open(paths[name], "w", encoding="utf-8") as handle:
+            json.dump(config, handle)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """sample -> pack -> (exit status, JSON report): each program checked once with each pack."""
+    configs = _policy_config(str(tmp_path_factory.mktemp("policy-config")))
+    env = dict(os.environ, PYTHONPATH=ROOT)  # the team's pack imports payments-guard, as if installed
+    result: Dict[str, Dict[str, Any]] = {}
+    for sample in SAMPLES:
+        for pack, pack_dir in (("default", ROOT), ("composed", COMPOSED)):
+            run = subprocess.run([sys.executable, "-m", "policypack", "check", os.path.join(ROOT, "examples", sample),
+                                  "--pack", pack_dir, "--policy-config", configs[pack], "--format", "json", "--quiet"],
+                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+            assert run.returncode in (0, 1), run.stderr
+            result.setdefault(sample, {})[pack] = (run.returncode, json.loads(run.stdout))
+    return result
+
+
+def _without_team(report: Mapping[str, Any]) -> Dict[str, Any]:
+    """The report less the team's policy, its lists in a canonical order (the program registers
+    resources concurrently, so two runs of one program may list them in different orders)."""
+    kept = {k: v for k, v in report.items() if k not in ("summary", "durationSeconds")}
+    for key in ("violations", "notApplicable", "remediations", "programFindings", "warnings"):
+        kept[key] = sorted((item for item in report[key]
+                            if not (isinstance(item, dict) and item.get("policyName") == TEAM_NAME)),
+                           key=lambda item: json.dumps(item, sort_keys=True))
+    kept["policies"] = [item for item in report["policies"] if item["name"] != TEAM_NAME]
+    return kept
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_our_findings_are_the_default_packs(reports, sample):
+    (_, default), (_, composed) = reports[sample]["default"], reports[sample]["composed"]
+    assert _without_team(composed) == _without_team(default)
+    assert TEAM_NAME not in json.dumps(default)
+
+
+def test_the_scenario_exercises_remediation_and_exemptions(reports):
+    _, legacy = reports["payment-service-legacy"]["default"]
+    assert {r["policyName"] for r in legacy["remediations"]} == {"required-tags"}
+    exempted = [v for v in legacy["violations"] if v["policyName"] == "log-group-kms-encryption"]
+    assert exempted and all(v["enforcementLevel"] == "advisory" for v in exempted)
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_the_team_policy_is_reported_at_its_configured_level(reports, sample):
+    (default_exit, default), (composed_exit, composed) = reports[sample]["default"], reports[sample]["composed"]
+    theirs = [v for v in composed["violations"] if v["policyName"] == TEAM_NAME]
+    assert theirs and {(v["resourceType"], v["enforcementLevel"]) for v in theirs} == {(ROLE, "mandatory")}
+    assert composed["summary"]["mandatory"] == default["summary"]["mandatory"] + len(theirs)
+    assert composed["summary"]["policies"] == default["summary"]["policies"] + 1
+    assert [p["enforcementLevel"] for p in composed["policies"] if p["name"] == TEAM_NAME] == ["mandatory"]
+    assert composed_exit == 1  # a mandatory team violation fails the check like one of ours
