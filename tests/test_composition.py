@@ -5,13 +5,18 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
+from importlib import metadata
 from typing import Any, Dict, Mapping
 
 import pulumi_policy as sdk
 import pytest
 from google.protobuf import json_format
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 from pulumi.runtime import proto
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
@@ -291,3 +296,16 @@ def test_the_team_policy_is_reported_at_its_configured_level(reports, sample):
     assert composed["summary"]["policies"] == default["summary"]["policies"] + 1
     assert [p["enforcementLevel"] for p in composed["policies"] if p["name"] == TEAM_NAME] == ["mandatory"]
     assert composed_exit == 1  # a mandatory team violation fails the check like one of ours
+
+
+def test_pulumi_policy_range_is_the_version_the_tests_run_against():
+    """A team's policies run in pulumi-policy's own servicer, a private class: the pack allows only
+    the minor series the suite runs against (README, "A team's own policies beside ours")."""
+    installed = Version(metadata.version("pulumi-policy"))
+    tested = SpecifierSet(f">={installed.major}.{installed.minor},<{installed.major}.{installed.minor + 1}")
+    with open(os.path.join(ROOT, "requirements.txt"), encoding="utf-8") as handle:
+        lines = [Requirement(line.split("#")[0].strip()) for line in handle if line.split("#")[0].strip()]
+    with open(os.path.join(ROOT, "pyproject.toml"), encoding="utf-8") as handle:
+        declared = re.search(r'"(pulumi-policy[^"]*)"', handle.read()).group(1)
+    for requirement in [r for r in lines if r.name == "pulumi-policy"] + [Requirement(declared)]:
+        assert requirement.specifier == tested, requirement
