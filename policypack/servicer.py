@@ -49,30 +49,11 @@ def _record_internal_error(rule_name: str) -> str:
     return f"internal error in {rule_name}; the policy was skipped for this resource"
 
 
-def _value(value: struct_pb2.Value) -> Any:
-    kind = value.WhichOneof("kind")
-    if kind == "string_value":
-        return value.string_value
-    if kind == "number_value":
-        return value.number_value
-    if kind == "bool_value":
-        return value.bool_value
-    if kind == "struct_value":
-        return {k: _value(v) for k, v in value.struct_value.fields.items()}
-    if kind == "list_value":
-        return [_value(v) for v in value.list_value.values]
-    return None
-
-
-def struct_to_dict(struct: struct_pb2.Struct) -> Dict[str, Any]:
-    """A Struct as plain values. Unlike json_format.MessageToDict it accepts every number a Struct
-    can hold (Infinity, NaN) and is several times faster, which matters once per request."""
-    return {k: _value(v) for k, v in struct.fields.items()}
-
-
-def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: set) -> Any:
-    """One pass from protobuf to the rules' plain values (what props.decode does to wire dicts):
-    secrets unwrapped with their paths recorded, resource references as their URN."""
+def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: Optional[set]) -> Any:
+    """One pass from protobuf to plain values. With a `secret_paths` set, the rules' values (what
+    props.decode does to wire dicts): secrets unwrapped with their paths recorded, resource
+    references as their URN. With None, the wire form, every signature object kept (remediation
+    works on it; an asset's or archive's fields are content, never unwrapped)."""
     kind = value.WhichOneof("kind")
     if kind == "string_value":
         return value.string_value
@@ -82,6 +63,8 @@ def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: set) -> Any:
         return value.bool_value
     if kind == "struct_value":
         fields = value.struct_value.fields
+        if secret_paths is None:
+            return {k: _decode(fields[k], path, None) for k in fields}
         if P.SIG_KEY in fields:
             sig = fields[P.SIG_KEY].string_value
             if sig == P.SECRET_SIG:
@@ -90,11 +73,20 @@ def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: set) -> Any:
             if sig == P.RESOURCE_REF_SIG:
                 return fields["urn"].string_value if "urn" in fields else ""
             if sig in (P.ASSET_SIG, P.ARCHIVE_SIG):
-                return {k: _value(v) for k, v in fields.items()}
+                return _decode(value, path, None)
         return {k: _decode(fields[k], path + (k,), secret_paths) for k in fields}
     if kind == "list_value":
+        if secret_paths is None:
+            return [_decode(v, path, None) for v in value.list_value.values]
         return [_decode(v, path + (i,), secret_paths) for i, v in enumerate(value.list_value.values)]
     return None
+
+
+def struct_to_dict(struct: struct_pb2.Struct) -> Dict[str, Any]:
+    """A Struct in wire form. Unlike json_format.MessageToDict it accepts every number a Struct
+    can hold (Infinity, NaN) and is several times faster, which matters once per request."""
+    fields = struct.fields
+    return {k: _decode(fields[k], (), None) for k in fields}
 
 
 def decode_struct(struct: struct_pb2.Struct, secret_paths: set) -> Dict[str, Any]:
