@@ -53,7 +53,7 @@ from .. import props as P
 from ..data_files import Lazy
 from ..environments import ENVIRONMENT_CONFIG, alias_index, environments_named, stack_environment
 from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, pci
-from ..servicer import NotApplicable
+from ..rule import NotApplicable
 
 _MAX_LISTED = 6  # paths listed in one message before "and N more"
 
