@@ -388,3 +388,13 @@ def test_suggested_fix_follows_the_property():
     net_diag, = h.analyze_stack([resource(SVC, "api", {"networkConfiguration": {"subnets": [FOREIGN_SUBNET]}})])
     assert path_of(net_diag) == "networkConfiguration"
     assert "subnets=" in net_diag.message and "kms_key_id" not in net_diag.message
+
+
+def test_undecryptable_parameter_name_or_type_is_not_a_credential():
+    h = Harness(["ssm-secure-string"])
+    ssm = "aws:ssm/parameter:Parameter"
+    assert h.analyze(ssm, {"name": "[secret]", "type": "String", "value": "on"}) == []
+    props = {"name": "/orders/dev/db/password", "type": "[secret]", "value": "[secret]"}
+    assert h.analyze(ssm, props) == [] and h.not_applicable(ssm, props) == ["ssm-secure-string"]
+    fired = h.analyze(ssm, {"name": "/orders/dev/db/password", "type": "String", "value": "[secret]"})
+    assert [(d.policy, path_of(d)) for d in fired] == [("ssm-secure-string", "type")]

@@ -130,8 +130,8 @@ class NameClassifier:
         self.allowed = _config_strings(ctx, "allowedNames")
 
     def is_credential(self, name: Any, strip: Sequence[str] = ()) -> bool:
-        if not isinstance(name, str) or not name or P.is_unknown(name):
-            return False
+        if not isinstance(name, str) or not name or P.is_unknown(name) or name == UNDECRYPTED:
+            return False  # an undecryptable name ("[secret]") says nothing about what it names
         if any(fnmatch.fnmatchcase(name, pattern) for pattern in self.allowed):
             return False
         if any(pattern.search(name) for pattern in self.extra):
@@ -630,6 +630,9 @@ class SsmSecureString(Rule):
         kind = P.as_str(resource.get("type"))
         if kind is P.UNKNOWN or (isinstance(kind, str) and kind.strip() == "SecureString"):
             return
+        if kind == UNDECRYPTED:
+            raise NotApplicable("the parameter's `type` could not be decrypted for this analysis (it arrived as "
+                                "`[secret]`)")
         names = NameClassifier(ctx)
         param_name = resource.get("name")
         shown = ""
