@@ -334,7 +334,7 @@ def test_weak_values_under_any_key_fire(doc, key):
 @pytest.mark.parametrize("doc", [
     {"signing": "Xq7#vN2$pL9@wR4!", "hmac": "b3f1c9e2a7d54c8e9f0a1b2c3d4e5f60", "keys": ["7tY!k2Qz9#Lm4$Pw"]},
     {"username": "admin", "password": "Xq7#vN2$pL9@wR4!", "engine": "postgres", "host": "orders.cluster-c1.rds.amazonaws.com",
-     "port": 5432, "dbname": "payments", "note": "rotated monthly", "optional": ""},
+     "port": 5432, "dbname": "payments", "note": "rotated monthly", "optional": "", "currency": "eur", "retries": 3},
 ])
 def test_strong_and_descriptive_values_pass(doc):
     assert Harness([PLAIN]).analyze(SV, secret_version(json.dumps(doc))) == []

@@ -84,7 +84,8 @@ _DESCRIPTIVE_WORDS = frozenset((
     "engine", "dbname", "database", "db", "schema", "email", "account", "hostname", "address", "note", "notes",
     "comment", "description", "protocol", "scheme", "sslmode", "charset", "driver", "dialect", "environment",
     "env", "owner", "team", "label", "identifier", "cluster", "instance", "service", "bucket", "queue", "topic",
-    "table", "role", "group",
+    "table", "role", "group", "currency", "country", "timezone", "locale", "language", "status", "tier", "plan",
+    "vendor", "platform",
 ))
 
 #: What `pulumi policy analyze` sends for a secret it cannot decrypt, whatever the value's type: the
