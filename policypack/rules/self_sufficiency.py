@@ -8,8 +8,8 @@ no-external-infrastructure-ids (seeds 1, 2)
     that did not come from a resource of this stack. Only input properties are judged (the
     type's inputs in the installed pulumi-aws, shipped as `data/input_properties.json`): what the
     provider computes (an instance's `outpostArn`, a node group's `resources`) is not a reference
-    the program made; a type the table does not know has all its properties judged. Property dependencies are per top-level
-    property, so in a property that depends on stack resources a value passes when it appears
+    the program made; a type the table does not know has all its properties judged. Property
+    dependencies are per top-level property, so in a property that depends on stack resources a value passes when it appears
     among those resources' outputs (a StackReference subnet next to a stack security group in
     `networkConfiguration` is still reported; `checkDependentProperties: false` restores
     whole-property passing). Passes: values
