@@ -9,10 +9,10 @@ no-external-infrastructure-ids (seeds 1, 2)
     type's inputs in the installed pulumi-aws, shipped as `data/input_properties.json`): what the
     provider computes (an instance's `outpostArn`, a node group's `resources`) is not a reference
     the program made; a type the table does not know has all its properties judged. Property
-    dependencies are per top-level property, so in a property that depends on stack resources a value passes when it appears
-    among those resources' outputs (a StackReference subnet next to a stack security group in
-    `networkConfiguration` is still reported; `checkDependentProperties: false` restores
-    whole-property passing). Passes: values
+    dependencies are per top-level property, so in a property that depends on stack resources a
+    value passes when it appears among those resources' outputs (a StackReference subnet next to a
+    stack security group in `networkConfiguration` is still reported; `checkDependentProperties:
+    false` restores whole-property passing). Passes: values
     equal to a stack resource's id/ARN/URN or to infrastructure AWS creates with it (a stack VPC's
     default security group and main route table, an endpoint's ENIs); a resource's own outputs
     and outputs AWS derives from its other inputs (an ALB's vpcId); policy documents (`policy`,
