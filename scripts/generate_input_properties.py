@@ -13,7 +13,7 @@ provider's computed attributes of the block (`vpc_id`), so they would not tell i
 the rule keeps its own short list of those.
 
 Usage:
-  python scripts/generate_input_properties.py            # (re)write the JSON (imports every class, ~10 s)
+  python scripts/generate_input_properties.py            # (re)write the JSON (imports every class, 10-30 s)
   python scripts/generate_input_properties.py --check    # exit 1 when the JSON is out of date
   python scripts/generate_input_properties.py --check --method source  # read the source instead (~3 s)
   python scripts/generate_input_properties.py --check --sample 100      # re-derive 100 random types only
