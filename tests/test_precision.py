@@ -318,7 +318,7 @@ WEAK_DOCUMENTS = [
 ]
 
 
-def secret_version(value, name="orders-keys"):
+def secret_version(value):
     return {"secretId": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:orders-keys-Ab12Cd",
             "secretString": secret(value)}
 
