@@ -234,14 +234,14 @@ def render_github(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_html(report: Report) -> str:
+def _html_one(report: Report) -> str:
     return _html([to_json_dict(report)], [])
 
 
 def _html(stacks: List[Dict[str, Any]], errors: List[Dict[str, str]]) -> str:
     """The HTML page is html.py's (one self-contained page for one stack or many)."""
     try:
-        from .html import render_html as page
+        from .html import render_html as page  # noqa: F811 - the page renderer, html.py
     except ImportError:
         raise ReportError("--format html is not available in this build (policypack/offline/html.py is missing)") \
             from None
@@ -253,7 +253,7 @@ class ReportError(Exception):
 
 
 RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif, "junit": render_junit,
-             "github": render_github, "html": render_html}
+             "github": render_github, "html": _html_one}
 
 
 def render(report: Report, fmt: str) -> str:
