@@ -374,3 +374,22 @@ def test_check_takes_several_programs_and_all(tmp_path):
     assert len(report["errors"]) == 1 and "broken" in report["errors"][0]["input"]
     assert "environmentSuffix" in report["errors"][0]["error"]
     assert "[1/2]" in result.stderr and "[2/2]" in result.stderr  # progress on stderr
+
+
+def test_remediation_is_reported_not_applied_and_the_violation_stays_mandatory(legacy_audit, tmp_path):
+    path, _, plain = legacy_audit
+    config = tmp_path / "remediate.json"
+    config.write_text(json.dumps({"required-tags": {"enforcementLevel": "remediate", "defaultTagValues": {
+        "team": "payments", "cost-center": "cc-1", "application": "pay", "compliance": "pci", "backup": "daily",
+        "environment": "dev"}}}))
+    before = open(path, encoding="utf-8").read()
+    result, report = _audit_json(path, "--policy-config", str(config))
+    assert result.returncode == 1, result.stderr
+    remediated = {r["urn"] for r in report["remediations"] if r["policyName"] == "required-tags"}
+    assert remediated and all("tags" in r["changes"] for r in report["remediations"])
+    # Analyze saw the stored inputs, not the remediated ones: every resource still violates, and a
+    # violation left after a remediation is mandatory, as the engine reports it
+    tagged = {v["urn"] for v in report["violations"] if v["policyName"] == "required-tags"}
+    assert tagged == {v["urn"] for v in plain["violations"] if v["policyName"] == "required-tags"} == remediated
+    assert {v["enforcementLevel"] for v in report["violations"] if v["policyName"] == "required-tags"} == {"mandatory"}
+    assert open(path, encoding="utf-8").read() == before
