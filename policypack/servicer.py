@@ -10,6 +10,7 @@ rule: an exception never escapes into the engine (it would fail the user's whole
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import threading
 import traceback
@@ -23,6 +24,7 @@ from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from . import exemptions
 from . import props as P
+from . import stored_state
 from .rule import (ADVISORY, DISABLED, MANDATORY, REMEDIATE, Context, Rule, StackView, Violation)
 
 _LEVEL_TO_PROTO = {ADVISORY: proto.ADVISORY, MANDATORY: proto.MANDATORY,
@@ -80,7 +82,11 @@ def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: set) -> Any:
     secrets unwrapped with their paths recorded, resource references as their URN."""
     kind = value.WhichOneof("kind")
     if kind == "string_value":
-        return value.string_value
+        text = value.string_value
+        if text == stored_state.REDACTED:  # a secret `pulumi policy analyze` could not decrypt
+            secret_paths.add(path)
+            return stored_state.REDACTED_VALUE
+        return text
     if kind == "number_value":
         return value.number_value
     if kind == "bool_value":
@@ -113,6 +119,10 @@ def view_from_request(request: Any, with_links: bool = False,
     caches decoded provider properties by URN: AnalyzeStack repeats them on every resource."""
     secret_paths: set = set()
     props = decode_struct(request.properties, secret_paths)
+    if secret_paths:
+        redacted = stored_state.redacted_keys(props, secret_paths)
+        if redacted:
+            props = stored_state.RedactedProps(props, redacted)
     provider_type, provider_props, provider_urn = "", {}, ""
     if request.HasField("provider"):
         provider_type = request.provider.type
@@ -173,7 +183,13 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
         self._sdk = sdk_servicer  # answers GetAnalyzerInfo/GetPluginInfo exactly as the SDK does
         self._levels: Dict[str, str] = {}
         self._configs: Dict[str, Dict[str, Any]] = {}
-        self._stack: Dict[str, Any] = {"stack": "", "project": "", "organization": "", "dry_run": False}
+        # Until ConfigureStack: the host's environment, else the URNs (`pulumi policy analyze` sends
+        # no ConfigureStack and sets no PULUMI_STACK; every URN carries the stack and project).
+        self._stack: Dict[str, Any] = {"stack": os.environ.get("PULUMI_STACK", ""),
+                                       "project": os.environ.get("PULUMI_PROJECT", ""),
+                                       "organization": os.environ.get("PULUMI_ORGANIZATION", ""), "dry_run": False}
+        self._stack_configured = False
+        self._read_urns: set = set()  # read resources met in Analyze, kept apart in AnalyzeStack
         self._stack_tags: Mapping[str, str] = MappingProxyType({})
         self._contexts: Dict[str, Context] = {}
         self._lock = threading.Lock()
@@ -206,8 +222,19 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
             self._stack = {"stack": request.stack, "project": request.project,
                            "organization": request.organization, "dry_run": request.dry_run}
             self._stack_tags = MappingProxyType(dict(request.tags))
+            self._stack_configured = True
             self._contexts = {}
         return proto.AnalyzerStackConfigureResponse()
+
+    def _identity_from(self, urn: str) -> None:
+        """Without ConfigureStack: the stack and project of the URNs being analyzed."""
+        identity = stored_state.identity_from_urn(urn)
+        if identity is None:
+            return
+        with self._lock:
+            if not self._stack_configured and not self._stack["stack"]:
+                self._stack = dict(self._stack, stack=identity[0], project=self._stack["project"] or identity[1])
+                self._contexts = {}
 
     # --- levels and contexts -------------------------------------------------------------
     def level_of(self, rule: Rule) -> str:
@@ -241,9 +268,16 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
             enforcementLevel=_LEVEL_TO_PROTO[level], severity=_SEVERITY_TO_PROTO.get(rule.severity, 0))
 
     def _run(self, rule: Rule, response: Any, level: str, evaluate, default_urn: str, ctx: Context,
-             locate) -> None:
+             locate, redacted: Sequence[P.ResourceView] = ()) -> None:
         try:
-            for violation in evaluate() or ():
+            stored_state.reset(redacted)
+            violations = list(evaluate() or ())
+            if redacted:
+                # the rule needed a value the CLI could not decrypt: it could not judge, it did not pass
+                reason = stored_state.not_applicable_reason(redacted, bool(violations))
+                if reason:
+                    raise NotApplicable(reason)
+            for violation in violations:
                 response.diagnostics.append(self._diagnostic(rule, level, violation, default_urn, ctx, locate))
         except NotApplicable as exc:
             response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=exc.reason))
@@ -251,19 +285,34 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
             reason = _record_internal_error(rule.name)
             response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=reason))
 
+    def _is_read(self, request) -> bool:
+        """A read resource (StackReference, `.get`) in stored state: not created by this stack, so
+        resource rules do not judge it (how it is told apart: policypack/stored_state.py)."""
+        if not self._stack_configured:
+            self._identity_from(request.urn)
+        if stored_state.is_read_resource(request.type, request.HasField("provider"),
+                                         not request.properties.fields, self._stack_configured):
+            self._read_urns.add(request.urn)
+            return True
+        return False
+
     def Analyze(self, request, context):
         response = proto.AnalyzeResponse()
+        if self._is_read(request):
+            return response
         view = None
+        redacted: Sequence[P.ResourceView] = ()
         for rule in self._resource_rules:
             level = self.level_of(rule)
             if level == DISABLED or not rule.applies_to(request.type):
                 continue
             if view is None:
                 view = view_from_request(request)
+                redacted = (view,) if isinstance(view.props, stored_state.RedactedProps) else ()
             ctx = self.context_for(rule)
             level = MANDATORY if level == REMEDIATE else level
             self._run(rule, response, level, lambda: rule.check(view, ctx), request.urn, ctx,
-                      lambda urn: (request.type, request.name))
+                      lambda urn: (request.type, request.name), redacted)
         return response
 
     def AnalyzeStack(self, request, context):
@@ -279,18 +328,27 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
                 continue
             if stack is None:
                 providers: Dict[str, Any] = {}
-                stack = StackView([view_from_request(r, True, providers) for r in request.resources])
+                if not self._stack_configured and request.resources:
+                    self._identity_from(request.resources[0].urn)
+                views = [view_from_request(r, True, providers) for r in request.resources]
+                reads = [v for v in views if v.type == stored_state.STACK_REFERENCE or v.urn in self._read_urns]
+                if reads:
+                    views = [v for v in views if v.type != stored_state.STACK_REFERENCE and v.urn not in self._read_urns]
+                stack = StackView(views, reads)
+                redacted = [v for v in views if isinstance(v.props, stored_state.RedactedProps)]
 
                 def locate(urn: str, stack: StackView = stack):
-                    resource = stack.by_urn.get(urn)
+                    resource = stack.by_urn.get(urn) or next((r for r in stack.reads if r.urn == urn), None)
                     return (resource.type, resource.name) if resource else ("", "")
             ctx = self.context_for(rule)
             level = MANDATORY if level == REMEDIATE else level
-            self._run(rule, response, level, lambda: rule.check_stack(stack, ctx), "", ctx, locate)
+            self._run(rule, response, level, lambda: rule.check_stack(stack, ctx), "", ctx, locate, redacted)
         return response
 
     def Remediate(self, request, context):
         response = proto.RemediateResponse()
+        if self._is_read(request):
+            return response  # nothing of a read resource is this stack's to change
         view = None
         wire = None
         for rule in self._resource_rules:
