@@ -7,6 +7,7 @@ cannot decrypt are the string "[secret]". These tests drive the servicer the sam
 """
 import copy
 import json
+import os
 import re
 
 import pytest
@@ -368,3 +369,64 @@ def test_redaction_anywhere_never_raises_nor_fires(compliant, redactable, picks)
     assert servicer.INTERNAL_ERRORS[before:] == []
     assert findings(diags) == []
     assert not any("[secret]" in d.message for d in diags)
+
+
+# --- the hand-made exports (tests/fixtures/exports), read as the CLI reads them -----------------------
+EXPORTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "exports")
+SIG, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
+
+
+def _stored_value(value):
+    """A stored value as `pulumi policy analyze` hands it on: a ciphertext it cannot decrypt is the
+    secret "[secret]", a plaintext secret its JSON value; internal keys (`__defaults`) are dropped."""
+    if isinstance(value, dict):
+        if value.get(SIG) == SECRET_SIG:
+            inner = _stored_value(json.loads(value["plaintext"])) if "plaintext" in value else "[secret]"
+            return secret(inner)
+        return {k: _stored_value(v) for k, v in value.items() if not k.startswith("__")}
+    if isinstance(value, list):
+        return [_stored_value(v) for v in value]
+    return value
+
+
+def export_records(name, include_deleted=False):
+    with open(os.path.join(EXPORTS, name)) as handle:
+        data = json.load(handle)
+    assert data["version"] == 3 and data["deployment"]["manifest"]["version"]
+    return [{"urn": r["urn"], "type": r["type"], "name": r["urn"].rsplit("::", 1)[1], "custom": r["custom"],
+             "parent": r.get("parent", ""), "provider": r.get("provider", ""),
+             "dependencies": r.get("dependencies") or [],
+             "propertyDependencies": {k: v or [] for k, v in (r.get("propertyDependencies") or {}).items()},
+             "inputs": _stored_value(r.get("inputs") or {}), "outputs": _stored_value(r.get("outputs") or {})}
+            for r in data["deployment"]["resources"] if include_deleted or not r.get("delete")]
+
+
+@pytest.mark.parametrize("export, expected", [
+    ("secrets-ciphertext.json", []),
+    ("secrets-plaintext.json", [("no-plaintext-secret-values", "payments-db-password", "value", "mandatory")]),
+    ("read-resources.json", [
+        ("no-cross-environment-references", "acme/legacy-infrastructure/production", "name", "mandatory"),
+        ("no-external-infrastructure-ids", "payments-task-sg", "vpcId", "mandatory")]),
+    ("pending-delete.json", []),
+    ("production-stack.json", [("alb-deletion-protection", "payments-alb", "enableDeletionProtection", "mandatory")]),
+])
+def test_hand_made_exports(export, expected):
+    assert findings(evaluate_records(export_records(export), state_harness())) == expected
+
+
+def test_resource_pending_deletion_would_fire_if_judged():
+    """The deleted log group of pending-delete.json is a real violation: skipping it is what keeps the
+    export clean."""
+    fired = {d.policy for d in evaluate_records(export_records("pending-delete.json", include_deleted=True),
+                                                state_harness())}
+    assert {"log-group-retention", "log-group-kms-encryption", "required-tags"} <= fired
+
+
+def test_ciphertext_export_says_what_it_could_not_judge():
+    from policypack.offline.client import analyze_request
+    h = state_harness()
+    records = export_records("secrets-ciphertext.json")
+    [logs] = [r for r in records if r["type"] == "aws:cloudwatch/logGroup:LogGroup"]
+    response = h.servicer.Analyze(analyze_request(logs, None), None)
+    skipped = {n.policy_name for n in response.not_applicable}
+    assert {"required-tags", "log-group-retention"} <= skipped and not response.diagnostics
