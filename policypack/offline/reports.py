@@ -9,8 +9,9 @@ from typing import Any, Dict, List
 from xml.etree import ElementTree as ET
 
 from .check import Report
+from .html import render_html
 
-FORMATS = ("text", "json", "sarif", "junit", "github")
+FORMATS = ("text", "json", "sarif", "junit", "github", "html")
 SCHEMA_VERSION = "1"
 
 
@@ -212,7 +213,7 @@ def render_github(report: Report) -> str:
 
 
 RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif, "junit": render_junit,
-             "github": render_github}
+             "github": render_github, "html": lambda report: render_html([to_json_dict(report)], [])}
 
 
 def render(report: Report, fmt: str) -> str:
