@@ -174,6 +174,8 @@ def test_browser_renders_the_matrix_and_runs_nothing(rendered_page):
     dom = Dom(result.stdout)
     check_rendered(dom)
     assert "pwned" not in result.stdout.split("</title>")[0]  # no injected script changed the title
+    csp = [a for tag, a in dom.elements if tag == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    assert csp and "default-src 'none'" in csp[0]["content"]
 
 
 @needs_browser
@@ -183,3 +185,15 @@ def test_browser_screenshot(rendered_page, tmp_path):
     assert result.returncode == 0 and os.path.getsize(shot) > 10_000, result.stderr[-2000:]
     if os.environ.get("HTML_REPORT_SCREENSHOT"):  # for a person to look at
         shutil.copy(shot, os.environ["HTML_REPORT_SCREENSHOT"])
+
+
+def test_reports_render_html_for_one_stack():
+    from policypack.offline.evaluate import Report
+    from policypack.offline.reports import FORMATS, render
+    [dev, _], _ = reports()
+    report = Report(pack=dev["pack"], project="payments", stack="dev", mode="update", program="/src/payments",
+                    resources=12, policies=dev["policies"], violations=dev["violations"])
+    dom = Dom(render(report, "html"))
+    assert "html" in FORMATS
+    assert dom.cells()[("payments/dev", "required-tags")] == ("mandatory", 2)
+    assert EVIL in dom.text_of("resource-name") and "img" not in dom.tags()
