@@ -247,8 +247,9 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
         if identity is None:
             return
         with self._lock:
-            if not self._stack_configured and not self._stack["stack"]:
-                self._stack = dict(self._stack, stack=identity[0], project=self._stack["project"] or identity[1])
+            if not self._stack_configured and not (self._stack["stack"] and self._stack["project"]):
+                self._stack = dict(self._stack, stack=self._stack["stack"] or identity[0],
+                                   project=self._stack["project"] or identity[1])
                 self._contexts = {}
 
     # --- levels and contexts -------------------------------------------------------------
