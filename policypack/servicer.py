@@ -243,6 +243,8 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
 
     def _identity_from(self, urn: str) -> None:
         """Without ConfigureStack: the stack and project of the URNs being analyzed."""
+        if self._stack["stack"] and self._stack["project"]:
+            return  # known (the common case after the first request): no parsing, no lock
         identity = stored_state.identity_from_urn(urn)
         if identity is None:
             return
