@@ -18,6 +18,8 @@ not pending deletion to Analyze (stored inputs) and AnalyzeStack (stored outputs
   So: a StackReference (its type), or a custom resource (it has a provider) whose stored inputs are
   empty, evaluated without ConfigureStack. At a preview read resources never reach Analyze, and an
   engine that configured the stack is not analyzing stored state: no resource is judged a read then.
+  The one look-alike: a resource created with no arguments whose provider filled in none (stored
+  inputs `{"__defaults": []}`), which is then skipped like a read.
 - secrets the CLI cannot decrypt are the string "[secret]", whatever their type was.
 """
 from __future__ import annotations
