@@ -30,6 +30,7 @@ from . import stored_state
 from .rule import (ADVISORY, DISABLED, MANDATORY, REMEDIATE, Context, NotApplicable, Rule, StackView,  # noqa: F401
                    Violation)
 
+_REDACTED, _REDACTED_VALUE = stored_state.REDACTED, stored_state.REDACTED_VALUE  # (hot path: no attribute lookups)
 _LEVEL_TO_PROTO = {ADVISORY: proto.ADVISORY, MANDATORY: proto.MANDATORY,
                    REMEDIATE: proto.REMEDIATE, DISABLED: proto.DISABLED}
 _PROTO_TO_LEVEL = {v: k for k, v in _LEVEL_TO_PROTO.items()}
@@ -59,9 +60,9 @@ def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: Optional[set]) -
     kind = value.WhichOneof("kind")
     if kind == "string_value":
         text = value.string_value
-        if text == stored_state.REDACTED and secret_paths is not None:  # a secret `pulumi policy analyze` could not decrypt
+        if text == _REDACTED and secret_paths is not None:  # a secret `pulumi policy analyze` could not decrypt
             secret_paths.add(path)
-            return stored_state.REDACTED_VALUE
+            return _REDACTED_VALUE
         return text
     if kind == "number_value":
         return value.number_value
@@ -306,6 +307,8 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
     def _is_read(self, request) -> bool:
         """A read resource (StackReference, `.get`) in stored state: not created by this stack, so
         resource rules do not judge it (how it is told apart: policypack/stored_state.py)."""
+        if self._stack_configured and request.type != stored_state.STACK_REFERENCE:
+            return False  # at a preview reads never reach Analyze (the common case: nothing to decode)
         if not self._stack_configured:
             self._identity_from(request.urn)
         if stored_state.is_read_resource(request.type, request.HasField("provider"),
