@@ -24,12 +24,13 @@ h3{font-size:15px;margin:18px 0 6px}.muted{color:#6b7280}
 table{border-collapse:collapse;margin:6px 0 12px}th,td{border:1px solid #e5e7eb;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f9fafb;font-weight:600}
 .matrix th.policy{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-weight:500;font-size:12px}
-.matrix td.cell{text-align:center;min-width:22px;font-weight:600}
+.matrix td.cell{text-align:center;min-width:18px;padding:3px 4px;font-weight:600}
+.matrix th.policy{padding:6px 3px}.matrix tbody th{white-space:nowrap}.scroll{overflow-x:auto;max-width:100%}
 .cell.mandatory{background:#fecaca;color:#7f1d1d}.cell.advisory{background:#fef3c7;color:#92400e}
 .cell.pass{background:#dcfce7;color:#166534}.cell.disabled,.cell.absent{background:#f3f4f6;color:#9ca3af}
 .level-mandatory{color:#b91c1c;font-weight:600}.level-advisory{color:#b45309;font-weight:600}
 .errors li{color:#991b1b}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
-table.findings{width:100%}td{overflow-wrap:anywhere}td.message{white-space:pre-wrap;width:34%}td.fix{width:30%}
+table.findings{width:100%}td.resource,td.property,td.message,td.fix{overflow-wrap:anywhere}td.nowrap{white-space:nowrap}td.message{white-space:pre-wrap;width:34%}td.fix{width:30%}
 .legend span{display:inline-block;margin-right:14px}.swatch{display:inline-block;width:10px;height:10px;margin-right:4px}
 """
 
@@ -104,8 +105,8 @@ def _matrix(stacks: Sequence[Mapping], policies: Sequence[Tuple[str, Mapping]]) 
             cells.append(f'<td class="cell {state}" data-stack="{_e(_stack_label(stack))}" data-policy="{_e(name)}" '
                          f'data-count="{count}" data-state="{state}" title="{_e(tip)}">{_e(text)}</td>')
         rows.append(f'<tr><th scope="row"><a href="#stack-{index}">{_e(_stack_label(stack))}</a></th>{"".join(cells)}</tr>')
-    return (f'<table class="matrix" id="matrix"><thead><tr><th scope="col">stack</th>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+    return (f'<div class="scroll"><table class="matrix" id="matrix"><thead><tr><th scope="col">stack</th>{head}</tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def _chart(stacks: Sequence[Mapping]) -> str:
@@ -163,8 +164,8 @@ def _stack_section(index: int, stack: Mapping, fixes: Mapping[str, str], urls: M
             fix_html = _e(fix) if fix else (f'see <span class="mono">{_e(link)}</span>' if link else "see the message")
             level = str(v.get("enforcementLevel") or "")
             rows.append(
-                f'<tr class="finding" data-policy="{_e(policy)}"><td class="level-{_e(level)}">{_e(level)}'
-                f'{" (baselined)" if v.get("baselined") else ""}</td><td>{_e(v.get("severity") or "")}</td>'
+                f'<tr class="finding" data-policy="{_e(policy)}"><td class="nowrap level-{_e(level)}">{_e(level)}'
+                f'{" (baselined)" if v.get("baselined") else ""}</td><td class="nowrap">{_e(v.get("severity") or "")}</td>'
                 f'<td class="mono">{_e(policy)}</td>'
                 f'<td class="resource"><span class="mono">{_e(v.get("resourceType") or "")}</span><br>'
                 f'<span class="resource-name">{_e(v.get("resourceName") or "(stack)")}</span></td>'
