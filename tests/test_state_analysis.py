@@ -185,6 +185,23 @@ def test_stack_reference_to_another_environment(stack, referenced, reported):
     assert findings(evaluate_records(records, h)) == expected
 
 
+@pytest.mark.parametrize("name", ["[secret]", "", "04da6b54-80e4-46f7-96ec-b56ff0331ba9"])
+def test_stack_reference_without_a_readable_name_is_not_judged(name):
+    record = stack_reference_record("payments-dev", "payments", "ref")
+    record["inputs"]["name"] = record["outputs"]["name"] = name
+    h = state_harness(policies=["no-cross-environment-references"])
+    assert evaluate_records(with_state_extras([record]), h) == []
+
+
+def test_stack_reference_outputs_are_not_scanned_as_this_stacks_values():
+    """What the other stack exports (its own names, production ones included) is reported once, on the
+    reference's name, not as strings of this stack."""
+    record = stack_reference_record("payments-dev", "payments", "acme/legacy/dev",
+                                    {"albName": "payments-production-alb", "env": "production"})
+    h = state_harness(policies=["no-cross-environment-references"])
+    assert evaluate_records(with_state_extras([record]), h) == []
+
+
 def test_stack_reference_environment_from_stack_environments_config():
     records = with_state_extras([stack_reference_record("payments-dev", "payments", "acme/legacy/eu-live")])
     h = state_harness(policies=["no-cross-environment-references"], config={
