@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from harness import Harness, evaluate_records, resource, secret, urn
-from offline_helpers import run
+from offline_helpers import cli, run
 from policypack import servicer
 from policypack.rules import CATALOGUE
 from policypack.stored_state import identity_from_urn
@@ -425,17 +425,34 @@ def export_records(name, include_deleted=False):
             for r in data["deployment"]["resources"] if include_deleted or not r.get("delete")]
 
 
-@pytest.mark.parametrize("export, expected", [
-    ("secrets-ciphertext.json", []),
-    ("secrets-plaintext.json", [("no-plaintext-secret-values", "payments-db-password", "value", "mandatory")]),
-    ("read-resources.json", [
+EXPECTED_EXPORTS = {
+    "secrets-ciphertext.json": [],
+    "secrets-plaintext.json": [("no-plaintext-secret-values", "payments-db-password", "value", "mandatory")],
+    "read-resources.json": [
         ("no-cross-environment-references", "acme/legacy-infrastructure/production", "name", "mandatory"),
-        ("no-external-infrastructure-ids", "payments-task-sg", "vpcId", "mandatory")]),
-    ("pending-delete.json", []),
-    ("production-stack.json", [("alb-deletion-protection", "payments-alb", "enableDeletionProtection", "mandatory")]),
-])
-def test_hand_made_exports(export, expected):
-    assert findings(evaluate_records(export_records(export), state_harness())) == expected
+        ("no-external-infrastructure-ids", "payments-task-sg", "vpcId", "mandatory")],
+    "pending-delete.json": [],
+    "production-stack.json": [("alb-deletion-protection", "payments-alb", "enableDeletionProtection", "mandatory")],
+}
+
+
+def test_audit_of_the_exports_folder_drives_the_pack_as_the_engine_does():
+    """The same exports through `audit` (the pack started as the CLI starts it, over gRPC, no
+    ConfigureStack): the same findings as in process, and every malformed file an error."""
+    result = cli("audit", EXPORTS, "--format", "json", "--jobs", "2", timeout=300)
+    assert result.returncode == 2, result.stderr
+    report = json.loads(result.stdout)
+    got = {os.path.basename(s["program"]): sorted((v["policyName"], v["resourceName"], v["property"],
+                                                   v["enforcementLevel"]) for v in s["violations"])
+           for s in report["stacks"]}
+    assert got == EXPECTED_EXPORTS
+    assert sorted(os.path.basename(e["input"]) for e in report["errors"]) == [
+        "no-resources.json", "not-json.json", "truncated.json", "wrong-version.json"]
+
+
+@pytest.mark.parametrize("export", sorted(EXPECTED_EXPORTS))
+def test_hand_made_exports(export):
+    assert findings(evaluate_records(export_records(export), state_harness())) == EXPECTED_EXPORTS[export]
 
 
 def test_resource_pending_deletion_would_fire_if_judged():
