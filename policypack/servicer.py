@@ -301,7 +301,9 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
             for violation in violations:
                 response.diagnostics.append(self._diagnostic(rule, level, violation, default_urn, ctx, locate))
         except NotApplicable as exc:
-            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=exc.reason))
+            # a redacted value reads as unknown to the rule; say which one, and why it stays unknown
+            reason = (stored_state.not_applicable_reason(redacted, False) if redacted else "") or exc.reason
+            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=reason))
         except Exception:  # noqa: BLE001 - a rule must never fail the user's preview
             reason = _record_internal_error(rule.name)
             response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=reason))

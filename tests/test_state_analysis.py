@@ -250,6 +250,16 @@ def test_redacted_value_a_rule_needs_is_not_applicable(policy, props):
     assert diags == [] and policy in skipped
 
 
+def test_a_rule_that_says_it_cannot_decide_names_the_redacted_value():
+    """no-plaintext-secret-values treats an unknown value as undecidable; on a redacted one the reason
+    says that it could not be decrypted, and where."""
+    h = state_harness(policies=["no-plaintext-secret-values"])
+    diags, skipped = not_applicable(h, "aws:secretsmanager/secretVersion:SecretVersion",
+                                    {"secretString": secret("[secret]")}, "db-password")
+    assert diags == [] and "db-password.secretString" in skipped["no-plaintext-secret-values"]
+    assert "could not be decrypted" in skipped["no-plaintext-secret-values"]
+
+
 def test_redacted_value_is_never_a_placeholder_or_weak_secret():
     h = state_harness(policies=["no-plaintext-secret-values", "ssm-secure-string"])
     for type_, props in [("aws:secretsmanager/secretVersion:SecretVersion", {"secretString": secret("[secret]")}),
