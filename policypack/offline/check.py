@@ -17,12 +17,15 @@ from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from .interpreter import EnvironmentMissing, Interpreter
+from .interpreter import pick as pick_interpreter
 from .policy_config import PolicyConfigError, load_file
 from .runner import config_string
 # client (grpc), findings and the analysis are imported once the program runner is started: it
 # is the long pole, and the check's own imports need not delay it.
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(PACKAGE_DIR)
 MODES = ("update", "preview")
 
 
@@ -45,7 +48,8 @@ class CheckOptions:
     region: Optional[str] = None
     invoke_answers: Optional[str] = None
     baseline: Optional[str] = None                               # --baseline FILE
-    python: Optional[str] = None                                 # interpreter for the program
+    python: Optional[str] = None                                 # --python: interpreter for every program
+    allow_unseen: List[str] = field(default_factory=list)        # --allow-unseen TYPE_GLOB (repeatable)
     progress: Optional[Callable[[str], None]] = None
     stack_tags: Dict[str, str] = field(default_factory=dict)
 
@@ -66,6 +70,12 @@ class Report:
     not_applicable: List[Dict[str, str]] = field(default_factory=list)
     duration_seconds: float = 0.0
     cause: str = ""                                              # set when the program failed
+    interpreter: Optional[Dict[str, Any]] = None                 # which Python ran the program, and why
+    allow_unseen: List[str] = field(default_factory=list)        # --allow-unseen globs in force
+
+    def unseen_components(self) -> int:
+        """Multi-language components whose children no policy evaluated."""
+        return sum(1 for f in self.program_findings if f.get("id") == "program-unseen-component")
 
     @property
     def exit_code(self) -> int:
@@ -191,25 +201,42 @@ class ProgramRun:
             if not isinstance(invoke_answers, dict):
                 raise CheckError(f"invoke answers {options.invoke_answers} must be an object keyed by invoke token")
         self.options = options
-        program_dir = os.path.abspath(options.program)
-        main = project.get("main")
-        spec = {"program": program_dir, "main": os.path.join(program_dir, main) if isinstance(main, str) else None,
+        project_root = os.path.abspath(options.program)
+        program_dir, entry = program_entry(project_root, project)
+        self.process = None
+        self.tmp = tempfile.mkdtemp(prefix="payments-guard-")
+        self.out_path = os.path.join(self.tmp, "result.json")
+        self.err = open(os.path.join(self.tmp, "stderr.txt"), "w+b")
+        try:
+            self.interpreter: Optional[Interpreter] = pick_interpreter(project_root, program_dir, project,
+                                                                       options.python)
+        except EnvironmentMissing as exc:
+            self.interpreter = None
+            self.missing = exc
+            return
+        spec = {"program": program_dir, "projectRoot": project_root, "main": entry,
                 "project": project["name"], "stack": options.stack, "organization": options.organization,
                 "mode": options.mode, "account": options.account, "region": region, "config": config,
-                "secretKeys": secret_keys, "invokeAnswers": invoke_answers}
-        self.tmp = tempfile.mkdtemp(prefix="payments-guard-")
-        spec_path, self.out_path = os.path.join(self.tmp, "spec.json"), os.path.join(self.tmp, "result.json")
+                "secretKeys": secret_keys, "invokeAnswers": invoke_answers,
+                "allowUnseen": list(options.allow_unseen)}
+        spec_path = os.path.join(self.tmp, "spec.json")
         with open(spec_path, "w", encoding="utf-8") as handle:
             json.dump(spec, handle)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env = self.interpreter.environ(os.environ)
+        # Only the policypack package reaches the program's interpreter: the check's site-packages
+        # would shadow the program's own pulumi and providers.
+        path_dir = os.path.join(self.tmp, "path")
+        os.mkdir(path_dir)
+        _link_package(path_dir)
+        env["PYTHONPATH"] = path_dir + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env["PYTHONUNBUFFERED"] = "1"
-        argv = [options.python or sys.executable, "-m", "policypack.offline.runner", spec_path, self.out_path]
-        self.err = open(os.path.join(self.tmp, "stderr.txt"), "w+b")
+        argv = [self.interpreter.executable, "-m", "policypack.offline.runner", spec_path, self.out_path]
         self.process = subprocess.Popen(argv, cwd=program_dir, env=env, stdin=subprocess.DEVNULL,
                                         stdout=self.err, stderr=self.err, start_new_session=True)
 
     def result(self, deadline: float) -> Dict[str, Any]:
+        if self.process is None:
+            return self._missing_result()
         try:
             self.process.wait(max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
@@ -223,13 +250,47 @@ class ProgramRun:
             raise CheckError(f"the program exited early (status {self.process.returncode}) before it finished "
                              f"registering resources: {tail}")
         with open(self.out_path, encoding="utf-8") as handle:
-            return json.load(handle)
+            result = json.load(handle)
+        result["interpreter"] = self.interpreter.as_dict() if self.interpreter else None
+        return result
+
+    def _missing_result(self) -> Dict[str, Any]:
+        exc = self.missing
+        create = f" Create it with `{exc.command}` in {self.options.program}." if exc.command else ""
+        return {"resources": [], "reads": [], "invokes": [], "unseen": [], "warnings": [], "interpreter": None,
+                "error": {"id": "program-environment-missing", "level": "error", "command": exc.command,
+                          "message": f"The program's Python environment is missing: {exc}.{create}",
+                          "traceback": "", "source": None, "exceptionType": ""}}
 
     def close(self) -> None:
         """Always: the runner's process group is killed and its scratch directory removed."""
-        _kill_group(self.process)
+        if self.process is not None:
+            _kill_group(self.process)
         self.err.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def program_entry(project_root: str, project: Mapping[str, Any]) -> Tuple[str, Optional[str]]:
+    """(program directory, entry point) as the CLI gives them to the language host: `main:` names a
+    directory (the program directory) or a file (run from its directory)."""
+    main = project.get("main")
+    if not isinstance(main, str) or not main.strip():
+        return project_root, None
+    path = os.path.normpath(os.path.join(project_root, main))
+    if os.path.isdir(path):
+        return path, None
+    if os.path.isfile(path):
+        return os.path.dirname(path), path
+    raise CheckError(f"Pulumi.yaml main: {main} does not exist in {project_root}")
+
+
+def _link_package(directory: str) -> None:
+    """`directory/policypack` -> this package (a copy where symlinks are not allowed)."""
+    target = os.path.join(directory, "policypack")
+    try:
+        os.symlink(PACKAGE_DIR, target, target_is_directory=True)
+    except OSError:
+        shutil.copytree(PACKAGE_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
 def run_program(options: CheckOptions, project: Dict[str, Any], config: Dict[str, str],
@@ -306,6 +367,7 @@ def run_check(options: CheckOptions) -> Report:
             result = program_run.result(deadline)
             report = Report(pack={}, project=project["name"], stack=options.stack, mode=options.mode,
                             program=program)
+            report.interpreter, report.allow_unseen = result.get("interpreter"), list(options.allow_unseen)
             report.warnings = warnings + list(result.get("warnings", []))
             report.program_findings = F.program_findings(result, options.stack, project["name"])
             starter.join(max(0.1, deadline - time.monotonic()))
