@@ -58,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--baseline", metavar="FILE",
                        help="violations recorded in this baseline are reported as baselined and do not fail")
     check.add_argument("--write-baseline", metavar="FILE", help="record today's violations as the baseline")
+    check.add_argument("--python", metavar="FILE",
+                       help="the interpreter that runs the program (default: the one Pulumi.yaml's virtualenv or "
+                            "toolchain names, else PULUMI_PYTHON_CMD, else python3 on PATH when it has pulumi, "
+                            "else the check's own)")
+    check.add_argument("--allow-unseen", action="append", metavar="TYPE_GLOB", default=[],
+                       help="accept multi-language components of these types (e.g. 'awsx:*'): their unseen "
+                            "children are then an advisory finding, not a failure (repeatable)")
     check.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     listing = sub.add_parser("list", help="print the policy catalogue")
@@ -81,7 +88,8 @@ def _check(args: argparse.Namespace) -> int:
                            secrets=_pairs(args.secret, "--secret"), policy_config=args.policy_config,
                            pack=os.path.abspath(args.pack) if args.pack else REPO_ROOT, mode=args.mode,
                            timeout=args.timeout, account=args.account, region=args.region,
-                           invoke_answers=args.invoke_answers, baseline=args.baseline, progress=progress)
+                           invoke_answers=args.invoke_answers, baseline=args.baseline, progress=progress,
+                           python=args.python, allow_unseen=list(args.allow_unseen))
     try:
         report = run_check(options)
     except CheckError as exc:
