@@ -159,6 +159,8 @@ def stack_config(program: str, project: Dict[str, Any], options: CheckOptions) -
         for key, value in (entries or {}).items():
             qualified = _qualify(str(key), name)
             if isinstance(value, dict) and set(value) == {"secure"}:
+                if any(_qualify(given, name) == qualified for given in list(options.secrets) + list(options.config)):
+                    continue  # supplied on the command line
                 warnings.append(f"config {qualified} is encrypted (secure:) and cannot be decrypted offline: "
                                 f"pass --secret {key}=VALUE to supply it")
                 continue
