@@ -201,12 +201,17 @@ def _fields_of(cls: type) -> tuple[tuple[str, str, _Shape], ...]:
     return tuple((py, pn, _shape_of(_return_hint(cls, prop))) for py, pn, prop in _getters(cls))
 
 
+def _python_package(token: str) -> str:
+    """The Python package of a provider's generated SDK: `docker:index/image:Image` -> pulumi_docker."""
+    return "pulumi_" + token.split(":", 1)[0].replace("-", "_")
+
+
 @functools.lru_cache(maxsize=None)
-def _resource_table() -> dict[str, tuple[str, str]]:
-    """Type token -> (python module, class name), from the `resource_modules` JSON that
-    pulumi_aws/__init__.py registers. Read as text so that looking a type up imports only the
-    module that defines it."""
-    spec = importlib.util.find_spec("pulumi_aws")
+def _resource_table(package: str = "pulumi_aws") -> dict[str, tuple[str, str]]:
+    """Type token -> (python module, class name), from the `resource_modules` JSON that a generated
+    SDK's __init__.py registers (pulumi_aws, pulumi_docker, pulumi_random...). Read as text so that
+    looking a type up imports only the module that defines it."""
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.origin:
         return {}
     with open(spec.origin, encoding="utf-8") as handle:
@@ -238,11 +243,14 @@ class _Schema:
 
 @functools.lru_cache(maxsize=None)
 def _schema_for(token: str) -> Optional[_Schema]:
-    entry = _resource_table().get(token)
+    entry = _resource_table(_python_package(token)).get(token)
     if entry is None:
         return None
     module = importlib.import_module(entry[0])
     cls = getattr(module, entry[1])
+    import pulumi
+    if not (isinstance(cls, type) and issubclass(cls, pulumi.CustomResource)):
+        return None  # a component: its outputs are whatever it registers
     fields = _fields_of(cls)
     return _Schema(fields=fields, inputs=frozenset(_input_names(cls, fields)))
 
@@ -1291,29 +1299,30 @@ def fabricate(type_token: str, name: str, inputs: dict, env: Environment, previe
     """Return (id, outputs) for a registered resource. `inputs` are the wire-form inputs as a plain
     dict with camelCase keys (as produced by pulumi.runtime.rpc.deserialize_properties of the
     RegisterResourceRequest object — i.e. what pulumi.runtime.mocks.MockResourceArgs.inputs holds).
-    Outputs = inputs, plus every declared output not given as an input, fabricated by name and type.
+    Outputs = inputs, plus every declared output not given as an input, fabricated by name and type
+    from the provider's generated SDK (any provider installed in the program's environment).
     preview=True: return inputs only (no fabricated outputs) and id "" — the program then sees
-    unknowns, exactly as a first `pulumi preview`."""
-    try:
-        token = str(type_token or "")
-        name = str(name or "")
-        plain = _plain_copy(inputs) if isinstance(inputs, dict) else {}
-        if preview:
-            return "", plain
-        if token.startswith("aws:"):
-            return _fabricate_aws(token, name, plain, env)
-        return _fabricate_foreign(token, name, plain, env)
-    except Exception:
-        return _fallback(type_token, name, inputs, env)
+    unknowns, exactly as a first `pulumi preview`.
 
-
-def _fabricate_aws(token: str, name: str, inputs: dict, env: Environment) -> tuple[str, dict]:
-    try:
-        schema = _schema_for(_canonical(token)) or _schema_for(token)
-    except Exception:  # the module failed to import: still give the basics
-        schema = None
+    It does not swallow errors: values the program controls are checked where they are read
+    (malformed inputs are tested never to raise); anything else is a bug the caller reports."""
+    token = str(type_token or "")
+    name = str(name or "")
+    plain = _plain_copy(inputs) if isinstance(inputs, dict) else {}
+    if preview:
+        return "", plain
+    builder = _FOREIGN.get(token)
+    if builder is not None:
+        return builder(_Rand(f"{token}|{name}"), name, plain)
+    if token.startswith("pulumi:providers:"):
+        return _Rand(f"{token}|{name}").uuid("provider"), plain
+    schema = _schema_for(_canonical(token)) or _schema_for(token) if token.count(":") == 2 else None
     if schema is None:
-        return _fallback(token, name, inputs, env)
+        return _basics(token, name, plain, env)
+    return _from_schema(token, name, plain, env, schema)
+
+
+def _from_schema(token: str, name: str, inputs: dict, env: Environment, schema: _Schema) -> tuple[str, dict]:
     ctx = _Ctx(token, name, inputs, env, schema)
     outputs = dict(inputs)
     for _py, field, shape in schema.fields:
@@ -1323,25 +1332,22 @@ def _fabricate_aws(token: str, name: str, inputs: dict, env: Environment) -> tup
             continue
         is_input = field in schema.inputs
         if shape.optional:
-            continue  # absent unless AWS always sets it: the user didn't, so neither do we
+            continue  # absent unless the provider always sets it: the user didn't, so neither do we
         value = _value(shape, path, ctx, computed=not is_input)
         if value is not None:
             outputs[field] = value
     return ctx.id, outputs
 
 
-def _fallback(token: Any, name: Any, inputs: Any, env: Environment) -> tuple[str, dict]:
-    """Inputs plus id/arn/name, for types the SDK can't describe; must not raise."""
-    try:
-        plain = _plain_copy(inputs) if isinstance(inputs, dict) else {}
-        ctx = _Ctx(str(token or ""), str(name or ""), plain, env, None)
-        if str(token).startswith("aws:"):
-            plain.setdefault("arn", ctx.resource_arn)
-            plain.setdefault("name", ctx.physical)
-            return ctx.id, plain
-        return f"{name}-{ctx.rand.hex('id', 8)}", plain
-    except Exception:
-        return f"{name}-id", dict(inputs) if isinstance(inputs, dict) else {}
+def _basics(token: str, name: str, inputs: dict, env: Environment) -> tuple[str, dict]:
+    """Types no installed SDK describes (components, unknown packages): inputs, plus an id — and
+    for aws types an arn and name."""
+    ctx = _Ctx(token, name, inputs, env, None)
+    if token.startswith("aws:"):
+        inputs.setdefault("arn", ctx.resource_arn)
+        inputs.setdefault("name", ctx.physical)
+        return ctx.id, inputs
+    return f"{name}-{ctx.rand.hex('id', 8)}", inputs
 
 
 def complete_object(cls: type, given: dict, token: str, seed: str, env: Environment,
@@ -1386,17 +1392,6 @@ def _complete_value(value: Any, shape: _Shape, path: tuple[str, ...], ctx: _Ctx,
 # --------------------------------------------------------------------------------------------
 # Non-aws packages (random, tls, awsx, providers, components)
 # --------------------------------------------------------------------------------------------
-
-
-def _fabricate_foreign(token: str, name: str, inputs: dict, env: Environment) -> tuple[str, dict]:
-    rand = _Rand(f"{token}|{name}")
-    builder = _FOREIGN.get(token)
-    if builder is not None:
-        return builder(rand, name, inputs)
-    if token.startswith("pulumi:providers:"):
-        return rand.uuid("provider"), inputs
-    # Components and unknown packages: their outputs are whatever the program registers.
-    return f"{name}-{rand.hex('id', 8)}", inputs
 
 
 def _random_string(rand: _Rand, name: str, inputs: dict) -> str:

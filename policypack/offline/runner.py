@@ -140,9 +140,11 @@ class SourceTracker:
             except TypeError:
                 bound = {}
             props = bound.get("props")
-            if bound.get("remote") and isinstance(props, dict):
+            if bound.get("remote") and props is not None:
+                # generated classes pass their args object, outputs set to None in its __dict__
+                fields = props if isinstance(props, dict) else getattr(props, "__dict__", {})
                 with tracker._lock:
-                    tracker.output_names[(t, name)] = [k for k, v in props.items() if v is None]
+                    tracker.output_names[(t, name)] = [k for k, v in fields.items() if v is None]
             return original(self, t, name, *args, **kwargs)
 
         pulumi.Resource.__init__ = __init__
