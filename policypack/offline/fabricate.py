@@ -1080,68 +1080,71 @@ def _identity_string(path: tuple[str, ...], ctx: _Ctx) -> Optional[str]:
     return None
 
 
+def _when(*fields: str, ends: tuple = (), top: Optional[bool] = None) -> Callable[[str, tuple], bool]:
+    """A field-name test: one of `fields`, or ending with one of `ends` (camelCase aware);
+    top=True/False: only at the top level / only nested."""
+    def test(field: str, path: tuple) -> bool:
+        if top is not None and (len(path) == 1) != top:
+            return False
+        return field in fields or (bool(ends) and _ends(field, *ends))
+    return test
+
+
+def _host(ctx: _Ctx) -> str:
+    return f"{ctx.physical}.{_ARN_SERVICES.get(ctx.module, ctx.module)}.{ctx.region}.amazonaws.com"
+
+
+def _digest(salt: str, ctx: _Ctx) -> str:
+    return base64.b64encode(hashlib.sha256(salt.encode() + ctx.rand.hex(salt, 8).encode()).digest()).decode()
+
+
+_TIME_FIELD = re.compile(r"(Date|Time|At|Timestamp|Before|After|Created|Updated)$")
+
+# Output-only strings by the shape of their name, first match wins: (test(field, path), build(field, salt, ctx)).
+_COMPUTED_STRINGS: list[tuple[Callable[[str, tuple], bool], Callable[[str, str, _Ctx], str]]] = [
+    (_when("arn", top=True), lambda f, s, c: c.resource_arn),
+    (_when("id", top=True), lambda f, s, c: c.id),
+    (_when("id"), lambda f, s, c: c.rand.hex(s, 17)),
+    (lambda f, p: f == "data" and any("certificate" in part.lower() for part in p),
+     lambda f, s, c: base64.b64encode(_FAKE_PEM_CERT.encode()).decode()),
+    (_when(ends=("arn",)), lambda f, s, c: _arn_for_field(f, c)),
+    (lambda f, p: bool(_TIME_FIELD.search(f)) or f in ("lastModified", "expiration", "created", "updated"),
+     lambda f, s, c: _ISO_TIME),
+    (_when(ends=("cidr", "cidrBlock")), lambda f, s, c: "10.0.0.0/16"),
+    (_when(ends=("email",)), lambda f, s, c: f"{c.physical}@example.com"),
+    (_when("uuid"), lambda f, s, c: c.rand.uuid(s)),
+    (_when(ends=("certificate", "certificateChain", "certificatePem")), lambda f, s, c: _FAKE_PEM_CERT),
+    (_when("policy"), lambda f, s, c: json.dumps({"Version": "2012-10-17", "Statement": []})),
+    (_when("status"), lambda f, s, c: "ACTIVE"),
+    (_when("state", ends=("status", "state")), lambda f, s, c: "available"),
+    (_when(ends=("reason", "message", "description", "comment")), lambda f, s, c: ""),
+    (_when("etag", "checksum", "fingerprint", ends=("hash", "sha256", "etag")), lambda f, s, c: _digest(s, c)),
+    (_when("version", "latestVersion", "defaultVersion", ends=("version",)), lambda f, s, c: "1"),
+    (_when("uniqueId"), lambda f, s, c: "AROA" + c.rand.upper(s, 17)),
+    (_when("keyId"), lambda f, s, c: c.rand.uuid(s)),
+    (_when(ends=("availabilityZoneId",)), lambda f, s, c: f"{_region_code(c.region)}-az1"),
+    (lambda f, p: _id_prefix_for_field(f) is not None, lambda f, s, c: _ec2_id(_id_prefix_for_field(f) or "", c, s)),
+    (_when(ends=("zoneId",)), lambda f, s, c: "Z" + c.rand.upper(s, 13)),
+    (_when(ends=("resourceId",)), lambda f, s, c: c.rand.lower(s, 10)),
+    (_when(ends=("id",)), lambda f, s, c: c.rand.hex(s, 17)),
+    (_when(ends=("ip", "ipAddress")),
+     lambda f, s, c: _public_ip(c, s) if "public" in f.lower() else _private_ip(c, s)),
+    (_when(ends=("url", "uri")), lambda f, s, c: f"https://{_host(c)}/"),
+    (_when(ends=("endpoint", "dnsName", "domainName", "address", "hostname", "domain", "fqdn")),
+     lambda f, s, c: _host(c)),
+    (_when("issuer"), lambda f, s, c: f"https://{c.physical}.{c.region}.amazonaws.com/id/{c.rand.hex(s, 32).upper()}"),
+    (_when("name", ends=("name",)), lambda f, s, c: f"{c.physical}-{_kebab(f)}"),
+    (_when("owner", "createdBy"), lambda f, s, c: c.account),
+    (_when("path"), lambda f, s, c: "/"),
+]
+
+
 def _computed_string(path: tuple[str, ...], ctx: _Ctx) -> str:
     """A realistic value for an output-only string property, by the shape of its name."""
-    field = path[-1]
-    salt = ".".join(path)
-    if field == "arn" and len(path) == 1:
-        return ctx.resource_arn
-    if field == "id":
-        return ctx.id if len(path) == 1 else ctx.rand.hex(salt, 17)
-    if field in ("data",) and any("certificate" in p.lower() for p in path):
-        return base64.b64encode(_FAKE_PEM_CERT.encode()).decode()
-    if _ends(field, "arn"):
-        return _arn_for_field(field, ctx)
-    if re.search(r"(Date|Time|At|Timestamp|Before|After|Created|Updated)$", field) or field in (
-            "lastModified", "expiration", "created", "updated"):
-        return _ISO_TIME
-    if _ends(field, "cidr", "cidrBlock"):
-        return "10.0.0.0/16"
-    if _ends(field, "email"):
-        return f"{ctx.physical}@example.com"
-    if field == "uuid":
-        return ctx.rand.uuid(salt)
-    if _ends(field, "certificate", "certificateChain", "certificatePem"):
-        return _FAKE_PEM_CERT
-    if field == "policy":
-        return json.dumps({"Version": "2012-10-17", "Statement": []})
-    if field in ("status", "state") or _ends(field, "status", "state"):
-        return "ACTIVE" if field in ("status",) else "available"
-    if _ends(field, "reason", "message", "description", "comment"):
-        return ""
-    if field in ("etag", "checksum", "fingerprint") or _ends(field, "hash", "sha256", "etag"):
-        return base64.b64encode(hashlib.sha256(salt.encode() + ctx.rand.hex(salt, 8).encode()).digest()).decode()
-    if field in ("version", "latestVersion", "defaultVersion") or _ends(field, "version"):
-        return "1"
-    if field == "uniqueId":
-        return "AROA" + ctx.rand.upper(salt, 17)
-    if field in ("keyId",):
-        return ctx.rand.uuid(salt)
-    if _ends(field, "availabilityZoneId"):
-        return f"{_region_code(ctx.region)}-az1"
-    prefix = _id_prefix_for_field(field)
-    if prefix is not None:
-        return _ec2_id(prefix, ctx, salt)
-    if _ends(field, "zoneId"):
-        return "Z" + ctx.rand.upper(salt, 13)
-    if _ends(field, "resourceId"):
-        return ctx.rand.lower(salt, 10)
-    if _ends(field, "id"):
-        return ctx.rand.hex(salt, 17)
-    if _ends(field, "ip", "ipAddress"):
-        return _public_ip(ctx, salt) if "public" in field.lower() else _private_ip(ctx, salt)
-    if _ends(field, "url", "uri"):
-        return f"https://{ctx.physical}.{_ARN_SERVICES.get(ctx.module, ctx.module)}.{ctx.region}.amazonaws.com/"
-    if _ends(field, "endpoint", "dnsName", "domainName", "address", "hostname", "domain", "fqdn"):
-        return f"{ctx.physical}.{_ARN_SERVICES.get(ctx.module, ctx.module)}.{ctx.region}.amazonaws.com"
-    if field == "issuer":
-        return f"https://{ctx.physical}.{ctx.region}.amazonaws.com/id/{ctx.rand.hex(salt, 32).upper()}"
-    if field in ("name",) or _ends(field, "name"):
-        return f"{ctx.physical}-{_kebab(field)}"
-    if field in ("owner", "createdBy"):
-        return ctx.account
-    if field == "path":
-        return "/"
+    field, salt = path[-1], ".".join(path)
+    for applies, build in _COMPUTED_STRINGS:
+        if applies(field, path):
+            return build(field, salt, ctx)
     return f"{_kebab(field)}-{ctx.rand.hex(salt, 8)}"
 
 
