@@ -175,3 +175,21 @@ def test_unsupported_reasons():
     assert "no `pulumi`" in I.unsupported_reason((3, 11, 0), None)
     assert "3.120.1" in I.unsupported_reason((3, 11, 0), "3.120.1")
     assert I.unsupported_reason((3, 11, 0), "3.121.0rc1") is None
+
+
+def test_python3_on_path_with_pulumi_takes_over_from_the_checks_own(tmp_path, monkeypatch):
+    """The program starts under the check's interpreter while `python3` is probed; a python3 that
+    has pulumi then runs it, as the language host would."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "python3"  # a python3 that has pulumi: the check's, under another name
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.delenv("PULUMI_PYTHON_CMD", raising=False)
+    program = os.path.join(PROGRAMS, "config-missing")
+    options = CheckOptions(program=program)
+    result = run_program(options, load_project(program), {}, [], "us-east-1", time.monotonic() + 120)
+    assert result["interpreter"]["source"] == "python3"
+    assert result["interpreter"]["executable"] == str(bin_dir / "python3")
+    assert result["error"]["id"] == "program-config-missing"  # the program itself ran, under python3

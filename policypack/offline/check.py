@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .interpreter import EnvironmentMissing, Interpreter
+from .interpreter import EnvironmentMissing, Interpreter, start_probe
 from .interpreter import pick as pick_interpreter
 from .policy_config import PolicyConfigError, load_file
 from .runner import config_string
@@ -209,36 +209,74 @@ class ProgramRun:
         self.tmp = tempfile.mkdtemp(prefix="payments-guard-")
         self.out_path = os.path.join(self.tmp, "result.json")
         self.err = open(os.path.join(self.tmp, "stderr.txt"), "w+b")
+        # `python3` on PATH is probed for pulumi (one interpreter start); meanwhile the program
+        # starts under the check's own interpreter, and is restarted only if the probe says so.
+        deferred: List[str] = []
+
+        def defer(path: str) -> bool:
+            deferred.append(path)
+            return False
+
         try:
             self.interpreter: Optional[Interpreter] = pick_interpreter(project_root, program_dir, project,
-                                                                       options.python)
+                                                                       options.python, probe=defer)
         except EnvironmentMissing as exc:
             self.interpreter = None
             self.missing = exc
             return
+        self.probes = [(path, start_probe(path)) for path in deferred]
         spec = {"program": program_dir, "projectRoot": project_root, "main": entry,
                 "project": project["name"], "stack": options.stack, "organization": options.organization,
                 "mode": options.mode, "account": options.account, "region": region, "config": config,
                 "secretKeys": secret_keys, "invokeAnswers": invoke_answers,
                 "allowUnseen": list(options.allow_unseen)}
-        spec_path = os.path.join(self.tmp, "spec.json")
-        with open(spec_path, "w", encoding="utf-8") as handle:
+        self.spec_path = os.path.join(self.tmp, "spec.json")
+        with open(self.spec_path, "w", encoding="utf-8") as handle:
             json.dump(spec, handle)
-        env = self.interpreter.environ(os.environ)
         # Only the policypack package reaches the program's interpreter: the check's site-packages
         # would shadow the program's own pulumi and providers.
-        path_dir = os.path.join(self.tmp, "path")
-        os.mkdir(path_dir)
-        _link_package(path_dir)
-        env["PYTHONPATH"] = path_dir + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self.path_dir = os.path.join(self.tmp, "path")
+        os.mkdir(self.path_dir)
+        _link_package(self.path_dir)
+        self.program_dir = program_dir
+        self._launch()
+
+    def _launch(self) -> None:
+        env = self.interpreter.environ(os.environ)
+        env["PYTHONPATH"] = self.path_dir + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env["PYTHONUNBUFFERED"] = "1"
-        argv = [self.interpreter.executable, "-m", "policypack.offline.runner", spec_path, self.out_path]
-        self.process = subprocess.Popen(argv, cwd=program_dir, env=env, stdin=subprocess.DEVNULL,
+        argv = [self.interpreter.executable, "-m", "policypack.offline.runner", self.spec_path, self.out_path]
+        self.process = subprocess.Popen(argv, cwd=self.program_dir, env=env, stdin=subprocess.DEVNULL,
                                         stdout=self.err, stderr=self.err, start_new_session=True)
+
+    def _settle_probes(self, deadline: float) -> None:
+        """The first probed `python3`/`python` that has pulumi takes over from the check's own."""
+        probes, self.probes = self.probes, []
+        for path, probe in probes:
+            try:
+                has_pulumi = probe.wait(max(0.1, deadline - time.monotonic())) == 0
+            except subprocess.TimeoutExpired:
+                probe.kill()
+                has_pulumi = False
+            if has_pulumi:
+                for _other, rest in probes:
+                    if rest.poll() is None:
+                        rest.kill()
+                        rest.wait()
+                _kill_group(self.process)
+                self.err.seek(0)
+                self.err.truncate()
+                if os.path.exists(self.out_path):
+                    os.remove(self.out_path)
+                self.interpreter = Interpreter(path, "python3", f"`{os.path.basename(path)}` on PATH ({path}) has "
+                                                                "pulumi; the project names no virtualenv or toolchain")
+                self._launch()
+                return
 
     def result(self, deadline: float) -> Dict[str, Any]:
         if self.process is None:
             return self._missing_result()
+        self._settle_probes(deadline)
         try:
             self.process.wait(max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
@@ -266,6 +304,10 @@ class ProgramRun:
 
     def close(self) -> None:
         """Always: the runner's process group is killed and its scratch directory removed."""
+        for _path, probe in getattr(self, "probes", []):
+            if probe.poll() is None:
+                probe.kill()
+                probe.wait()
         if self.process is not None:
             _kill_group(self.process)
         self.err.close()

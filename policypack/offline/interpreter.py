@@ -79,16 +79,26 @@ def runtime_options(project: Mapping[str, Any]) -> Dict[str, Any]:
     return dict(options) if isinstance(options, dict) else {}
 
 
+_PROBE = "import importlib.util,sys; sys.exit(0 if importlib.util.find_spec('pulumi') else 1)"
+
+
+def start_probe(executable: str) -> subprocess.Popen:
+    """Whether `executable` can import pulumi: exit status 0 (one interpreter start, no import)."""
+    return subprocess.Popen([executable, "-c", _PROBE], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
 def has_pulumi(executable: str) -> bool:
-    """Whether `executable` can import pulumi (one short interpreter start, no import of it)."""
     try:
-        probe = subprocess.run([executable, "-c", "import importlib.util,sys; "
-                                "sys.exit(0 if importlib.util.find_spec('pulumi') else 1)"],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               timeout=_PROBE_TIMEOUT)
-    except (OSError, subprocess.TimeoutExpired):
+        probe = start_probe(executable)
+    except OSError:
         return False
-    return probe.returncode == 0
+    try:
+        return probe.wait(_PROBE_TIMEOUT) == 0
+    except subprocess.TimeoutExpired:
+        probe.kill()
+        probe.wait()
+        return False
 
 
 def pick(project_root: str, program_dir: str, project: Mapping[str, Any], override: Optional[str] = None,
