@@ -14,6 +14,8 @@ Figures (targets from the performance issue):
   5  peak memory (VmHWM) after AnalyzeStack of 50k, vs the one-policy pack             (reported)
   6  payments-guard vs AWSGuard (Node): start-up < 1x, Analyze <= 1x, AnalyzeStack 1k/10k <= 1x
   7  in process: pulumi-policy's own servicer running our rules vs our servicer         (reported)
+  8  audit of a 10k-resource export vs AnalyzeStack of the same resources alone          (reported)
+     and 50 exports with --jobs 1 vs --jobs = the CPU count                              (reported)
 
 Every process is started in its own process group and reaped; packs listen on 127.0.0.1 only, and
 the sockets of every pack are checked for a peer off the loopback interface before it stops.
@@ -609,14 +611,21 @@ def measure_check(python: str, reps: int) -> Dict[str, Any]:
     # exactly the documented command, from the repository root (Pulumi.dev.yaml selects codedeploy)
     check = [python, "-m", "policypack", "check", "examples/payment-service", "--quiet", "--format", "json"]
     mocks = [python, "benchmarks/mock_baseline.py", "examples/payment-service"]
+    # the interpreter named (--python): no look for `python3` on PATH; the difference with `check`
+    # is what picking the program's interpreter costs, to compare with one interpreter start
+    named = check + ["--python", python]
+    probe = [shutil.which("python3") or python, "-c", "import importlib.util"]
     out: Dict[str, Any] = {"check": {"wall": [], "cpu": []}, "mocks": {"wall": [], "cpu": []},
+                           "named": {"wall": [], "cpu": []}, "named_exit": [], "start": {"wall": [], "cpu": []},
+                           "start_exit": [],
                            "check_exit": [], "mocks_exit": [], "check_violations": None,
-                           "commands": {"check": " ".join(check[1:]), "mocks": " ".join(mocks[1:])}}
+                           "commands": {"check": " ".join(check[1:]), "mocks": " ".join(mocks[1:]),
+                                        "named": " ".join(named[1:]), "start": " ".join(probe)}}
     env = bytecode_env()
-    for argv in (check, mocks):  # warm-up (and bytecode cache)
+    for argv in (check, mocks, named):  # warm-up (and bytecode cache)
         run_timed(argv, ROOT, 300, env)
     for rep in range(reps):
-        pairs = [("check", check), ("mocks", mocks)]
+        pairs = [("check", check), ("mocks", mocks), ("named", named), ("start", probe)]
         for name, argv in (pairs if rep % 2 == 0 else pairs[::-1]):
             wall, cpu, status, stdout = run_timed(argv, ROOT, 300, env)
             out[name]["wall"].append(wall)
@@ -633,10 +642,115 @@ def measure_check(python: str, reps: int) -> Dict[str, Any]:
     return out
 
 
+def write_export(records: Sequence[Mapping[str, Any]], project: str, stack: str, path: str) -> None:
+    """A `pulumi stack export` of recorded resources, written as scripts/write_stack_exports.py does."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("write_stack_exports",
+                                                  os.path.join(ROOT, "scripts", "write_stack_exports.py"))
+    writer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(writer)
+    document = writer.deployment({"resources": list(records), "reads": [], "project": project}, stack)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(document, handle)
+
+
+def measure_audit(python: str, sample: Sequence[Mapping[str, Any]], project: str, big: Sequence[Mapping[str, Any]],
+                  reps: int, exports: int = 50) -> Dict[str, Any]:
+    """8a: `audit` of a large export (pack start, Analyze per resource, AnalyzeStack, report) vs
+    one AnalyzeStack of the same resources sent to a running pack, as audit sends it.
+    8b: `exports` copies of the sample's export audited with --jobs 1 vs --jobs <CPU count>."""
+    from pulumi.runtime import proto as P
+    from policypack.offline.client import stack_resource
+    from policypack.offline.evaluate import ProviderIndex, pack_environment
+    from policypack.offline.policy_config import build as build_policy_config
+    from policypack.offline.state import ExportSource
+    scratch = tempfile.mkdtemp(prefix="audit-", dir=WORK)
+    out: Dict[str, Any] = {"audit": {"wall": [], "cpu": []}, "stack_alone": [], "exits": [],
+                           "jobs1": [], "jobsN": [], "jobs": os.cpu_count() or 1, "exports": exports}
+    try:
+        big_path = os.path.join(scratch, "big.json")
+        write_export(big, project, "dev", big_path)
+        source = ExportSource(big_path)
+        source.prepare()
+        evaluation = source.collect(0)
+        out["resources"] = len(evaluation.resources)
+        providers = ProviderIndex(evaluation.resources)
+        request = P.AnalyzeStackRequest(resources=[stack_resource(r, providers.provider_of(r))
+                                                   for r in evaluation.resources])
+        audit = [python, "-m", "policypack", "audit", big_path, "--quiet", "--format", "json",
+                 "--output", os.devnull]
+        env = bytecode_env()
+        run_timed(audit, ROOT, 900, env)  # warm-up (and bytecode cache)
+        with PackProcess(ROOT, pack_environment(None), timeout=600) as pack:
+            pack.handshake(ROOT, ROOT)
+            info = pack.analyzer_info()
+            pack.configure(build_policy_config(info, None, where="bench", warnings=[]))
+            pack.call("AnalyzeStack", request)  # warm-up
+            for rep in range(reps):
+                started = time.perf_counter()
+                pack.call("AnalyzeStack", request)
+                out["stack_alone"].append(time.perf_counter() - started)
+                wall, cpu, status, _ = run_timed(audit, ROOT, 900, env)
+                out["audit"]["wall"].append(wall)
+                out["audit"]["cpu"].append(cpu)
+                out["exits"].append(status)
+                log(f"audit {len(big)} resources {rep + 1}/{reps}: {wall:.2f} s vs AnalyzeStack alone "
+                    f"{out['stack_alone'][-1]:.2f} s")
+        folder = os.path.join(scratch, "many")
+        os.makedirs(folder)
+        for index in range(exports):
+            write_export(sample, project, f"stack{index:02d}", os.path.join(folder, f"stack{index:02d}.json"))
+        for rep in range(max(1, reps // 2)):
+            for key, jobs in (("jobs1", 1), ("jobsN", out["jobs"])) if rep % 2 == 0 else \
+                    (("jobsN", out["jobs"]), ("jobs1", 1)):
+                argv = [python, "-m", "policypack", "audit", folder, "--jobs", str(jobs), "--quiet",
+                        "--format", "json", "--output", os.devnull]
+                wall, _, status, _ = run_timed(argv, ROOT, 1800, env)
+                out[key].append(wall)
+                out["exits"].append(status)
+                log(f"audit of {exports} exports with --jobs {jobs}: {wall:.1f} s")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
+def rules_as_sdk_policies(rules: Sequence[Any]) -> List[Any]:
+    """Figure 7's baseline only: each rule behind pulumi-policy's own servicer, so that what is
+    measured is the SDK's way of decoding per policy (the pack does not serve its rules this way)."""
+    import pulumi_policy as sdk
+    from pulumi_policy.deserialize import serialize_properties
+    from policypack import props as P
+    from policypack.rule import Context, NotApplicable, StackView
+
+    def resource_policy(rule: Any) -> Any:
+        def validate(args: Any, report: Any) -> None:
+            if rule.applies_to(args.resource_type):
+                view = P.ResourceView(args.resource_type, args.name, args.urn, serialize_properties(args.props))
+                try:
+                    for violation in rule.check(view, Context(rule.merged_config(args.get_config()))) or ():
+                        report(violation.message)
+                except NotApplicable as exc:
+                    args.not_applicable(exc.reason)
+        return sdk.ResourceValidationPolicy(name=rule.name, description=rule.description, validate=validate)
+
+    def stack_policy(rule: Any) -> Any:
+        def validate(args: Any, report: Any) -> None:
+            views = [P.ResourceView(r.resource_type, r.name, r.urn, serialize_properties(r.props),
+                                    parent=r.parent.urn if r.parent else "") for r in args.resources]
+            try:
+                for violation in rule.check_stack(StackView(views), Context(rule.merged_config(args.get_config()))) or ():
+                    report(violation.message, violation.urn)
+            except NotApplicable as exc:
+                args.not_applicable(exc.reason)
+        return sdk.StackValidationPolicy(name=rule.name, description=rule.description, validate=validate)
+
+    return [stack_policy(rule) if rule.kind == "stack" else resource_policy(rule) for rule in rules]
+
+
 def measure_in_process(sample: Sequence[Mapping[str, Any]], stack_payloads: Dict[int, bytes], reps: int,
                        env: Mapping[str, str], stack_reps: Mapping[int, int]) -> Dict[str, Any]:
-    """The same requests through pulumi-policy's own servicer (our rules as SDK policies, as
-    `Pack.sdk_pack` serves them) and through our servicer, in this process: no gRPC, no client."""
+    """The same requests through pulumi-policy's own servicer (our rules wrapped as SDK policies)
+    and through our servicer, in this process: no gRPC, no client."""
     import pulumi_policy as sdk
     from pulumi_policy.policy import _PolicyAnalyzerServicer
     from policypack.pack import build_pack
@@ -650,8 +764,9 @@ def measure_in_process(sample: Sequence[Mapping[str, Any]], stack_payloads: Dict
     try:
         pack = build_pack()
         ours = pack.servicer()
-        theirs = _PolicyAnalyzerServicer(pack.name, pack.version, pack.policies, sdk.EnforcementLevel.ADVISORY,
-                                         None, pack.description, "payments-guard", None, "aws", [], None)
+        theirs = _PolicyAnalyzerServicer(name=pack.name, version=pack.version,
+                                         policies=rules_as_sdk_policies(pack.rules),
+                                         enforcement_level=sdk.EnforcementLevel.ADVISORY)
         requests = synthetic.analyze_requests(sample)
         out: Dict[str, Any] = {"analyze": {"sdk": [], "ours": []}, "stack": {}, "diagnostics": {},
                                "resource_policies": sum(1 for r in pack.rules if r.kind == "resource"),
@@ -862,7 +977,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--reps", type=int, help="repetitions of every timed measure (overrides the profile)")
     parser.add_argument("--sizes", help="AnalyzeStack sizes, comma-separated (default 1000,10000,50000)")
     parser.add_argument("--analyze-calls", type=int, help="Analyze calls per timed batch")
-    parser.add_argument("--skip", default="", help="comma-separated phases to skip: startup,grpc,check,awsguard,inproc")
+    parser.add_argument("--skip", default="",
+                        help="comma-separated phases to skip: startup,grpc,check,awsguard,inproc,audit")
+    parser.add_argument("--only", default="", help="comma-separated phases to run (every other one is skipped)")
     parser.add_argument("--no-npm-install", action="store_true", help="do not npm-install AWSGuard when missing")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of our servicer in process")
     parser.add_argument("--snapshot", action="store_true",
@@ -886,6 +1003,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.analyze_calls:
         profile["analyze_calls"] = profile["concurrent_calls"] = args.analyze_calls
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    if args.only:
+        skip |= {"startup", "grpc", "check", "awsguard", "inproc", "audit"} - {s.strip() for s in args.only.split(",")}
     started = time.monotonic()
     python = sys.executable
     info = machine()
@@ -1020,6 +1139,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         ("<=", 1.5), baseline_label="mocks",
                         note="CPU: %.2fx" % (statistics.median(check["check"]["cpu"]) / statistics.median(check["mocks"]["cpu"])),
                         unavailable=None if ok else f"a run failed: exits {check['check_exit']} / {check['mocks_exit']}")
+            start = statistics.median(check["start"]["wall"])
+            figures.add("4b", "offline check: interpreter looked up vs named (--python)", check["check"]["wall"],
+                        check["named"]["wall"], "s", None, baseline_label="--python",
+                        note="difference %.3f s; one python3 start: %.3f s" % (
+                            statistics.median(check["check"]["wall"]) - statistics.median(check["named"]["wall"]),
+                            start))
         # 6: AWSGuard
         if not ag:
             for fid, name in (("6a", "start-up vs AWSGuard"), ("6b", "Analyze vs AWSGuard"),
@@ -1058,6 +1183,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 figures.add(f"7-{size // 1000}k", f"in process AnalyzeStack {size // 1000}k: ours vs SDK",
                             samples["ours"], samples["sdk"], "s", None, baseline_label="sdk",
                             note=f"{inproc['stack_policies']} stack policies")
+        # 8: audit of exported state
+        if "audit" not in skip:
+            size = 10000
+            reps = max(2, profile["check_reps"] // 2)
+            log(f"audit: a {size // 1000}k-resource export vs AnalyzeStack alone, {reps} runs; 50 exports by jobs")
+            audit = measure_audit(python, sample, project["name"], replicator.stack(size), reps)
+            results["audit"] = audit
+            ok = all(code in (0, 1) for code in audit["exits"])
+            failed = None if ok else f"an audit failed: exits {audit['exits']}"
+            figures.add("8a", f"audit of a {size // 1000}k export vs its AnalyzeStack alone", audit["audit"]["wall"],
+                        audit["stack_alone"], "s", None, baseline_label="(AnalyzeStack alone)", unavailable=failed,
+                        note=f"{audit['resources']} resources: pack start, one Analyze per resource, AnalyzeStack, "
+                             "report")
+            figures.add("8b", f"audit of {audit['exports']} exports: --jobs {audit['jobs']} vs --jobs 1",
+                        audit["jobsN"], audit["jobs1"], "s", None, baseline_label="(--jobs 1)", unavailable=failed,
+                        note=f"{audit['jobs']} CPUs")
         if args.profile:
             text = profile_ours(sample, stack_payloads[max(stack_payloads)])
             results["cprofile"] = text

@@ -8,22 +8,25 @@ a rule that raises fails the user's whole preview.
 """
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping  # not typing.Mapping: isinstance through typing is several times slower
-from typing import Any, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
-# The SDK's unknown sentinels (pulumi_policy.proxy); copied as literals so this module stays
-# importable without the SDK and cheap on the pack's start-up path.
-UNKNOWN_SENTINELS = frozenset((
-    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
-    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
-    "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string
-    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
-    "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
-    "e48ece36-62e2-4504-bad9-02848725956a",  # archive
-    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
-))
-UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+# The engine's wire constants: the SDK's unknown sentinels by kind (pulumi_policy.proxy) and the
+# signature objects' key and values. The one copy in the package (the offline runner reads them
+# here); literals, so that this module stays importable without the SDK and cheap at start-up.
+UNKNOWN_BY_KIND = {
+    "boolean": "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+    "number": "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+    "string": "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+    "array": "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+    "asset": "030794c1-ac77-496b-92df-f27374a8bd58",
+    "archive": "e48ece36-62e2-4504-bad9-02848725956a",
+    "object": "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+}
+UNKNOWN_SENTINELS = frozenset(UNKNOWN_BY_KIND.values())
+UNKNOWN_STRING = UNKNOWN_BY_KIND["string"]
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
@@ -115,14 +118,24 @@ def lookup(obj: Any, *path: Any) -> Any:
     return current
 
 
+def _typed_reader(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The one opening of every typed reader: a marker passes through, null reads as MISSING and an
+    unknown sentinel as UNKNOWN; any other value is `convert`ed (to the type, or INVALID)."""
+    @functools.wraps(convert)
+    def read(value: Any) -> Any:
+        if value is None:
+            return MISSING
+        if value is UNKNOWN or value is MISSING or value is INVALID:
+            return value
+        if isinstance(value, str) and value in UNKNOWN_SENTINELS:
+            return UNKNOWN
+        return convert(value)
+    return read
+
+
+@_typed_reader
 def as_bool(value: Any) -> Any:
     """True/False, or UNKNOWN/MISSING/INVALID. Accepts the strings "true"/"false" (config values)."""
-    if value is UNKNOWN or value is MISSING or value is INVALID:
-        return value
-    if is_unknown(value):
-        return UNKNOWN
-    if value is None:
-        return MISSING
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
@@ -130,14 +143,9 @@ def as_bool(value: Any) -> Any:
     return INVALID
 
 
+@_typed_reader
 def as_number(value: Any) -> Any:
     """A float, or UNKNOWN/MISSING/INVALID. Numbers arrive as floats; numeric strings are accepted."""
-    if value is UNKNOWN or value is MISSING or value is INVALID:
-        return value
-    if is_unknown(value):
-        return UNKNOWN
-    if value is None:
-        return MISSING
     if isinstance(value, bool):
         return INVALID
     if isinstance(value, (int, float)):
@@ -152,26 +160,14 @@ def as_number(value: Any) -> Any:
     return INVALID
 
 
+@_typed_reader
 def as_str(value: Any) -> Any:
-    if value is UNKNOWN or value is MISSING or value is INVALID:
-        return value
-    if is_unknown(value):
-        return UNKNOWN
-    if value is None:
-        return MISSING
-    if isinstance(value, str):
-        return value
-    return INVALID
+    return value if isinstance(value, str) else INVALID
 
 
+@_typed_reader
 def as_list(value: Any) -> Any:
     """A list (a lone mapping counts as a one-element list: pulumi-aws flattens max-1 blocks)."""
-    if value is UNKNOWN or value is MISSING or value is INVALID:
-        return value
-    if is_unknown(value):
-        return UNKNOWN
-    if value is None:
-        return MISSING
     if isinstance(value, list):
         return value
     if isinstance(value, Mapping):
@@ -179,14 +175,9 @@ def as_list(value: Any) -> Any:
     return INVALID
 
 
+@_typed_reader
 def as_dict(value: Any) -> Any:
     """A mapping; a one-element list of a mapping is unwrapped (max-1 blocks in either shape)."""
-    if value is UNKNOWN or value is MISSING or value is INVALID:
-        return value
-    if is_unknown(value):
-        return UNKNOWN
-    if value is None:
-        return MISSING
     if isinstance(value, Mapping):
         return value
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], Mapping):
@@ -213,18 +204,13 @@ def strings(value: Any) -> List[str]:
     return []
 
 
+@_typed_reader
 def parse_json(value: Any) -> Any:
     """Parse a JSON-string property (IAM documents, containerDefinitions, secret strings).
 
     Already-structured values are returned as they are; unknown stays UNKNOWN; text that is not
     JSON is INVALID.
     """
-    if value is UNKNOWN or value is MISSING or value is INVALID:
-        return value
-    if is_unknown(value):
-        return UNKNOWN
-    if value is None:
-        return MISSING
     if isinstance(value, (dict, list)):
         return value
     if not isinstance(value, str):

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from .exemptions import EXEMPTIONS_SCHEMA
 from .props import ResourceView
 
 ADVISORY, MANDATORY, REMEDIATE, DISABLED = "advisory", "mandatory", "remediate", "disabled"
 LEVELS = (ADVISORY, MANDATORY, REMEDIATE, DISABLED)
 SEVERITIES = ("low", "medium", "high", "critical")
+KINDS = ("resource", "stack")
 CONCERNS = ("self-sufficiency", "load-balancing", "encryption", "secrets", "networking",
             "deployment", "capacity", "tagging", "containers", "registry", "logging")
 
@@ -60,6 +62,14 @@ class Violation:
     level: str = ""
 
 
+class NotApplicable(Exception):
+    """Raised by a rule to say it does not apply (reported like pulumi-policy's args.not_applicable)."""
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass
 class Context:
     """What a rule knows besides the resource: its config and the stack it runs for."""
@@ -72,9 +82,14 @@ class Context:
 
 
 class StackView:
-    """Every resource of the stack (AnalyzeStack's outputs), indexed once per call."""
+    """Every resource of the stack (AnalyzeStack's outputs), indexed once per call.
 
-    def __init__(self, resources: Sequence[ResourceView]) -> None:
+    `reads`: resources read, not created, by the stack (StackReference, `.get`), which only stored
+    state shows a pack; kept out of `resources` and the indexes, so a reference to one counts as
+    external as it does at preview."""
+
+    def __init__(self, resources: Sequence[ResourceView], reads: Sequence[ResourceView] = ()) -> None:
+        self.reads = list(reads)
         self.resources = list(resources)
         self.by_urn: Dict[str, ResourceView] = {r.urn: r for r in self.resources}
         self._by_type: Dict[str, List[ResourceView]] = {}
@@ -125,12 +140,25 @@ class Rule:
     compliant_example: str = ""
     remediable: bool = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A policy's metadata is checked where it is declared: a typo in its kind, level, severity
+        or concern fails the import (every test, the pack's start), never a user's preview."""
+        super().__init_subclass__(**kwargs)
+        if not cls.name:
+            return  # a base shared by several policies, not a policy
+        problems = [f"{field} {value!r} is not one of {', '.join(allowed)}"
+                    for field, value, allowed in (("kind", cls.kind, KINDS), ("level", cls.level, LEVELS),
+                                                  ("severity", cls.severity, SEVERITIES),
+                                                  ("concern", cls.concern, CONCERNS))
+                    if value not in allowed]
+        if problems:
+            raise TypeError(f"policy {cls.name}: " + "; ".join(problems))
+
     # --- configuration -------------------------------------------------------------------
     @classmethod
     def config_schema(cls) -> Dict[str, Any]:
         """JSON schema properties of this rule's config (without enforcementLevel); every rule
         accepts `exemptions`."""
-        from .exemptions import EXEMPTIONS_SCHEMA
         schema = copy.deepcopy(dict(cls.config_properties))
         schema.setdefault("exemptions", copy.deepcopy(EXEMPTIONS_SCHEMA))
         return schema

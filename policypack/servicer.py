@@ -3,13 +3,16 @@
 pulumi-policy's own servicer decodes a resource's properties once per policy in Analyze and every
 resource once per stack policy in AnalyzeStack; with dozens of policies that dominates the time
 of a preview. This servicer keeps the SDK's observable behaviour (diagnostic text and fields,
-enforcement-level handling, not-applicable reporting, GetAnalyzerInfo through the SDK itself) but
+enforcement-level handling, not-applicable reporting, GetAnalyzerInfo's fields) but
 decodes each request once and hands every rule the same read-only views. It also guards every
 rule: an exception never escapes into the engine (it would fail the user's whole preview).
+A team's own pulumi-policy policies, composed into the pack, are left to pulumi-policy's servicer
+(`extra`), whose answers follow ours.
 """
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import threading
 import traceback
@@ -20,24 +23,21 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
+from pulumi_policy.version import VERSION as SDK_VERSION
 
 from . import exemptions
 from . import props as P
-from .rule import (ADVISORY, DISABLED, MANDATORY, REMEDIATE, Context, Rule, StackView, Violation)
+from . import stored_state
+# NotApplicable is re-exported for packs written against earlier versions (it lived here).
+from .rule import (ADVISORY, DISABLED, MANDATORY, REMEDIATE, Context, NotApplicable, Rule, StackView,  # noqa: F401
+                   Violation)
 
+_REDACTED, _REDACTED_VALUE = stored_state.REDACTED, stored_state.REDACTED_VALUE  # (hot path: no attribute lookups)
 _LEVEL_TO_PROTO = {ADVISORY: proto.ADVISORY, MANDATORY: proto.MANDATORY,
                    REMEDIATE: proto.REMEDIATE, DISABLED: proto.DISABLED}
 _PROTO_TO_LEVEL = {v: k for k, v in _LEVEL_TO_PROTO.items()}
 _SEVERITY_TO_PROTO = {"low": proto.POLICY_SEVERITY_LOW, "medium": proto.POLICY_SEVERITY_MEDIUM,
                       "high": proto.POLICY_SEVERITY_HIGH, "critical": proto.POLICY_SEVERITY_CRITICAL}
-
-
-class NotApplicable(Exception):
-    """Raised by a rule to say it does not apply (reported like the SDK's args.not_applicable)."""
-
-    def __init__(self, reason: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 #: Internal errors caught while evaluating rules, for tests (a fuzz test asserts it stays empty).
@@ -54,39 +54,26 @@ def _record_internal_error(rule_name: str) -> str:
     return f"internal error in {rule_name}; the policy was skipped for this resource"
 
 
-def _value(value: struct_pb2.Value) -> Any:
+def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: Optional[set]) -> Any:
+    """One pass from protobuf to plain values. With a `secret_paths` set, the rules' values (what
+    props.decode does to wire dicts): secrets unwrapped with their paths recorded, resource
+    references as their URN. With None, the wire form, every signature object kept (remediation
+    works on it; an asset's or archive's fields are content, never unwrapped)."""
     kind = value.WhichOneof("kind")
     if kind == "string_value":
-        return value.string_value
-    if kind == "number_value":
-        return value.number_value
-    if kind == "bool_value":
-        return value.bool_value
-    if kind == "struct_value":
-        return {k: _value(v) for k, v in value.struct_value.fields.items()}
-    if kind == "list_value":
-        return [_value(v) for v in value.list_value.values]
-    return None
-
-
-def struct_to_dict(struct: struct_pb2.Struct) -> Dict[str, Any]:
-    """A Struct as plain values. Unlike json_format.MessageToDict it accepts every number a Struct
-    can hold (Infinity, NaN) and is several times faster, which matters once per request."""
-    return {k: _value(v) for k, v in struct.fields.items()}
-
-
-def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: set) -> Any:
-    """One pass from protobuf to the rules' plain values (what props.decode does to wire dicts):
-    secrets unwrapped with their paths recorded, resource references as their URN."""
-    kind = value.WhichOneof("kind")
-    if kind == "string_value":
-        return value.string_value
+        text = value.string_value
+        if text == _REDACTED and secret_paths is not None:  # a secret `pulumi policy analyze` could not decrypt
+            secret_paths.add(path)
+            return _REDACTED_VALUE
+        return text
     if kind == "number_value":
         return value.number_value
     if kind == "bool_value":
         return value.bool_value
     if kind == "struct_value":
         fields = value.struct_value.fields
+        if secret_paths is None:
+            return {k: _decode(fields[k], path, None) for k in fields}
         if P.SIG_KEY in fields:
             sig = fields[P.SIG_KEY].string_value
             if sig == P.SECRET_SIG:
@@ -95,11 +82,20 @@ def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: set) -> Any:
             if sig == P.RESOURCE_REF_SIG:
                 return fields["urn"].string_value if "urn" in fields else ""
             if sig in (P.ASSET_SIG, P.ARCHIVE_SIG):
-                return {k: _value(v) for k, v in fields.items()}
+                return _decode(value, path, None)
         return {k: _decode(fields[k], path + (k,), secret_paths) for k in fields}
     if kind == "list_value":
+        if secret_paths is None:
+            return [_decode(v, path, None) for v in value.list_value.values]
         return [_decode(v, path + (i,), secret_paths) for i, v in enumerate(value.list_value.values)]
     return None
+
+
+def struct_to_dict(struct: struct_pb2.Struct) -> Dict[str, Any]:
+    """A Struct in wire form. Unlike json_format.MessageToDict it accepts every number a Struct
+    can hold (Infinity, NaN) and is several times faster, which matters once per request."""
+    fields = struct.fields
+    return {k: _decode(fields[k], (), None) for k in fields}
 
 
 def decode_struct(struct: struct_pb2.Struct, secret_paths: set) -> Dict[str, Any]:
@@ -113,6 +109,10 @@ def view_from_request(request: Any, with_links: bool = False,
     caches decoded provider properties by URN: AnalyzeStack repeats them on every resource."""
     secret_paths: set = set()
     props = decode_struct(request.properties, secret_paths)
+    if secret_paths:
+        redacted = stored_state.redacted_keys(props, secret_paths)
+        if redacted:
+            props = stored_state.RedactedProps(props, redacted)
     provider_type, provider_props, provider_urn = "", {}, ""
     if request.HasField("provider"):
         provider_type = request.provider.type
@@ -161,19 +161,49 @@ class _GcPause:
 _GC_PAUSE = _GcPause()
 
 
+def policy_info(rule: Rule) -> Any:
+    """A rule's metadata as GetAnalyzerInfo carries it (the fields pulumi-policy fills for a
+    Policy declared with the same metadata; a test compares the two)."""
+    info = proto.PolicyInfo(
+        name=rule.name, description=rule.description, enforcementLevel=_LEVEL_TO_PROTO[rule.level],
+        policy_type=proto.PolicyType.POLICY_TYPE_STACK if rule.kind == "stack" else proto.PolicyType.POLICY_TYPE_RESOURCE,
+        severity=_SEVERITY_TO_PROTO.get(rule.severity, proto.POLICY_SEVERITY_UNSPECIFIED), url=rule.url,
+        tags=[rule.concern] + [f"seed-{seed}" for seed in rule.seeds]
+        + [f"{fw.name}:{control}" for fw in rule.frameworks for control in fw.controls])
+    info.configSchema.properties.update(rule.config_schema())
+    if rule.frameworks:  # the protocol carries one framework: the first, its controls as the reference
+        first = rule.frameworks[0]
+        info.framework.name, info.framework.version = first.name, first.version
+        info.framework.reference = ", ".join(first.controls)
+    if rule.remediation:
+        info.remediation_steps = rule.remediation
+    return info
+
+
 class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
-    def __init__(self, name: str, version: str, rules: Sequence[Rule], sdk_servicer: Any,
-                 description: str = "") -> None:
-        self.name = name
-        self.version = version
+    """Serves `rules`; `info` is the pack's AnalyzerInfo (name, version, metadata of every policy).
+    `extra`, when given, is pulumi-policy's servicer for a team's own policies: it gets every
+    configuration call, and its answers are appended to ours, so that its policies behave exactly
+    as in a pack of their own (an exception in one fails the call, as there)."""
+
+    def __init__(self, info: Any, rules: Sequence[Rule], extra: Optional[Any] = None) -> None:
+        self.info = info
+        self.extra = extra
+        self.name = info.name
+        self.version = info.version
         self.rules = list(rules)
         self._by_name = {rule.name: rule for rule in self.rules}
         self._resource_rules = [r for r in self.rules if r.kind == "resource"]
         self._stack_rules = [r for r in self.rules if r.kind == "stack"]
-        self._sdk = sdk_servicer  # answers GetAnalyzerInfo/GetPluginInfo exactly as the SDK does
         self._levels: Dict[str, str] = {}
         self._configs: Dict[str, Dict[str, Any]] = {}
-        self._stack: Dict[str, Any] = {"stack": "", "project": "", "organization": "", "dry_run": False}
+        # Until ConfigureStack: the host's environment, else the URNs (`pulumi policy analyze` sends
+        # no ConfigureStack and sets no PULUMI_STACK; every URN carries the stack and project).
+        self._stack: Dict[str, Any] = {"stack": os.environ.get("PULUMI_STACK", ""),
+                                       "project": os.environ.get("PULUMI_PROJECT", ""),
+                                       "organization": os.environ.get("PULUMI_ORGANIZATION", ""), "dry_run": False}
+        self._stack_configured = False
+        self._read_urns: set = set()  # read resources met in Analyze, kept apart in AnalyzeStack
         self._stack_tags: Mapping[str, str] = MappingProxyType({})
         self._contexts: Dict[str, Context] = {}
         self._lock = threading.Lock()
@@ -183,12 +213,12 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
         return proto.AnalyzerHandshakeResponse()
 
     def GetAnalyzerInfo(self, request, context):
-        info = self._sdk.GetAnalyzerInfo(request, context)
-        info.version = self.version
+        info = proto.AnalyzerInfo()
+        info.CopyFrom(self.info)
         return info
 
     def GetPluginInfo(self, request, context):
-        return self._sdk.GetPluginInfo(request, context)
+        return proto.PluginInfo(version=SDK_VERSION)  # what pulumi-policy's servicer answers
 
     def Configure(self, request, context):
         levels, configs = {}, {}
@@ -199,6 +229,8 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
         with self._lock:
             self._levels, self._configs = levels, configs
             self._contexts = {}
+        if self.extra is not None:
+            self.extra.Configure(request, context)
         return empty_pb2.Empty()
 
     def ConfigureStack(self, request, context):
@@ -206,8 +238,24 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
             self._stack = {"stack": request.stack, "project": request.project,
                            "organization": request.organization, "dry_run": request.dry_run}
             self._stack_tags = MappingProxyType(dict(request.tags))
+            self._stack_configured = True
             self._contexts = {}
+        if self.extra is not None:
+            self.extra.ConfigureStack(request, context)
         return proto.AnalyzerStackConfigureResponse()
+
+    def _identity_from(self, urn: str) -> None:
+        """Without ConfigureStack: the stack and project of the URNs being analyzed."""
+        if self._stack["stack"] and self._stack["project"]:
+            return  # known (the common case after the first request): no parsing, no lock
+        identity = stored_state.identity_from_urn(urn)
+        if identity is None:
+            return
+        with self._lock:
+            if not self._stack_configured and not (self._stack["stack"] and self._stack["project"]):
+                self._stack = dict(self._stack, stack=self._stack["stack"] or identity[0],
+                                   project=self._stack["project"] or identity[1])
+                self._contexts = {}
 
     # --- levels and contexts -------------------------------------------------------------
     def level_of(self, rule: Rule) -> str:
@@ -241,34 +289,63 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
             enforcementLevel=_LEVEL_TO_PROTO[level], severity=_SEVERITY_TO_PROTO.get(rule.severity, 0))
 
     def _run(self, rule: Rule, response: Any, level: str, evaluate, default_urn: str, ctx: Context,
-             locate) -> None:
+             locate, redacted: Sequence[P.ResourceView] = ()) -> None:
         try:
-            for violation in evaluate() or ():
+            stored_state.reset(redacted)
+            violations = list(evaluate() or ())
+            if redacted:
+                # the rule needed a value the CLI could not decrypt: it could not judge, it did not pass
+                reason = stored_state.not_applicable_reason(redacted, bool(violations))
+                if reason:
+                    raise NotApplicable(reason)
+            for violation in violations:
                 response.diagnostics.append(self._diagnostic(rule, level, violation, default_urn, ctx, locate))
         except NotApplicable as exc:
-            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=exc.reason))
+            # a redacted value reads as unknown to the rule; say which one, and why it stays unknown
+            reason = (stored_state.not_applicable_reason(redacted, False) if redacted else "") or exc.reason
+            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=reason))
         except Exception:  # noqa: BLE001 - a rule must never fail the user's preview
             reason = _record_internal_error(rule.name)
             response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=reason))
 
+    def _is_read(self, request) -> bool:
+        """A read resource (StackReference, `.get`) in stored state: not created by this stack, so
+        resource rules do not judge it (how it is told apart: policypack/stored_state.py)."""
+        if self._stack_configured and request.type != stored_state.STACK_REFERENCE:
+            return False  # at a preview reads never reach Analyze (the common case: nothing to decode)
+        if not self._stack_configured:
+            self._identity_from(request.urn)
+        if stored_state.is_read_resource(request.type, request.HasField("provider"),
+                                         not request.properties.fields, self._stack_configured):
+            self._read_urns.add(request.urn)
+            return True
+        return False
+
     def Analyze(self, request, context):
         response = proto.AnalyzeResponse()
         view = None
-        for rule in self._resource_rules:
+        redacted: Sequence[P.ResourceView] = ()
+        for rule in () if self._is_read(request) else self._resource_rules:
             level = self.level_of(rule)
             if level == DISABLED or not rule.applies_to(request.type):
                 continue
             if view is None:
                 view = view_from_request(request)
+                redacted = (view,) if isinstance(view.props, stored_state.RedactedProps) else ()
             ctx = self.context_for(rule)
             level = MANDATORY if level == REMEDIATE else level
             self._run(rule, response, level, lambda: rule.check(view, ctx), request.urn, ctx,
-                      lambda urn: (request.type, request.name))
+                      lambda urn: (request.type, request.name), redacted)
+        if self.extra is not None:
+            response.MergeFrom(self.extra.Analyze(request, context))
         return response
 
     def AnalyzeStack(self, request, context):
         with _GC_PAUSE:
-            return self._analyze_stack(request)
+            response = self._analyze_stack(request)
+        if self.extra is not None:
+            response.MergeFrom(self.extra.AnalyzeStack(request, context))
+        return response
 
     def _analyze_stack(self, request):
         response = proto.AnalyzeResponse()
@@ -279,21 +356,29 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
                 continue
             if stack is None:
                 providers: Dict[str, Any] = {}
-                stack = StackView([view_from_request(r, True, providers) for r in request.resources])
+                if not self._stack_configured and request.resources:
+                    self._identity_from(request.resources[0].urn)
+                views = [view_from_request(r, True, providers) for r in request.resources]
+                reads = [v for v in views if v.type == stored_state.STACK_REFERENCE or v.urn in self._read_urns]
+                if reads:
+                    views = [v for v in views if v.type != stored_state.STACK_REFERENCE and v.urn not in self._read_urns]
+                stack = StackView(views, reads)
+                redacted = [v for v in views if isinstance(v.props, stored_state.RedactedProps)]
 
                 def locate(urn: str, stack: StackView = stack):
-                    resource = stack.by_urn.get(urn)
+                    resource = stack.by_urn.get(urn) or next((r for r in stack.reads if r.urn == urn), None)
                     return (resource.type, resource.name) if resource else ("", "")
             ctx = self.context_for(rule)
             level = MANDATORY if level == REMEDIATE else level
-            self._run(rule, response, level, lambda: rule.check_stack(stack, ctx), "", ctx, locate)
+            self._run(rule, response, level, lambda: rule.check_stack(stack, ctx), "", ctx, locate, redacted)
         return response
 
     def Remediate(self, request, context):
         response = proto.RemediateResponse()
         view = None
         wire = None
-        for rule in self._resource_rules:
+        # nothing of a read resource is this stack's to change
+        for rule in () if self._is_read(request) else self._resource_rules:
             if self.level_of(rule) != REMEDIATE or not rule.applies_to(request.type):
                 continue
             if not rule.remediable:
@@ -327,4 +412,11 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
             response.remediations.append(proto.Remediation(
                 policyName=rule.name, policyPackName=self.name, policyPackVersion=self.version,
                 description=rule.description, properties=new_props))
+        if self.extra is not None:
+            if response.remediations:  # the team's remediations see ours, as later ones see earlier ones
+                remediated = type(request)()
+                remediated.CopyFrom(request)
+                remediated.properties.CopyFrom(response.remediations[-1].properties)
+                request = remediated
+            response.MergeFrom(self.extra.Remediate(request, context))
         return response

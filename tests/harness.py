@@ -92,12 +92,13 @@ class Harness:
 
     def __init__(self, policies: Optional[Iterable[str]] = None, config: Optional[Mapping[str, Any]] = None,
                  stack: str = STACK, project: str = PROJECT, dry_run: bool = True,
-                 stack_tags: Optional[Mapping[str, str]] = None) -> None:
+                 stack_tags: Optional[Mapping[str, str]] = None, configure_stack: bool = True) -> None:
         self.pack = Pack(select_rules(names=policies))
         self.servicer = self.pack.servicer()
         self.stack, self.project = stack, project
-        self.servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(
-            stack=stack, project=project, organization="acme", dry_run=dry_run, tags=dict(stack_tags or {})), None)
+        if configure_stack:  # False: as `pulumi policy analyze`, which sends no ConfigureStack
+            self.servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(
+                stack=stack, project=project, organization="acme", dry_run=dry_run, tags=dict(stack_tags or {})), None)
         if config is not None:
             self.configure(config)
 
@@ -181,17 +182,9 @@ def evaluate_records(records: Sequence[Mapping[str, Any]], harness: Optional["Ha
     """Run the offline runner's recorded resources through the servicer in-process, as the check
     does over gRPC: Analyze for every registered resource, then AnalyzeStack with the outputs."""
     from policypack.offline.client import analyze_request, stack_resource
+    from policypack.offline.evaluate import ProviderIndex
     h = harness or Harness()
-    providers = {}
-    for r in records:
-        if r["type"].startswith("pulumi:providers:"):
-            providers[r["urn"]] = r
-
-    def provider_of(r):
-        ref = r.get("provider") or ""
-        if not ref or not r.get("custom") or r["type"].startswith("pulumi:providers:"):
-            return None
-        return providers.get(ref.rsplit("::", 1)[0])
+    provider_of = ProviderIndex(list(records)).provider_of
 
     diags: List[Diag] = []
     for r in records:

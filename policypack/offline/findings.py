@@ -18,7 +18,22 @@ from .client import PROTO_TO_LEVEL
 from .urns import base_type, name_of
 
 FINDING_LEVELS = {"program-stack-reference": "mandatory", "program-resource-read": "advisory",
-                  "program-config-missing": "error", "program-invalid-argument": "error", "program-error": "error"}
+                  "program-unseen-component": "mandatory",  # advisory once accepted with --allow-unseen
+                  "program-config-missing": "error", "program-invalid-argument": "error", "program-error": "error",
+                  "program-environment-missing": "error", "program-environment-unsupported": "error"}
+
+
+def unseen_component(component: Mapping[str, Any]) -> Dict[str, Any]:
+    """A multi-language component: its plugin builds children the check never sees, so no policy
+    judged them. Mandatory unless the user accepted the type (--allow-unseen)."""
+    accepted = component.get("acceptedBy")
+    message = (f"{component['type']} '{component['name']}' is a multi-language component: its children are built "
+               "by its plugin and were not evaluated by this check. `pulumi preview --policy-pack` evaluates them.")
+    if accepted:
+        message += f" Accepted with --allow-unseen {accepted}."
+    return {"id": "program-unseen-component", "level": "advisory" if accepted else "mandatory",
+            "urn": component["urn"], "resourceType": component["type"], "resourceName": component["name"],
+            "acceptedBy": accepted, "source": component.get("source"), "message": message}
 
 
 def _environment(name: str) -> Optional[str]:
@@ -50,6 +65,7 @@ def program_findings(result: Mapping[str, Any], stack: str, project: str) -> Lis
                           "message": (f"{read['type']} '{read['name']}' is read from existing infrastructure "
                                       f"(.get with id {read.get('id')!r}): the stack depends on something it does "
                                       "not create.")})
+    found.extend(unseen_component(component) for component in result.get("unseen", []))
     error = result.get("error")
     if error:
         finding = dict(error)
@@ -67,13 +83,18 @@ def fingerprint(policy: str, urn: str, prop: str) -> str:
 
 
 def collect(reply: Any, resource: Optional[Mapping[str, Any]], by_urn: Mapping[str, Mapping[str, Any]],
-            severities: Mapping[str, str], report: Any) -> None:
+            severities: Mapping[str, str], report: Any, root_urn: Optional[str] = None) -> None:
     """Turn an AnalyzeResponse into violations (resource rules: the analyzed resource; stack rules:
-    the diagnostic's URN, or the stack as a whole)."""
+    the diagnostic's URN, or the stack as a whole; with `root_urn`, a URN outside the stack is
+    attributed to the root stack, as `pulumi policy analyze` does)."""
     for diag in reply.diagnostics:
         urn = diag.urn or (resource["urn"] if resource else "")
+        if root_urn is not None and resource is None and urn not in by_urn:
+            urn = root_urn
         target = by_urn.get(urn) or resource
         level = PROTO_TO_LEVEL.get(diag.enforcementLevel, "advisory")
+        if level == "remediate":  # still violated after remediation: the engine reports it as mandatory
+            level = "mandatory"
         message = diag.message
         if diag.description and message.startswith(diag.description):
             message = message[len(diag.description):].lstrip("\n") or diag.description
@@ -109,6 +130,29 @@ def apply_remediations(resource: Dict[str, Any], reply: Any, report: Any) -> Non
         outputs = dict(resource.get("outputs") or {})
         outputs.update({k: v for k, v in new.items()})
         resource["outputs"] = outputs
+        report.remediations.append({"policyName": remediation.policyName, "urn": resource["urn"],
+                                    "resourceType": resource["type"], "resourceName": resource["name"],
+                                    "changes": changed})
+
+
+def report_remediations(resource: Mapping[str, Any], reply: Any, report: Any) -> None:
+    """`pulumi policy analyze`: what a remediation would change is reported, never applied, and a
+    remediation's diagnostic is an advisory violation of the resource."""
+    for remediation in reply.remediations:
+        if remediation.diagnostic:
+            report.violations.append({
+                "fingerprint": fingerprint(remediation.policyName, resource["urn"], ""), "property": "",
+                "baselined": False, "policyName": remediation.policyName,
+                "policyPackName": remediation.policyPackName, "enforcementLevel": "advisory", "severity": "",
+                "urn": resource["urn"], "resourceType": resource["type"], "resourceName": resource["name"],
+                "description": remediation.description, "message": remediation.diagnostic, "source": None})
+            continue
+        if not remediation.HasField("properties"):
+            continue  # a remediation may set neither: the engine ignores it
+        new = json_format.MessageToDict(remediation.properties)
+        old = resource["inputs"]
+        changed = {key: _display(new.get(key), old.get(key)) for key in sorted(set(new) | set(old))
+                   if new.get(key) != old.get(key)}
         report.remediations.append({"policyName": remediation.policyName, "urn": resource["urn"],
                                     "resourceType": resource["type"], "resourceName": resource["name"],
                                     "changes": changed})
