@@ -30,11 +30,11 @@ def pytest_configure(config):
         settings.load_profile("dev")
 
 
-# Test modules that run Pulumi programs (the offline check, the runner), with their xdist group. All
-# their tests are `slow`. Under pytest-xdist the tests of one group run on one worker, so a module's or
-# session's program runs (fixtures) happen once, and tests that look for leftover processes of a fixture
-# program never see another test's. A new module that runs programs belongs here.
-PROGRAM_MODULES = {
+# Test modules that run Pulumi programs (the offline check, the runner) or a browser, with their xdist
+# group. All their tests are `slow`. Under pytest-xdist the tests of one group run on one worker, so a
+# module's or session's program runs (fixtures) happen once, and tests that look for leftover processes
+# of a fixture program never see another test's. A new module that runs programs belongs here.
+SLOW_MODULES = {
     "test_offline_check.py": "offline-check",
     "test_samples.py": "samples",
     "test_independent_programs.py": "independent-programs",
@@ -42,16 +42,21 @@ PROGRAM_MODULES = {
     "test_audit.py": "audit",
     "test_composition.py": "composition",
     "test_state_analysis.py": "state-analysis",
+    "test_program_components.py": "program-components",
+    "test_program_environments.py": "program-environments",
+    "test_program_transforms.py": "program-transforms",
+    "test_program_config.py": "program-config",
+    "test_html_report.py": "html-report",
 }
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
-    """Marks the program modules (above), then sorts slow tests first, the longest of all first of them:
+    """Marks the slow modules (above), then sorts slow tests first, the longest of all first of them:
     under pytest-xdist (`dev.py test` schedules in this order) a worker starts each long test at once
     instead of ending the run on it."""
     for item in items:
-        group = PROGRAM_MODULES.get(item.path.name)
+        group = SLOW_MODULES.get(item.path.name)
         if group is not None:
             item.add_marker(pytest.mark.slow)
             if item.get_closest_marker("xdist_group") is None:
