@@ -492,9 +492,9 @@ def test_large_stack_is_linear(behind):
         res.append(resource(LR, f"rule-{i}", {"arn": f"{LR_ARN}{i}", "listenerArn": LIS_ARN,
                                               "actions": [{"type": "forward", "targetGroupArn": tg_arn}]}))
         res.append(resource(SVC, f"svc-{i}", {"loadBalancers": [{"targetGroupArn": tg_arn}]}))
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a loaded machine cannot fail it, a quadratic join still does
     assert behind.analyze_stack(res) == []
-    assert time.perf_counter() - start < 5.0
+    assert time.process_time() - start < 5.0
 
 
 # --- target-group-health-check ----------------------------------------------------------------

@@ -744,12 +744,14 @@ ADVERSARIAL = [
 def test_adversarial_values_stay_fast(h, index):
     import time
     value = ADVERSARIAL[index]
-    started = time.perf_counter()
+    # CPU time of this process, not wall time: other processes on a loaded machine (or parallel test
+    # workers) cannot make it fail; a super-linear pattern still does
+    started = time.process_time()
     h.analyze(SV, sv(value))
     h.analyze(SV, sv(json.dumps({"password": value, "host": value})))
     h.analyze(TD, td(container(env={"X": value, value[:200]: "y"})))
     h.analyze(SSM, {"name": value, "type": "String", "insecureValue": value})
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 def test_secure_string_settings_are_not_judged_as_passwords():
