@@ -30,8 +30,8 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
 from ..environments import ENVIRONMENT_CONFIG, stack_environment
-from ..rule import (Context, Rule, StackView, Violation, cfg_bool, cfg_list, cfg_number, fsbp,
-                    glob_match, pci)
+from ..rule import (RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackView, Violation, cfg_bool,
+                    cfg_list, cfg_number, fsbp, glob_match, pci)
 
 CONCERN = "load-balancing"
 
@@ -200,12 +200,13 @@ class EcsServiceBehindStackAlb(Rule):
                 yield Violation(f"{label} has no `{path}.targetGroupArn`: set `target_group_arn` to a target "
                                 "group created in this stack.", urn=service.urn, path=f"{path}.targetGroupArn")
             return
-        status, tgs = _resolve(stack, service, tg_value, "loadBalancers", P.TARGET_GROUP, index.strict)
-        if status == "unknown":
+        found = stack.resolve(service, "loadBalancers", P.TARGET_GROUP, tg_value, update=index.strict)
+        if found.status == UNDECIDABLE:
             return
-        if status != "found":
+        tgs = found.urns
+        if found.status != RESOLVED:
             yield Violation(
-                f"{label}: `{path}.targetGroupArn` {_STATUS_PHRASE[status]}: the service would depend on "
+                f"{label}: `{path}.targetGroupArn` {_STATUS_PHRASE[_problem(found)]}: the service would depend on "
                 "infrastructure this stack does not create (it cannot be deployed on its own and breaks "
                 "when that infrastructure changes). Create the target group (and its load balancer and "
                 "listener) in this stack and set `target_group_arn=tg.arn`.",
@@ -247,12 +248,13 @@ class EcsServiceBehindStackAlb(Rule):
     def _check_production_rule(self, service: P.ResourceView, label: str, path: str, rule_value: Any,
                                primary: Set[str], stack: StackView, index: "_TrafficIndex") -> Iterable[Violation]:
         rpath = f"{path}.advancedConfiguration.productionListenerRule"
-        status, rules = _resolve(stack, service, rule_value, "loadBalancers", P.LISTENER_RULE, index.strict)
-        if status == "unknown":
+        found = stack.resolve(service, "loadBalancers", P.LISTENER_RULE, rule_value, update=index.strict)
+        if found.status == UNDECIDABLE:
             return
-        if status != "found":
+        rules = found.urns
+        if found.status != RESOLVED:
             yield Violation(
-                f"{label}: `{rpath}` {_STATUS_PHRASE[status].replace('target group', 'listener rule')}: "
+                f"{label}: `{rpath}` {_STATUS_PHRASE[_problem(found)].replace('target group', 'listener rule')}: "
                 "ECS-native blue/green shifts production traffic through that rule, so it must be an "
                 "`aws.lb.ListenerRule` of this stack on a listener of this stack's load balancer; set "
                 "`production_listener_rule=rule.arn`.", urn=service.urn, path=rpath)
@@ -285,43 +287,13 @@ _STATUS_PHRASE = {
 }
 
 
-def _resolve(stack: StackView, owner: P.ResourceView, value: Any, prop: str,
-             types: Tuple[str, ...], strict: bool = False) -> Tuple[str, Set[str]]:
-    """Which resources of `types` in this stack a reference names.
-
-    Returns ("found", urns), ("unknown", {}) when it cannot be told (an unknown value without a
-    dependency of that type), ("external", {}) for a known value that is no resource of the stack,
-    ("wrong-type", {}) or ("invalid", {}). An unknown value resolves through the owner's
-    propertyDependencies of `prop` (every resource of `types` among them: lenient at preview).
-
-    `strict` (an update, not a preview): every output of this stack is known then, so an unknown
-    value without a dependency on a resource of `types` cannot come from this stack (it is a
-    StackReference output the offline check leaves unknown): "external"."""
-    def deps_of_type() -> List[str]:
-        urns = owner.depends_on_resources(prop)
-        if not urns and not owner.property_dependencies:
-            urns = owner.dependencies
-        return [u for u in urns if u in stack.by_urn and stack.by_urn[u].type in types]
-
-    if value is P.UNKNOWN or P.is_unknown(value):
-        deps = deps_of_type()
-        if deps:
-            return "found", set(deps)
-        return ("external" if strict else "unknown"), set()
-    if not isinstance(value, str):
-        return "invalid", set()
-    target = stack.by_reference(value.strip())
-    if target is not None:
-        if target.type in types:
-            return "found", {target.urn}
-        return "wrong-type", set()
-    # A dependency of the right type whose own ARN/ID is not known cannot be compared: lenient.
-    unresolvable = [u for u in deps_of_type()
-                    if not any(_nonempty(stack.by_urn[u].props.get(k)) and not P.is_unknown(stack.by_urn[u].props.get(k))
-                               for k in ("arn", "id"))]
-    if unresolvable:
-        return "found", set(unresolvable)
-    return "external", set()
+def _problem(found: Resolution) -> str:
+    """The `_STATUS_PHRASE` key of a reference that is not (only) resources of this stack."""
+    if found.invalid:
+        return "invalid"
+    if found.wrong_type and not found.external:
+        return "wrong-type"
+    return "external"
 
 
 class _TrafficIndex:
@@ -343,62 +315,39 @@ class _TrafficIndex:
 
         listener_on_stack: Dict[str, bool] = {}
         for listener in stack.of_type(*P.LISTENER):
-            status, _ = _resolve(stack, listener, listener.get("loadBalancerArn"), "loadBalancerArn", P.LB, strict)
-            on_stack = status in ("found", "unknown")
+            lb = stack.resolve(listener, "loadBalancerArn", P.LB, update=strict)
+            on_stack = lb.status in (RESOLVED, UNDECIDABLE)
             listener_on_stack[listener.urn] = on_stack
             self._index_actions(listener, "defaultActions", "listener", on_stack)
         for rule in stack.of_type(*P.LISTENER_RULE):
-            status, listeners = _resolve(stack, rule, rule.get("listenerArn"), "listenerArn", P.LISTENER, strict)
-            if status == "found":
-                on_stack = any(listener_on_stack.get(u, False) for u in listeners)
+            listeners = stack.resolve(rule, "listenerArn", P.LISTENER, update=strict)
+            if listeners.status == RESOLVED:
+                on_stack = any(listener_on_stack.get(u, False) for u in listeners.urns)
             else:
-                on_stack = status == "unknown"
+                on_stack = listeners.status == UNDECIDABLE
             self.rule_on_stack[rule.urn] = on_stack
             self.rule_targets[rule.urn] = self._index_actions(rule, "actions", "listener rule", on_stack)
         self._index_codedeploy_pairs()
 
     def _index_actions(self, owner: P.ResourceView, prop: str, kind: str, on_stack: bool) -> Optional[Set[str]]:
-        targets: Set[str] = set()
-        unresolved = False
-        actions = owner.get(prop)
-        if actions is P.UNKNOWN:
-            status, deps = _resolve(self.stack, owner, actions, prop, P.TARGET_GROUP, self.strict)
-            targets |= deps
-            unresolved = status == "unknown"
-        else:
-            for ref in P.forward_target_refs(actions):
-                status, found = _resolve(self.stack, owner, ref, prop, P.TARGET_GROUP, self.strict)
-                targets |= found
-                if status == "unknown":
-                    unresolved = True
+        found = self.stack.resolve(owner, prop, P.TARGET_GROUP, P.forward_target_refs(owner.get(prop)),
+                                   update=self.strict)
+        targets = found.urns
         for tg in targets:
             self.forwarders.setdefault(tg, []).append((owner, kind, on_stack))
+        unresolved = found.status == UNDECIDABLE
         if unresolved and on_stack:
             self.unresolved_forward = True
         return None if unresolved else targets
 
     def _index_codedeploy_pairs(self) -> None:
-        groups = self.stack.of_type(*P.DEPLOYMENT_GROUP)
-        if not groups:
-            return
-        by_name: Dict[str, str] = {}
-        for tg in self.stack.of_type(*P.TARGET_GROUP):
-            name = tg.props.get("name")
-            if _nonempty(name) and not P.is_unknown(name):
-                by_name.setdefault(name, tg.urn)
-        for group in groups:
+        for group in self.stack.of_type(*P.DEPLOYMENT_GROUP):
             info = P.as_dict(group.get("loadBalancerInfo"))
             if not isinstance(info, Mapping):
                 continue
             for pair in P.dicts(P.lookup(info, "targetGroupPairInfo")):
-                members: Set[str] = set()
-                for tg in P.dicts(P.lookup(pair, "targetGroups")):
-                    name = P.lookup(tg, "name")
-                    if isinstance(name, str) and name in by_name:
-                        members.add(by_name[name])
-                    elif name is P.UNKNOWN:
-                        _, deps = _resolve(self.stack, group, P.UNKNOWN, "loadBalancerInfo", P.TARGET_GROUP)
-                        members |= deps
+                names = [P.lookup(tg, "name") for tg in P.dicts(P.lookup(pair, "targetGroups"))]
+                members = self.stack.resolve(group, "loadBalancerInfo", P.TARGET_GROUP, names, by=("name",)).urns
                 for tg in members:
                     self.partners.setdefault(tg, set()).update(members)
 
