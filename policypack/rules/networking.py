@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
-from ..rule import Context, Rule, StackView, Violation, cfg_list, cis, fsbp, pci
+from ..rule import UNDECIDABLE, Context, Resolution, Rule, StackView, Violation, cfg_list, cis, fsbp, pci
 
 SUBNET = ("aws:ec2/subnet:Subnet", "aws:ec2/defaultSubnet:DefaultSubnet")
 SECURITY_GROUP = ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
@@ -41,45 +41,34 @@ def _network_configuration(resource: P.ResourceView) -> Any:
     return P.as_dict(resource.get("networkConfiguration"))
 
 
+def _listed(value: Any) -> Any:
+    """A list-of-references property as a list (unknown as one unknown item, absent as empty)."""
+    if P.is_unknown(value):
+        return [P.UNKNOWN]
+    return value if isinstance(value, list) else ([value] if isinstance(value, str) else [])
+
+
 # --------------------------------------------------------------------------------------------
 # Reference resolution
 # --------------------------------------------------------------------------------------------
 class _Refs:
-    """Resolves reference-valued properties to keys: the URN of a stack resource, else the raw
-    known value. Unknown values are reported as such (callers are lenient)."""
+    """The resolver (`StackView.resolve`) bound to this call's mode, read as keys: the URN of a
+    stack resource, else the raw known value (infrastructure outside the stack)."""
 
-    def __init__(self, stack: StackView) -> None:
+    def __init__(self, stack: StackView, update: bool = False) -> None:
         self.stack = stack
+        self.update = update
 
-    def key(self, value: str, types: Tuple[str, ...]) -> str:
-        ref = self.stack.by_reference(value)
-        return ref.urn if ref is not None and ref.type in types else value
+    def resolve(self, resource: P.ResourceView, prop: str, types: Tuple[str, ...], value: Any = None) -> Resolution:
+        value = resource.props.get(prop) if value is None else value
+        return self.stack.resolve(resource, prop, types, value, update=self.update)
 
-    def resolve(self, resource: P.ResourceView, prop: str, value: Any, types: Tuple[str, ...]) -> Tuple[Set[str], bool]:
-        """(keys, unknown) of the reference(s) in `value`, read from top-level property `prop`:
-        known strings by value, plus stack resources of `types` that `prop` depends on."""
-        keys: Set[str] = set()
-        unknown = False
-        if P.is_unknown(value):
-            unknown = True
-        elif isinstance(value, str):
-            if value:
-                keys.add(self.key(value, types))
-        elif isinstance(value, list):
-            for item in value:
-                if P.is_unknown(item):
-                    unknown = True
-                elif isinstance(item, str) and item:
-                    keys.add(self.key(item, types))
-        for urn in resource.depends_on_resources(prop):
-            dep = self.stack.by_urn.get(urn)
-            if dep is not None and dep.type in types:
-                keys.add(urn)
-        return keys, unknown
+    def keys(self, resource: P.ResourceView, prop: str, types: Tuple[str, ...], value: Any = None) -> Set[str]:
+        return self.resolve(resource, prop, types, value).keys()
 
-    def vpc_of(self, resource: P.ResourceView) -> Tuple[Set[str], bool]:
-        """The VPC key(s) of a resource with a `vpcId` (subnet, security group, endpoint, flow log)."""
-        return self.resolve(resource, "vpcId", resource.props.get("vpcId"), VPCS)
+    def vpc_of(self, resource: P.ResourceView) -> Resolution:
+        """The VPC(s) of a resource with a `vpcId` (subnet, security group, endpoint, flow log)."""
+        return self.resolve(resource, "vpcId", VPCS)
 
 
 def _display(stack: StackView, key: str) -> str:
@@ -138,9 +127,12 @@ class _Endpoint:
         # pulumi-aws defaults vpc_endpoint_type to Gateway.
         self.type = None if kind is P.UNKNOWN else (kind.lower() if isinstance(kind, str) else "gateway")
         self.private_dns = P.as_bool(resource.get("privateDnsEnabled"))
-        self.vpcs, self.vpc_unknown = refs.vpc_of(resource)
-        self.route_tables, self.rt_unknown = refs.resolve(resource, "routeTableIds",
-                                                         resource.props.get("routeTableIds"), ROUTE_TABLE)
+        # Unknown at preview: decided through the property dependencies (an endpoint whose vpcId
+        # depends on VPC B is in VPC B); undecidable only when no dependency says.
+        vpcs = refs.vpc_of(resource)
+        self.vpcs, self.vpc_unknown = vpcs.keys(), vpcs.status == UNDECIDABLE
+        tables = refs.resolve(resource, "routeTableIds", ROUTE_TABLE)
+        self.route_tables, self.rt_unknown = tables.keys(), tables.status == UNDECIDABLE
 
     def serves(self, service: str) -> bool:
         return self.service is None or self.service == service
@@ -236,7 +228,7 @@ class VpcEndpointsForPrivateTasks(Rule):
         services = [s for s in stack.of_type(*P.SERVICE) if self._is_private(s)]
         if not services:
             return
-        refs = _Refs(stack)
+        refs = _Refs(stack, update=not ctx.dry_run)
         extra = [e.strip().lower() for e in cfg_list(ctx, "additionalEndpoints") if isinstance(e, str) and e.strip()]
         associations, main_tables = self._route_table_index(stack, refs)
         groups: Dict[str, _Group] = {}
@@ -263,8 +255,7 @@ class VpcEndpointsForPrivateTasks(Rule):
                 else:
                     subnet_resource = stack.by_urn.get(subnet)
                     if subnet_resource is not None:
-                        subnet_vpcs, _ = refs.vpc_of(subnet_resource)
-                        for vpc in subnet_vpcs:
+                        for vpc in refs.vpc_of(subnet_resource).keys():
                             tables.update(main_tables.get(vpc, ()))
             for vpc in (vpcs or {_ANY}):
                 group = groups.setdefault(vpc, _Group())
@@ -322,42 +313,27 @@ class VpcEndpointsForPrivateTasks(Rule):
         config = _network_configuration(service)
         subnet_values = P.lookup(config, "subnets") if isinstance(config, Mapping) else P.MISSING
         group_values = P.lookup(config, "securityGroups") if isinstance(config, Mapping) else P.MISSING
-        subnets: Set[str] = set()
-        groups: Set[str] = set()
-        for item in P.strings(subnet_values):
-            subnets.add(refs.key(item, SUBNET))
-        for item in P.strings(group_values):
-            groups.add(refs.key(item, SECURITY_GROUP))
-        for urn in service.depends_on_resources("networkConfiguration"):
-            dep = stack.by_urn.get(urn)
-            if dep is None:
-                continue
-            if dep.type in SUBNET:
-                subnets.add(urn)
-            elif dep.type in SECURITY_GROUP:
-                groups.add(urn)
+        subnets = refs.keys(service, "networkConfiguration", SUBNET, _listed(subnet_values))
+        groups = refs.keys(service, "networkConfiguration", SECURITY_GROUP, _listed(group_values))
         vpcs: Set[str] = set()
         for key in subnets | groups:
             resource = stack.by_urn.get(key)
             if resource is not None:
-                found, _unknown = refs.vpc_of(resource)
-                vpcs.update(found)
+                vpcs.update(refs.vpc_of(resource).keys())
         return vpcs, subnets
 
     @staticmethod
     def _task_definitions(stack: StackView, refs: _Refs, service: P.ResourceView) -> Optional[List[P.ResourceView]]:
         """The service's task definition(s) in this stack, or None when it cannot be resolved."""
-        keys, _unknown = refs.resolve(service, "taskDefinition", service.props.get("taskDefinition"), P.TASK_DEFINITION)
-        tasks = [stack.by_urn[k] for k in keys if k in stack.by_urn and stack.by_urn[k].type in P.TASK_DEFINITION]
-        return tasks or None
+        return list(refs.resolve(service, "taskDefinition", P.TASK_DEFINITION).resources) or None
 
     @staticmethod
     def _route_table_index(stack: StackView, refs: _Refs) -> Tuple[Dict[str, Set[str]], Dict[str, Set[str]]]:
         """subnet key -> route table keys (explicit associations); VPC key -> main route table keys."""
         associations: Dict[str, Set[str]] = {}
         for assoc in stack.of_type(*ROUTE_TABLE_ASSOCIATION):
-            subnets, _ = refs.resolve(assoc, "subnetId", assoc.props.get("subnetId"), SUBNET)
-            tables, _ = refs.resolve(assoc, "routeTableId", assoc.props.get("routeTableId"), ROUTE_TABLE)
+            subnets = refs.keys(assoc, "subnetId", SUBNET)
+            tables = refs.keys(assoc, "routeTableId", ROUTE_TABLE)
             for subnet in subnets:
                 associations.setdefault(subnet, set()).update(tables)
         main: Dict[str, Set[str]] = {}
@@ -365,12 +341,11 @@ class VpcEndpointsForPrivateTasks(Rule):
             for key in ("mainRouteTableId", "defaultRouteTableId"):
                 value = P.as_str(vpc.get(key))
                 if isinstance(value, str) and value:
-                    main.setdefault(vpc.urn, set()).add(refs.key(value, ROUTE_TABLE))
+                    main.setdefault(vpc.urn, set()).update(refs.keys(vpc, key, ROUTE_TABLE, value))
                     break
         for assoc in stack.of_type(*MAIN_ROUTE_TABLE_ASSOCIATION):
-            vpcs, _ = refs.vpc_of(assoc)
-            tables, _ = refs.resolve(assoc, "routeTableId", assoc.props.get("routeTableId"), ROUTE_TABLE)
-            for vpc in vpcs:
+            tables = refs.keys(assoc, "routeTableId", ROUTE_TABLE)
+            for vpc in refs.vpc_of(assoc).keys():
                 if tables:
                     main[vpc] = set(tables)
         return associations, main
@@ -380,12 +355,12 @@ class VpcEndpointsForPrivateTasks(Rule):
         """endpoint URN -> route table keys attached with VpcEndpointRouteTableAssociation."""
         attached: Dict[str, Set[str]] = {}
         for assoc in stack.of_type(*ENDPOINT_ROUTE_TABLE_ASSOCIATION):
-            endpoints, _ = refs.resolve(assoc, "vpcEndpointId", assoc.props.get("vpcEndpointId"), P.VPC_ENDPOINT)
-            tables, unknown = refs.resolve(assoc, "routeTableId", assoc.props.get("routeTableId"), ROUTE_TABLE)
+            endpoints = refs.resolve(assoc, "vpcEndpointId", P.VPC_ENDPOINT).urns
+            tables = refs.resolve(assoc, "routeTableId", ROUTE_TABLE)
             for endpoint in endpoints:
                 bucket = attached.setdefault(endpoint, set())
-                bucket.update(tables)
-                if unknown and not tables:
+                bucket.update(tables.keys())
+                if tables.status == UNDECIDABLE:
                     bucket.add(_ANY)
         return attached
 
@@ -468,13 +443,13 @@ class VpcFlowLogs(Rule):
         vpcs = stack.of_type(*P.VPC)
         if not vpcs:
             return
-        refs = _Refs(stack)
+        refs = _Refs(stack, update=not ctx.dry_run)
         covered: Set[str] = set()
         for flow_log in stack.of_type(*P.FLOW_LOG):
-            keys, unknown = refs.vpc_of(flow_log)
-            if unknown and not keys:
+            logged = refs.vpc_of(flow_log)
+            if logged.status == UNDECIDABLE:
                 return  # a flow log on a VPC not known yet (preview): it may be any of them
-            covered.update(keys)
+            covered.update(logged.keys())
         for vpc in vpcs:
             if vpc.urn in covered or (vpc.id and vpc.id in covered):
                 continue

@@ -1,0 +1,347 @@
+"""The one reference resolver of stack rules (`StackView.resolve`) and the decisions it lets them
+make at preview: a reference that is unknown at a first `pulumi preview` is resolved through the
+resource's property dependencies (then its dependencies), so a stack that is wrong only through
+them fails at preview as it does at `up`; a value that nothing decides is reported not-applicable
+with its reason, never silently passed.
+
+Every stack here is built twice from the same description: "update" (outputs known, as
+AnalyzeStack sees them at `pulumi up`) and "preview" (every output of a created resource and
+every reference built from one unknown, with the property dependencies the engine sends).
+"""
+import json
+import re
+
+import pytest
+from pulumi.runtime import proto
+
+from harness import UNKNOWN, Harness, resource, to_struct, urn
+from policypack import props as P
+from policypack.rule import (ABSENT, EXTERNAL, RESOLVED, UNDECIDABLE, UNKNOWN_EXTERNAL, StackView)
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+MODES = ["update", "preview"]
+
+VPC = "aws:ec2/vpc:Vpc"
+SUBNET = "aws:ec2/subnet:Subnet"
+RT = "aws:ec2/routeTable:RouteTable"
+RTA = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+VPCE = "aws:ec2/vpcEndpoint:VpcEndpoint"
+SVC = "aws:ecs/service:Service"
+TD = "aws:ecs/taskDefinition:TaskDefinition"
+CL = "aws:ecs/cluster:Cluster"
+LB = "aws:lb/loadBalancer:LoadBalancer"
+LIS = "aws:lb/listener:Listener"
+LR = "aws:lb/listenerRule:ListenerRule"
+TG = "aws:lb/targetGroup:TargetGroup"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+
+ENDPOINTS = "vpc-endpoints-for-private-tasks"
+BLUE_GREEN = "blue-green-deployment-complete"
+BEHIND_ALB = "ecs-service-behind-stack-alb"
+
+
+# --- reading diagnostics -----------------------------------------------------------------------
+def path_of(diag):
+    """The property path a diagnostic carries (the servicer appends it as a stable anchor)."""
+    found = getattr(diag, "path", None)
+    if found:
+        return found
+    match = re.search(r"\[property: (.+)\]\s*$", diag.message)
+    return match.group(1) if match else ""
+
+
+def findings(diags):
+    return sorted((d.policy, d.urn, path_of(d), d.level) for d in diags)
+
+
+def stack_not_applicable(harness, resources):
+    """policy name -> reason of the stack policies that reported not-applicable."""
+    request = proto.AnalyzeStackRequest()
+    for r in resources:
+        item = proto.AnalyzerResource(type=r["type"], name=r["name"], urn=r["urn"],
+                                      properties=to_struct(r.get("props", {})),
+                                      dependencies=list(r.get("dependencies", [])))
+        for prop, urns in (r.get("propertyDependencies") or {}).items():
+            item.propertyDependencies[prop].urns.extend(urns)
+        request.resources.append(item)
+    response = harness.servicer.AnalyzeStack(request, None)
+    return {n.policy_name: n.reason for n in response.not_applicable}
+
+
+@pytest.fixture(scope="module")
+def harnesses():
+    """One servicer per mode: AnalyzeStack at `up` (dry_run false) and at preview."""
+    names = [ENDPOINTS, BLUE_GREEN, BEHIND_ALB, "vpc-flow-logs", "fargate-capacity-providers"]
+    return {"update": Harness(names, dry_run=False), "preview": Harness(names, dry_run=True)}
+
+
+# --- a stack description, built for a mode -----------------------------------------------------
+class Stack:
+    """Resources whose outputs and references are known (update) or unknown (preview)."""
+
+    def __init__(self, mode):
+        self.preview = mode == "preview"
+        self.resources = {}
+
+    def add(self, type_, name, outputs, inputs=None, refs=None):
+        """`outputs`: what the provider computes (unknown at preview); `inputs`: literals;
+        `refs`: property -> (value built from other resources' outputs, [their names])."""
+        props = {k: (UNKNOWN if self.preview else v) for k, v in outputs.items()}
+        props.update(inputs or {})
+        deps = {}
+        for prop, (value, sources) in (refs or {}).items():
+            props[prop] = _unknown_leaves(value) if self.preview else value
+            deps[prop] = [self.resources[s]["urn"] for s in sources]
+        self.resources[name] = resource(type_, name, props, propertyDependencies=deps,
+                                        dependencies=sorted({u for us in deps.values() for u in us}))
+        return self.resources[name]
+
+    def list(self):
+        return list(self.resources.values())
+
+
+def _unknown_leaves(value):
+    """At preview every string built from an output is unknown; structure and literals stay."""
+    if isinstance(value, dict):
+        return {k: _unknown_leaves(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unknown_leaves(v) for v in value]
+    return UNKNOWN if isinstance(value, str) and (value.startswith(("vpc-", "subnet-", "rtb-", "sg-", "arn:"))) \
+        else value
+
+
+def vpc_id(n):
+    return f"vpc-0{n}{n}{n}{n}{n}{n}{n}{n}{n}{n}{n}{n}{n}{n}{n}{n}"
+
+
+def elb_arn(kind, name):
+    return f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:{kind}/{name}/0123456789abcdef"
+
+
+def private_network(stack, tables=1, endpoint_vpc="a", gateway_tables=None, endpoint_vpc_dep=True):
+    """VPC a (the service's, `tables` private subnets each with its own route table) and VPC b; a
+    private Fargate service in VPC a; ecr.api, ecr.dkr and the s3 gateway endpoint in
+    `endpoint_vpc`, the gateway on the route tables numbered `gateway_tables` (default: all)."""
+    for n, letter in ((1, "a"), (2, "b")):
+        stack.add(VPC, f"vpc-{letter}", {"id": vpc_id(n), "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id(n)}"},
+                  {"cidrBlock": f"10.{n}.0.0/16"})
+    subnets = []
+    for i in range(tables):
+        stack.add(SUBNET, f"private-{i}", {"id": f"subnet-0{i}000000000000000"},
+                  {"cidrBlock": f"10.1.{i}.0/24"}, refs={"vpcId": (vpc_id(1), ["vpc-a"])})
+        stack.add(RT, f"private-rt-{i}", {"id": f"rtb-0{i}000000000000000"}, refs={"vpcId": (vpc_id(1), ["vpc-a"])})
+        stack.add(RTA, f"private-rta-{i}", {"id": f"rtbassoc-0{i}"},
+                  refs={"subnetId": (f"subnet-0{i}000000000000000", [f"private-{i}"]),
+                        "routeTableId": (f"rtb-0{i}000000000000000", [f"private-rt-{i}"])})
+        subnets.append(f"private-{i}")
+    stack.add(SG, "app", {"id": "sg-0aaaaaaaaaaaaaaa1"}, refs={"vpcId": (vpc_id(1), ["vpc-a"])})
+    stack.add(TD, "app", {"arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/app:1"},
+              {"family": "app", "containerDefinitions": json.dumps([{"name": "app", "image": "app:1"}])})
+    stack.add(SVC, "api", {"id": "api"}, {"name": "api", "launchType": "FARGATE"}, refs={
+        "taskDefinition": (f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/app:1", ["app"]),
+        "networkConfiguration": ({"subnets": [f"subnet-0{i}000000000000000" for i in range(tables)],
+                                  "securityGroups": ["sg-0aaaaaaaaaaaaaaa1"], "assignPublicIp": False},
+                                 subnets + ["app"])})
+    target = {"a": (vpc_id(1), ["vpc-a"]), "b": (vpc_id(2), ["vpc-b"])}[endpoint_vpc]
+    if not endpoint_vpc_dep:
+        target = (target[0], [])
+    for service in ("ecr.api", "ecr.dkr"):
+        stack.add(VPCE, service, {"id": f"vpce-{service}"}, {
+            "serviceName": f"com.amazonaws.{REGION}.{service}", "vpcEndpointType": "Interface",
+            "privateDnsEnabled": True}, refs={"vpcId": target})
+    chosen = range(tables) if gateway_tables is None else gateway_tables
+    stack.add(VPCE, "s3", {"id": "vpce-s3"}, {"serviceName": f"com.amazonaws.{REGION}.s3",
+                                              "vpcEndpointType": "Gateway"},
+              refs={"vpcId": target,
+                    "routeTableIds": ([f"rtb-0{i}000000000000000" for i in chosen], [f"private-rt-{i}" for i in chosen])})
+    return stack
+
+
+def native_blue_green(stack, forward=("blue", "green")):
+    """An ECS-native blue/green service whose production listener rule forwards to `forward`."""
+    stack.add(LB, "alb", {"arn": elb_arn("loadbalancer/app", "alb")}, {"loadBalancerType": "application"})
+    stack.add(LIS, "https", {"arn": elb_arn("listener/app", "https")},
+              {"port": 443.0, "protocol": "HTTPS", "defaultActions": [{"type": "fixed-response"}]},
+              refs={"loadBalancerArn": (elb_arn("loadbalancer/app", "alb"), ["alb"])})
+    for colour in ("blue", "green"):
+        stack.add(TG, colour, {"arn": elb_arn("targetgroup", colour), "name": f"api-{colour}"},
+                  {"port": 8080.0, "protocol": "HTTP", "targetType": "ip"})
+    stack.add(LR, "prod", {"arn": elb_arn("listener-rule/app", "prod")}, {"priority": 10.0}, refs={
+        "listenerArn": (elb_arn("listener/app", "https"), ["https"]),
+        "actions": ([{"type": "forward", "forward": {"targetGroups": [
+            {"arn": elb_arn("targetgroup", c), "weight": 100.0 if c == "blue" else 0.0} for c in forward]}}],
+            list(forward))})
+    stack.add(CL, "cluster", {"arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/payments", "name": "payments"})
+    stack.add(SVC, "api", {"id": "api"}, {
+        "name": "api", "deploymentConfiguration": {"strategy": "BLUE_GREEN"},
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True}}, refs={
+        "cluster": (f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/payments", ["cluster"]),
+        "loadBalancers": ([{"targetGroupArn": elb_arn("targetgroup", "blue"), "containerName": "api",
+                            "containerPort": 8080.0, "advancedConfiguration": {
+                                "alternateTargetGroupArn": elb_arn("targetgroup", "green"),
+                                "productionListenerRule": elb_arn("listener-rule/app", "prod"),
+                                "roleArn": f"arn:aws:iam::{ACCOUNT}:role/ecs-lb"}}],
+                          ["blue", "green", "prod"])})
+    return stack
+
+
+def only(diags, policy):
+    return [d for d in diags if d.policy == policy]
+
+
+# --- item 5: endpoints created in another VPC ---------------------------------------------------
+@pytest.mark.parametrize("mode", MODES)
+def test_endpoints_in_the_service_vpc_pass(harnesses, mode):
+    stack = private_network(Stack(mode), tables=2)
+    assert only(harnesses[mode].analyze_stack(stack.list()), ENDPOINTS) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_endpoints_created_in_another_vpc_fail(harnesses, mode):
+    stack = private_network(Stack(mode), tables=2, endpoint_vpc="b")
+    service = stack.resources["api"]["urn"]
+    got = findings(only(harnesses[mode].analyze_stack(stack.list()), ENDPOINTS))
+    assert got == [(ENDPOINTS, service, f"networkConfiguration.subnets ({e} endpoint)", "mandatory")
+                   for e in ("ecr.api", "ecr.dkr", "s3")]
+
+
+# --- item 5: the s3 gateway on one of three private route tables -------------------------------
+@pytest.mark.parametrize("mode", MODES)
+def test_s3_gateway_on_every_private_route_table_passes(harnesses, mode):
+    stack = private_network(Stack(mode), tables=3)
+    assert only(harnesses[mode].analyze_stack(stack.list()), ENDPOINTS) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_s3_gateway_on_one_of_three_private_route_tables_fails(harnesses, mode):
+    stack = private_network(Stack(mode), tables=3, gateway_tables=[1])
+    got = findings(only(harnesses[mode].analyze_stack(stack.list()), ENDPOINTS))
+    assert got == [(ENDPOINTS, stack.resources["api"]["urn"], "networkConfiguration.subnets (s3 endpoint)",
+                    "mandatory")]
+
+
+# --- item 5: an ECS-native production listener rule forwarding to the primary only -------------
+@pytest.mark.parametrize("mode", MODES)
+def test_production_rule_forwarding_to_both_target_groups_passes(harnesses, mode):
+    stack = native_blue_green(Stack(mode))
+    diags = harnesses[mode].analyze_stack(stack.list())
+    assert only(diags, BLUE_GREEN) == [] and only(diags, BEHIND_ALB) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_production_rule_forwarding_to_the_primary_only_fails(harnesses, mode):
+    stack = native_blue_green(Stack(mode), forward=("blue",))
+    diags = harnesses[mode].analyze_stack(stack.list())
+    assert findings(only(diags, BLUE_GREEN)) == [
+        (BLUE_GREEN, stack.resources["api"]["urn"], "loadBalancers[0].advancedConfiguration.productionListenerRule",
+         "mandatory")]
+    assert only(diags, BEHIND_ALB) == []  # it does forward to the primary target group
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_production_rule_forwarding_to_the_alternate_only_fails(harnesses, mode):
+    stack = native_blue_green(Stack(mode), forward=("green",))
+    diags = harnesses[mode].analyze_stack(stack.list())
+    assert [path_of(d) for d in only(diags, BLUE_GREEN)] == [
+        "loadBalancers[0].advancedConfiguration.productionListenerRule"]
+
+
+# --- the resolver's result convention -----------------------------------------------------------
+def _view(type_, name, props, deps=None, dependencies=()):
+    return P.ResourceView(type_, name, urn(type_, name), props, property_dependencies=deps or {},
+                          dependencies=list(dependencies))
+
+
+def _views():
+    vpc_a = _view(VPC, "vpc-a", {"id": vpc_id(1)})
+    vpc_b = _view(VPC, "vpc-b", {"id": UNKNOWN})
+    subnet = _view(SUBNET, "private", {"id": "subnet-01", "vpcId": UNKNOWN}, {"vpcId": [vpc_a.urn]})
+    return StackView([vpc_a, vpc_b, subnet]), vpc_a, vpc_b, subnet
+
+
+def test_a_known_value_resolves_by_output_or_urn():
+    stack, vpc_a, _, subnet = _views()
+    for value in (vpc_id(1), vpc_a.urn, f"  {vpc_id(1)} "):
+        found = stack.resolve(subnet, "vpcId", (VPC,), value)
+        assert found.status == RESOLVED and found.single is vpc_a and found.via == "value"
+
+
+def test_a_known_value_of_no_stack_resource_is_external():
+    stack, _, _, subnet = _views()
+    found = stack.resolve(subnet, "vpcId", (VPC,), vpc_id(9))
+    assert found.status == EXTERNAL and found.external == (vpc_id(9),) and found.resources == ()
+    assert found.keys() == {vpc_id(9)}
+
+
+def test_a_stack_resource_of_another_type_is_external_as_wrong_type():
+    stack, _, _, subnet = _views()
+    found = stack.resolve(subnet, "vpcId", (VPC,), "subnet-01")
+    assert found.status == EXTERNAL and found.wrong_type == (subnet,)
+
+
+def test_an_unknown_value_resolves_through_its_property_dependencies():
+    stack, vpc_a, _, subnet = _views()
+    found = stack.resolve(subnet, "vpcId", (VPC,))
+    assert found.status == RESOLVED and found.single is vpc_a and found.via == "propertyDependencies"
+
+
+def test_without_property_dependencies_the_dependencies_decide():
+    stack, vpc_a, _, _ = _views()
+    endpoint = _view(VPCE, "e", {"vpcId": UNKNOWN}, dependencies=[vpc_a.urn])
+    found = StackView(stack.resources + [endpoint]).resolve(endpoint, "vpcId", (VPC,))
+    assert found.single.urn == vpc_a.urn and found.via == "dependencies"
+
+
+def test_an_unknown_value_follows_the_same_property_of_its_source():
+    """An endpoint whose vpcId is a subnet's vpcId is in that subnet's VPC."""
+    stack, vpc_a, _, subnet = _views()
+    endpoint = _view(VPCE, "e", {"vpcId": UNKNOWN}, {"vpcId": [subnet.urn]})
+    found = StackView(stack.resources + [endpoint]).resolve(endpoint, "vpcId", (VPC,))
+    assert found.status == RESOLVED and [r.urn for r in found.resources] == [vpc_a.urn]
+
+
+def test_an_unknown_value_no_dependency_decides_is_undecidable_at_preview_external_at_update():
+    stack, _, _, _ = _views()
+    endpoint = _view(VPCE, "e", {"vpcId": UNKNOWN})
+    stack = StackView(stack.resources + [endpoint])
+    preview = stack.resolve(endpoint, "vpcId", (VPC,))
+    assert preview.status == UNDECIDABLE and "vpcId" in preview.undecidable and preview.resources == ()
+    update = stack.resolve(endpoint, "vpcId", (VPC,), update=True)
+    assert update.status == EXTERNAL and update.external == (UNKNOWN_EXTERNAL,)
+
+
+def test_a_known_value_a_dependency_cannot_be_compared_with_resolves_to_it():
+    """The dependency's own id is unknown (preview): it is what the value names."""
+    stack, _, vpc_b, _ = _views()
+    endpoint = _view(VPCE, "e", {"vpcId": "vpc-0123"}, {"vpcId": [vpc_b.urn]})
+    found = StackView(stack.resources + [endpoint]).resolve(endpoint, "vpcId", (VPC,))
+    assert found.status == RESOLVED and found.single.urn == vpc_b.urn
+
+
+@pytest.mark.parametrize("value", [None, "", [], P.MISSING])
+def test_an_absent_value_is_absent(value):
+    stack, _, _, subnet = _views()
+    assert stack.resolve(subnet, "vpcId", (VPC,), value).status == ABSENT
+
+
+@pytest.mark.parametrize("value", [7.0, {"a": 1}, [True], [["x"]]])
+def test_a_malformed_value_is_invalid_never_raises(value):
+    stack, _, _, subnet = _views()
+    found = stack.resolve(subnet, "vpcId", (VPC,), value)
+    assert found.invalid and found.status == EXTERNAL
+
+
+def test_a_list_mixes_known_and_dependency_resolved_items():
+    stack, vpc_a, _, subnet = _views()
+    found = stack.resolve(subnet, "vpcId", (VPC,), [vpc_id(9), UNKNOWN])
+    assert found.external == (vpc_id(9),) and found.single is vpc_a and found.status == EXTERNAL
+
+
+def test_names_resolve_only_when_asked():
+    tg = _view(TG, "blue", {"arn": elb_arn("targetgroup", "blue"), "name": "api-blue"})
+    owner = _view("aws:codedeploy/deploymentGroup:DeploymentGroup", "dg", {})
+    stack = StackView([tg, owner])
+    assert stack.resolve(owner, "loadBalancerInfo", (TG,), "api-blue").status == EXTERNAL
+    assert stack.resolve(owner, "loadBalancerInfo", (TG,), "api-blue", by=("name",)).single is tg
