@@ -10,7 +10,7 @@ import copy
 import fnmatch
 from dataclasses import dataclass, field
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .props import MISSING, ResourceView, is_unknown
 
@@ -281,6 +281,39 @@ class StackView:
                                f"{_type_names(types)} of this stack")
         return Resolution(tuple(dict.fromkeys(resources)), tuple(dict.fromkeys(external)),
                           tuple(dict.fromkeys(wrong)), invalid, undecidable, via)
+
+
+class Undecided:
+    """Why a rule could not decide (a value unknown at preview that no dependency resolves).
+
+    A rule that cannot decide says so instead of passing silently: `report(violations)` passes the
+    violations through and, when there were none but something was undecided, raises
+    NotApplicable with the reasons (the engine shows it as the policy's not-applicable reason)."""
+
+    def __init__(self) -> None:
+        self.reasons: List[str] = []
+
+    def add(self, reason: str) -> None:
+        if reason and reason not in self.reasons:
+            self.reasons.append(reason)
+
+    def __bool__(self) -> bool:
+        return bool(self.reasons)
+
+    def report(self, violations: Iterable[Violation]) -> Iterator[Violation]:
+        found = False
+        for violation in violations:
+            found = True
+            yield violation
+        if self.reasons and not found:
+            shown = "; ".join(self.reasons[:3]) + (f" (and {len(self.reasons) - 3} more)" if len(self.reasons) > 3 else "")
+            raise not_applicable(f"decided when the values are known: {shown}")
+
+
+def not_applicable(reason: str) -> Exception:
+    """The NotApplicable exception for `reason` (raise it from a rule)."""
+    from .servicer import NotApplicable  # the servicer imports this module
+    return NotApplicable(reason)
 
 
 def _type_names(types: Sequence[str]) -> str:

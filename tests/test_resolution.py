@@ -345,3 +345,75 @@ def test_names_resolve_only_when_asked():
     stack = StackView([tg, owner])
     assert stack.resolve(owner, "loadBalancerInfo", (TG,), "api-blue").status == EXTERNAL
     assert stack.resolve(owner, "loadBalancerInfo", (TG,), "api-blue", by=("name",)).single is tg
+
+
+# --- item 7: what no dependency decides is reported not-applicable, with its reason ------------
+def test_an_endpoint_vpc_no_dependency_decides_is_not_applicable_at_preview(harnesses):
+    stack = private_network(Stack("preview"), tables=2, endpoint_vpc="b", endpoint_vpc_dep=False)
+    h = harnesses["preview"]
+    assert only(h.analyze_stack(stack.list()), ENDPOINTS) == []
+    reasons = stack_not_applicable(h, stack.list())
+    assert "'ecr.api'" in reasons[ENDPOINTS]  # the reason names the undecidable endpoint
+
+
+def test_the_same_endpoint_vpc_is_external_at_update(harnesses):
+    """At `up` every output of the stack is known: an unknown no dependency explains is external."""
+    stack = private_network(Stack("preview"), tables=2, endpoint_vpc="b", endpoint_vpc_dep=False)
+    h = harnesses["update"]
+    got = findings(only(h.analyze_stack(stack.list()), ENDPOINTS))
+    assert (ENDPOINTS, stack.resources["api"]["urn"], "networkConfiguration.subnets (ecr.api endpoint)",
+            "mandatory") in got
+    assert ENDPOINTS not in stack_not_applicable(h, stack.list())
+
+
+def test_decided_endpoints_report_nothing_not_applicable(harnesses):
+    for mode in MODES:
+        stack = private_network(Stack(mode), tables=2)
+        assert ENDPOINTS not in stack_not_applicable(harnesses[mode], stack.list())
+
+
+def test_production_rule_targets_no_dependency_decides_are_not_applicable(harnesses):
+    stack = native_blue_green(Stack("preview"), forward=("blue",))
+    rule = stack.resources["prod"]
+    rule["propertyDependencies"]["actions"] = []  # built from a value of no resource of this stack
+    rule["dependencies"] = rule["propertyDependencies"]["listenerArn"]
+    h = harnesses["preview"]
+    assert only(h.analyze_stack(stack.list()), BLUE_GREEN) == []
+    reasons = stack_not_applicable(h, stack.list())
+    assert "'prod'" in reasons[BLUE_GREEN] and "'prod'" in reasons[BEHIND_ALB]  # the reason names the rule
+
+
+def test_a_flow_log_on_an_undecidable_vpc_is_not_applicable(harnesses):
+    stack = Stack("preview")
+    stack.add(VPC, "vpc-a", {"id": vpc_id(1)})
+    stack.add(FLOW_LOG, "log", {"id": "fl-1"}, {"vpcId": UNKNOWN, "trafficType": "ALL"})
+    h = harnesses["preview"]
+    assert only(h.analyze_stack(stack.list()), "vpc-flow-logs") == []
+    assert "vpcId" in stack_not_applicable(h, stack.list())["vpc-flow-logs"]
+    stack.resources["log"]["propertyDependencies"] = {"vpcId": [stack.resources["vpc-a"]["urn"]]}
+    assert only(h.analyze_stack(stack.list()), "vpc-flow-logs") == []
+    assert "vpc-flow-logs" not in stack_not_applicable(h, stack.list())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_flow_log_of_another_vpc_fails_in_both_modes(harnesses, mode):
+    stack = Stack(mode)
+    stack.add(VPC, "vpc-a", {"id": vpc_id(1)})
+    stack.add(VPC, "vpc-b", {"id": vpc_id(2)})
+    stack.add(FLOW_LOG, "log", {"id": "fl-1"}, {"trafficType": "ALL"}, refs={"vpcId": (vpc_id(2), ["vpc-b"])})
+    got = findings(only(harnesses[mode].analyze_stack(stack.list()), "vpc-flow-logs"))
+    assert got == [("vpc-flow-logs", stack.resources["vpc-a"]["urn"], "", "advisory")]
+
+
+TASK_RULES = ["task-non-privileged", "task-readonly-root-filesystem", "task-logging-configured", "task-non-root-user"]
+
+
+def test_task_definition_rules_are_not_applicable_while_containers_are_unknown():
+    h = Harness(TASK_RULES)
+    props = {"family": "app", "containerDefinitions": UNKNOWN}
+    assert h.analyze(TD, props) == []
+    assert sorted(h.not_applicable(TD, props)) == sorted(TASK_RULES)
+    known = {"family": "app", "containerDefinitions": json.dumps([{"name": "app", "image": "x", "user": "1000",
+                                                                   "readonlyRootFilesystem": True,
+                                                                   "logConfiguration": {"logDriver": "awslogs"}}])}
+    assert h.analyze(TD, known) == [] and h.not_applicable(TD, known) == []

@@ -5,8 +5,8 @@ Task definitions: `containerDefinitions` is a JSON string on the wire; rules rea
 `resource.container_definitions`, with the ECS API's camelCase container keys (`privileged`,
 `readonlyRootFilesystem`, `user`, `logConfiguration`). When it is not known (preview: it usually
 embeds other resources' outputs, such as the image URL or secret ARNs), or is not valid JSON / not
-a list of objects, the task-* rules are silent: they decide at `pulumi up`, when Analyze sees the
-resolved string, and the provider itself rejects invalid JSON. A field that is itself unknown
+a list of objects, the task-* rules report not-applicable with the reason: they decide at `pulumi up`,
+when Analyze sees the resolved string, and the provider itself rejects invalid JSON. A field that is itself unknown
 counts as compliant. Containers are named in messages by their `name` unless the whole
 `containerDefinitions` is secret (then by index); values are never echoed.
 """
@@ -17,13 +17,21 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from .. import props as P
-from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, fsbp, pci
+from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, fsbp, not_applicable, pci
 
 
 # --- task definitions ----------------------------------------------------------------------
 def containers(resource: P.ResourceView) -> Iterator[Tuple[int, str, Mapping]]:
-    """(index, label, container) of a known containerDefinitions; nothing when unknown/missing/invalid."""
+    """(index, label, container) of a known containerDefinitions; nothing when it is missing.
+    Unknown (preview) or not a JSON list of objects: the rule cannot decide, and says so
+    (not-applicable with the reason) rather than passing silently."""
     defs = resource.container_definitions
+    if defs.state == "unknown":
+        raise not_applicable("containerDefinitions is not known yet (it embeds other resources' outputs); "
+                             "the rule decides at `pulumi up`")
+    if defs.state == "invalid":
+        raise not_applicable("containerDefinitions is not a JSON list of container definitions (the provider "
+                             "rejects it)")
     if not defs.known:
         return
     hide = resource.is_secret(("containerDefinitions",))

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .. import props as P
-from ..rule import (EXTERNAL, RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackView, Violation,
+from ..rule import (EXTERNAL, RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackView, Undecided, Violation,
                     cfg_number, pci)
 
 DEFAULT_STRATEGIES = ["rolling", "blue-green", "linear", "canary"]
@@ -307,6 +307,11 @@ class BlueGreenDeploymentComplete(Rule):
         if not codedeploy and not native:
             return
         idx = _StackIndex(stack, update=not ctx.dry_run)
+        yield from idx.undecided.report(self._violations(idx, codedeploy, native))
+
+    @staticmethod
+    def _violations(idx: "_StackIndex", codedeploy: List[P.ResourceView],
+                    native: List[P.ResourceView]) -> Iterable[Violation]:
         for service in codedeploy:
             for message, path in idx.codedeploy_problems(service):
                 yield Violation(message, urn=service.urn, path=path)
@@ -321,6 +326,7 @@ class _StackIndex:
     def __init__(self, stack: StackView, update: bool = False) -> None:
         self.stack = stack
         self.update = update
+        self.undecided = Undecided()
         # Deployment groups by the service they name (output name) or depend on; undetermined ones apart.
         self.dg_by_service_name: Dict[str, List[P.ResourceView]] = {}
         self.dg_by_service_urn: Dict[str, List[P.ResourceView]] = {}
@@ -353,7 +359,10 @@ class _StackIndex:
                 candidates.append(dg)
         if not candidates:
             if self.dg_undetermined or (not isinstance(name, str) and self.dg_by_service_name):
-                return []  # a deployment group names a service not known yet (preview): decided at `up`
+                # a deployment group names a service not known yet (preview): decided at `up`
+                self.undecided.add(f"which CodeDeploy deployment group is bound to service '{service.name}' is not "
+                                   "known yet")
+                return []
             return [(f"Service '{service.name}' uses the CODE_DEPLOY deployment controller but no CodeDeploy "
                      "deployment group of this stack is bound to it: create an `aws.codedeploy.DeploymentGroup` "
                      "with `ecs_service={\"cluster_name\": cluster.name, \"service_name\": service.name}` (and an "
@@ -421,8 +430,11 @@ class _StackIndex:
             return
         found = self.resolve(dg, "appName", P.CODEDEPLOY_APP, value, by=("name",))
         app = found.single
-        if found.status == UNDECIDABLE or (found.status == RESOLVED and app is None):
-            return  # not known yet, or one of several applications it depends on
+        if found.status == UNDECIDABLE:
+            self.undecided.add(found.undecidable)
+            return
+        if found.status == RESOLVED and app is None:
+            return  # one of several applications it depends on
         if app is None:
             add(f"has `appName` {_show(dg, ('appName',), value)}, which is not a CodeDeploy application of this "
                 "stack: create `aws.codedeploy.Application(compute_platform=\"ECS\")` and set `app_name=app.name`.",
@@ -604,6 +616,7 @@ class _StackIndex:
                          fix: str) -> List[Tuple[str, str]]:
         found = self.resolve(service, "loadBalancers", P.LISTENER_RULE, value)
         if found.status == UNDECIDABLE:
+            self.undecided.add(found.undecidable)
             return []
         if found.status != RESOLVED:
             # A Network Load Balancer has no listener rules: AWS takes its listener's ARN here.
@@ -654,6 +667,7 @@ class _StackIndex:
         must then reach each set and, primary and alternate being distinct, two target groups."""
         forwards = self.resolve(owner, prop, P.TARGET_GROUP, P.forward_target_refs(owner.props.get(prop)))
         if forwards.status == UNDECIDABLE:
+            self.undecided.add(forwards.undecidable)
             return []
         forwarded = forwards.keys()
         # A side outside the stack is reported on its own (here or by ecs-service-behind-stack-alb).

@@ -30,7 +30,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
 from ..environments import ENVIRONMENT_CONFIG, stack_environment
-from ..rule import (RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackView, Violation, cfg_bool,
+from ..rule import (RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackView, Undecided, Violation, cfg_bool,
                     cfg_list, cfg_number, fsbp, glob_match, pci)
 
 CONCERN = "load-balancing"
@@ -125,6 +125,10 @@ class EcsServiceBehindStackAlb(Rule):
         'container_name="api", container_port=8080)], ...)')
 
     def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
+        undecided = Undecided()
+        yield from undecided.report(self._check_services(stack, ctx, undecided))
+
+    def _check_services(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
         services = stack.of_type(*P.SERVICE)
         if not services:
             return
@@ -134,7 +138,7 @@ class EcsServiceBehindStackAlb(Rule):
                 continue
             if index is None:
                 index = _TrafficIndex(stack, strict=not ctx.dry_run)
-            yield from self._check_service(service, stack, index)
+            yield from self._check_service(service, stack, index, undecided)
 
     # --- exemptions ----------------------------------------------------------------------
     @staticmethod
@@ -160,13 +164,14 @@ class EcsServiceBehindStackAlb(Rule):
         return False
 
     # --- one service ---------------------------------------------------------------------
-    def _check_service(self, service: P.ResourceView, stack: StackView,
-                       index: "_TrafficIndex") -> Iterable[Violation]:
+    def _check_service(self, service: P.ResourceView, stack: StackView, index: "_TrafficIndex",
+                       undecided: Undecided) -> Iterable[Violation]:
         label = f"ECS service '{service.name}'"
         raw = service.get("loadBalancers")
         entries = P.as_list(raw)
         if entries is P.UNKNOWN or (isinstance(entries, list) and any(P.is_unknown(e) for e in entries)):
-            return  # not known at preview: decided at `pulumi up`
+            undecided.add(f"the `loadBalancers` of service '{service.name}' are not known yet")
+            return
         if not isinstance(entries, list) or not entries:
             yield Violation(
                 f"{label} has no `loadBalancers`: it serves traffic but no load balancer of this stack "
@@ -184,10 +189,10 @@ class EcsServiceBehindStackAlb(Rule):
                 yield Violation(f"{label} has a malformed `{path}` (not an object): set "
                                 "`target_group_arn` to a target group of this stack.", urn=service.urn, path=path)
                 continue
-            yield from self._check_entry(service, label, entry, path, code_deploy, stack, index)
+            yield from self._check_entry(service, label, entry, path, code_deploy, stack, index, undecided)
 
-    def _check_entry(self, service: P.ResourceView, label: str, entry: Mapping, path: str,
-                     code_deploy: bool, stack: StackView, index: "_TrafficIndex") -> Iterable[Violation]:
+    def _check_entry(self, service: P.ResourceView, label: str, entry: Mapping, path: str, code_deploy: bool,
+                     stack: StackView, index: "_TrafficIndex", undecided: Undecided) -> Iterable[Violation]:
         tg_value = P.lookup(entry, "targetGroupArn")
         if tg_value is P.MISSING or (isinstance(tg_value, str) and not tg_value.strip()):
             elb = P.as_str(P.lookup(entry, "elbName"))
@@ -202,6 +207,7 @@ class EcsServiceBehindStackAlb(Rule):
             return
         found = stack.resolve(service, "loadBalancers", P.TARGET_GROUP, tg_value, update=index.strict)
         if found.status == UNDECIDABLE:
+            undecided.add(found.undecidable)
             return
         tgs = found.urns
         if found.status != RESOLVED:
@@ -219,7 +225,8 @@ class EcsServiceBehindStackAlb(Rule):
         if isinstance(advanced, Mapping):
             rule_value = P.lookup(advanced, "productionListenerRule")
             if rule_value is P.UNKNOWN or _nonempty(rule_value):
-                yield from self._check_production_rule(service, label, path, rule_value, tgs, stack, index)
+                yield from self._check_production_rule(service, label, path, rule_value, tgs, stack, index,
+                                                       undecided)
                 return
 
         candidates = set(tgs)
@@ -229,7 +236,8 @@ class EcsServiceBehindStackAlb(Rule):
         if any(index.forwarded_on_stack(tg) for tg in candidates):
             return
         if index.unresolved_forward:
-            return  # some listener's targets are unknown at preview: decided at `pulumi up`
+            undecided.add(index.unresolved_forward)  # a listener may forward to it: decided at `pulumi up`
+            return
         tg_names = ", ".join(sorted(f"'{stack.by_urn[t].name}'" for t in tgs if t in stack.by_urn))
         forwarders = sorted({f"{kind} '{res.name}'" for tg in candidates for res, kind, _ in index.forwarders.get(tg, ())})
         pair = " (or the other target group of its CodeDeploy pair)" if code_deploy else ""
@@ -246,10 +254,12 @@ class EcsServiceBehindStackAlb(Rule):
             urn=service.urn, path=f"{path}.targetGroupArn")
 
     def _check_production_rule(self, service: P.ResourceView, label: str, path: str, rule_value: Any,
-                               primary: Set[str], stack: StackView, index: "_TrafficIndex") -> Iterable[Violation]:
+                               primary: Set[str], stack: StackView, index: "_TrafficIndex",
+                               undecided: Undecided) -> Iterable[Violation]:
         rpath = f"{path}.advancedConfiguration.productionListenerRule"
         found = stack.resolve(service, "loadBalancers", P.LISTENER_RULE, rule_value, update=index.strict)
         if found.status == UNDECIDABLE:
+            undecided.add(found.undecidable)
             return
         rules = found.urns
         if found.status != RESOLVED:
@@ -269,8 +279,11 @@ class EcsServiceBehindStackAlb(Rule):
             return
         for rule in on_stack:
             targets = index.rule_targets.get(rule)
-            if targets is None or targets & primary:
-                return  # unresolved (preview) or forwards to the primary target group
+            if targets is None:
+                undecided.add(f"the forward targets of listener rule '{stack.by_urn[rule].name}' are not known yet")
+                return
+            if targets & primary:
+                return  # forwards to the primary target group
         names = ", ".join(sorted(f"'{stack.by_urn[r].name}'" for r in on_stack if r in stack.by_urn))
         tg_names = ", ".join(sorted(f"'{stack.by_urn[t].name}'" for t in primary if t in stack.by_urn))
         yield Violation(
@@ -308,8 +321,8 @@ class _TrafficIndex:
         self.rule_on_stack: Dict[str, bool] = {}
         #: listener rule URN -> target groups it forwards to (None: not resolvable yet)
         self.rule_targets: Dict[str, Optional[Set[str]]] = {}
-        #: whether a listener or rule on a stack load balancer forwards to targets unknown yet
-        self.unresolved_forward = False
+        #: why a listener or rule on a stack load balancer forwards to targets not known yet ("": none)
+        self.unresolved_forward = ""
         #: target group URN -> the target groups of its CodeDeploy blue/green pair
         self.partners: Dict[str, Set[str]] = {}
 
@@ -336,8 +349,8 @@ class _TrafficIndex:
         for tg in targets:
             self.forwarders.setdefault(tg, []).append((owner, kind, on_stack))
         unresolved = found.status == UNDECIDABLE
-        if unresolved and on_stack:
-            self.unresolved_forward = True
+        if unresolved and on_stack and not self.unresolved_forward:
+            self.unresolved_forward = found.undecidable
         return None if unresolved else targets
 
     def _index_codedeploy_pairs(self) -> None:

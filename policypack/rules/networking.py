@@ -10,11 +10,13 @@ VpcEndpointRouteTableAssociations); logs when a container of the service's task 
 with awslogs; secretsmanager when one reads secrets (ssm for Parameter Store references); plus
 `additionalEndpoints`. The region is whatever the endpoint's `com.amazonaws.<region>.` says.
 
-Stack rules link resources through outputs (`stack.by_reference`) and property dependencies,
-never by names. A resource of this stack is identified by its URN; infrastructure outside the
-stack by its raw ID. Unknown values (preview) are read leniently: an unknown VPC, service name,
-private DNS flag or route table list counts as matching; unknown containerDefinitions require
-nothing beyond ECR and S3.
+References are read through the stack's one resolver (`StackView.resolve`): a resource of this
+stack is identified by its URN, infrastructure outside the stack by its raw ID. An unknown reference
+(preview) is resolved through its property dependencies (an endpoint whose `vpcId` depends on VPC B
+is in VPC B; a gateway whose `routeTableIds` depend on one route table covers that one); only one no
+dependency decides counts as matching, and a result that depends on it is reported not-applicable
+with the reason, not as a pass. An unknown service name, endpoint type or private DNS flag counts as
+matching; unknown containerDefinitions require nothing beyond ECR and S3.
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
-from ..rule import UNDECIDABLE, Context, Resolution, Rule, StackView, Violation, cfg_list, cis, fsbp, pci
+from ..rule import (UNDECIDABLE, Context, Resolution, Rule, StackView, Undecided, Violation, cfg_list, cis, fsbp,
+                    not_applicable, pci)
 
 SUBNET = ("aws:ec2/subnet:Subnet", "aws:ec2/defaultSubnet:DefaultSubnet")
 SECURITY_GROUP = ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
@@ -225,7 +228,17 @@ class VpcEndpointsForPrivateTasks(Rule):
                          '    vpc_endpoint_type="Gateway", route_table_ids=[private_rt.id])')
 
     def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
-        services = [s for s in stack.of_type(*P.SERVICE) if self._is_private(s)]
+        undecided = Undecided()
+        yield from undecided.report(self._check(stack, ctx, undecided))
+
+    def _check(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
+        services = []
+        for service in stack.of_type(*P.SERVICE):
+            private = self._is_private(service)
+            if private is P.UNKNOWN:
+                undecided.add(f"whether service '{service.name}' runs without a public IP is not known yet")
+            elif private:
+                services.append(service)
         if not services:
             return
         refs = _Refs(stack, update=not ctx.dry_run)
@@ -282,28 +295,39 @@ class VpcEndpointsForPrivateTasks(Rule):
             for need in extra:
                 if need not in {r[0] for r in required} and need != "s3":
                     required.append((need, "required by the `additionalEndpoints` config"))
+            # What passes only thanks to an endpoint whose VPC or route tables no dependency decides
+            # is undecided, not compliant.
+            decided = [e for e in in_vpc if not e.vpc_unknown]
+            unsure = [e.resource.name for e in in_vpc if e.vpc_unknown or e.rt_unknown]
+            why_unsure = (f"the VPC or route tables of endpoint(s) {', '.join(repr(n) for n in sorted(unsure)[:3])} "
+                          "are not known yet "
+                          "and depend on no VPC or route table of this stack")
             for service, why in required:
                 problem = self._interface_problem(service, in_vpc)
                 if problem:
                     yield self._violation(stack, vpc, group, service, why, problem)
+                elif unsure and self._interface_problem(service, decided):
+                    undecided.add(why_unsure)
             problem = self._gateway_problem(stack, in_vpc, attached, group.route_tables)
             if problem:
                 yield self._violation(stack, vpc, group, "s3", "ECR serves image layers from S3", problem)
+            elif unsure and self._gateway_problem(stack, decided, attached, group.route_tables, decided_only=True):
+                undecided.add(why_unsure)
 
     # --- which services ----------------------------------------------------------------------
     @staticmethod
-    def _is_private(service: P.ResourceView) -> bool:
+    def _is_private(service: P.ResourceView) -> Any:
         launch = P.as_str(service.get("launchType"))
         if isinstance(launch, str) and launch.upper() == "EXTERNAL":
             return False  # ECS Anywhere: not in a VPC
         config = _network_configuration(service)
         if config is P.UNKNOWN:
-            return False  # cannot tell at preview: lenient
+            return P.UNKNOWN  # cannot tell at preview
         if not isinstance(config, Mapping):
             return True
         public = P.as_bool(P.lookup(config, "assignPublicIp"))
         if public is P.UNKNOWN:
-            return False
+            return P.UNKNOWN
         return public is not True
 
     # --- where the service runs --------------------------------------------------------------
@@ -381,7 +405,9 @@ class VpcEndpointsForPrivateTasks(Rule):
 
     @staticmethod
     def _gateway_problem(stack: StackView, endpoints: List[_Endpoint], attached: Mapping[str, Set[str]],
-                         required: Set[str]) -> Optional[str]:
+                         required: Set[str], decided_only: bool = False) -> Optional[str]:
+        """What is wrong with the s3 gateway endpoints, or None. An endpoint whose route tables are
+        undecidable covers every table, unless `decided_only` (then it covers the ones it knows)."""
         candidates = [e for e in endpoints if e.serves("s3")]
         gateways = [e for e in candidates if e.is_gateway()]
         if not gateways:
@@ -392,8 +418,9 @@ class VpcEndpointsForPrivateTasks(Rule):
         best_missing: Optional[Set[str]] = None
         for endpoint in gateways:
             tables = set(endpoint.route_tables) | attached.get(endpoint.resource.urn, set())
-            if endpoint.rt_unknown or _ANY in tables:
+            if (endpoint.rt_unknown or _ANY in tables) and not decided_only:
                 return None
+            tables.discard(_ANY)
             if not tables:
                 missing = set(required) or {""}
             else:
@@ -448,7 +475,8 @@ class VpcFlowLogs(Rule):
         for flow_log in stack.of_type(*P.FLOW_LOG):
             logged = refs.vpc_of(flow_log)
             if logged.status == UNDECIDABLE:
-                return  # a flow log on a VPC not known yet (preview): it may be any of them
+                # a flow log on a VPC no dependency decides (preview): it may be any of them
+                raise not_applicable(f"decided when the values are known: {logged.undecidable}")
             covered.update(logged.keys())
         for vpc in vpcs:
             if vpc.urn in covered or (vpc.id and vpc.id in covered):
