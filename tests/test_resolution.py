@@ -417,3 +417,18 @@ def test_task_definition_rules_are_not_applicable_while_containers_are_unknown()
                                                                    "readonlyRootFilesystem": True,
                                                                    "logConfiguration": {"logDriver": "awslogs"}}])}
     assert h.analyze(TD, known) == [] and h.not_applicable(TD, known) == []
+
+
+XENV = "no-cross-environment-references"
+
+
+def test_cross_environment_references_over_unknown_strings_are_not_applicable():
+    h = Harness([XENV], stack="dev")
+    bucket = resource("aws:s3/bucket:Bucket", "logs", {"bucket": "payments-dev-logs", "policy": UNKNOWN})
+    assert h.analyze_stack([bucket]) == []
+    assert "policy" in stack_not_applicable(h, [bucket])[XENV]  # the reason names what is not known
+    bucket["props"]["policy"] = "{}"
+    assert h.analyze_stack([bucket]) == [] and stack_not_applicable(h, [bucket]) == {}
+    bucket["props"].update(policy=UNKNOWN, bucket="payments-production-logs")
+    got = findings(h.analyze_stack([bucket]))
+    assert [(p, u, lvl) for p, u, _, lvl in got] == [(XENV, bucket["urn"], "mandatory")]
