@@ -26,7 +26,7 @@ CKV_AWS_131 (drop invalid headers), CKV_AWS_91 (access logs), CKV_AWS_150 (delet
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, Generator, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
 from ..environments import ENVIRONMENT_CONFIG, stack_environment
@@ -405,64 +405,81 @@ class TargetGroupHealthCheck(Rule):
 
     _NLB_PROTOCOLS = ("TCP", "TLS", "UDP", "TCP_UDP", "QUIC", "TCP_QUIC")
 
+    _FULL_FIX = ("set `health_check=aws.lb.TargetGroupHealthCheckArgs(enabled=True, protocol='HTTP', "
+                 "path='/health', matcher='200', healthy_threshold=3, unhealthy_threshold=3, timeout=5, interval=30)`.")
+
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        label = f"Target group '{resource.name}'"
-        target_type = P.as_str(resource.get("targetType"))
-        if isinstance(target_type, str) and target_type.strip().lower() in _lower_strings(cfg_list(ctx, "exemptTargetTypes")):
+        if self._not_judged(resource, ctx):
             return
-        protocol = P.as_str(resource.get("protocol"))
-        tg_protocol = protocol.strip().upper() if isinstance(protocol, str) else ""
-        if tg_protocol == "GENEVE":
-            return  # gateway load balancer appliances: not an application endpoint
+        label = f"Target group '{resource.name}'"
         hc = P.as_dict(resource.get("healthCheck"))
         if hc is P.UNKNOWN:
             return
         if not isinstance(hc, Mapping):
             what = "no `healthCheck`" if hc is P.MISSING else "a malformed `healthCheck` (not an object)"
-            yield Violation(f"{label} has {what}: set `health_check=aws.lb.TargetGroupHealthCheckArgs(enabled=True, "
-                            "protocol='HTTP', path='/health', matcher='200', healthy_threshold=3, "
-                            "unhealthy_threshold=3, timeout=5, interval=30)`.", path="healthCheck")
+            yield Violation(f"{label} has {what}: {self._FULL_FIX}", path="healthCheck")
             return
-
         enabled = P.as_bool(P.lookup(hc, "enabled"))
         if enabled is False or enabled is P.INVALID:
             yield Violation(f"{label} has health checks disabled (`healthCheck.enabled`): set "
                             "`health_check.enabled=True`; without them the load balancer routes to failed "
                             "tasks and deployments cannot roll back on failure.", path="healthCheck.enabled")
             return
+        http_check = yield from self._protocol(resource, label, hc, ctx)
+        if http_check:
+            yield from self._path_and_matcher(label, hc)
+        yield from self._thresholds(label, hc, ctx)
+        yield from self._interval_and_timeout(label, hc, ctx)
 
+    @staticmethod
+    def _not_judged(resource: P.ResourceView, ctx: Context) -> bool:
+        """Lambda targets (invoked, not polled) and gateway load balancer appliances (GENEVE)."""
+        target_type = P.as_str(resource.get("targetType"))
+        if isinstance(target_type, str) and target_type.strip().lower() in _lower_strings(cfg_list(ctx, "exemptTargetTypes")):
+            return True
+        protocol = P.as_str(resource.get("protocol"))
+        return isinstance(protocol, str) and protocol.strip().upper() == "GENEVE"
+
+    def _protocol(self, resource: P.ResourceView, label: str, hc: Mapping,
+                  ctx: Context) -> Generator[Violation, None, bool]:
+        """Violations of `healthCheck.protocol`; returns whether the check is an HTTP(S) one (a path and
+        matcher then apply)."""
         hc_protocol = P.as_str(P.lookup(hc, "protocol"))
         if hc_protocol is P.MISSING or (isinstance(hc_protocol, str) and not hc_protocol.strip()):
             hc_protocol = "HTTP"  # the provider's default
-        http_check = True
-        if isinstance(hc_protocol, str):
-            hc_upper = hc_protocol.strip().upper()
-            if hc_upper not in ("HTTP", "HTTPS"):
-                tcp_ok = (cfg_bool(ctx, "allowTcpHealthChecks", False) and hc_upper == "TCP"
-                          and tg_protocol in self._NLB_PROTOCOLS)
-                if not tcp_ok:
-                    shown = _text(resource, ("healthCheck", "protocol"), hc_protocol)
-                    yield Violation(f"{label} health-checks with protocol {shown} (`healthCheck.protocol`): a "
-                                    "TCP check only proves the port is open; set `health_check.protocol` to "
-                                    "'HTTP' or 'HTTPS' with a `path` the application answers.",
-                                    path="healthCheck.protocol")
-                http_check = False
-        elif hc_protocol is P.INVALID:
+        if hc_protocol is P.INVALID:
             yield Violation(f"{label} has a malformed `healthCheck.protocol`: set `health_check.protocol` to "
                             "'HTTP' or 'HTTPS'.", path="healthCheck.protocol")
+            return True
+        if not isinstance(hc_protocol, str) or hc_protocol.strip().upper() in ("HTTP", "HTTPS"):
+            return True  # HTTP(S), or unknown at preview (judged as HTTP: path and matcher still apply)
+        protocol = P.as_str(resource.get("protocol"))
+        tg_protocol = protocol.strip().upper() if isinstance(protocol, str) else ""
+        tcp_ok = (cfg_bool(ctx, "allowTcpHealthChecks", False) and hc_protocol.strip().upper() == "TCP"
+                  and tg_protocol in self._NLB_PROTOCOLS)
+        if not tcp_ok:
+            shown = _text(resource, ("healthCheck", "protocol"), hc_protocol)
+            yield Violation(f"{label} health-checks with protocol {shown} (`healthCheck.protocol`): a "
+                            "TCP check only proves the port is open; set `health_check.protocol` to "
+                            "'HTTP' or 'HTTPS' with a `path` the application answers.",
+                            path="healthCheck.protocol")
+        return False
 
-        if http_check:
-            path = P.as_str(P.lookup(hc, "path"))
-            if path is not P.UNKNOWN and not (isinstance(path, str) and path.strip().startswith("/")):
-                problem = "has no explicit `healthCheck.path`" if (path is P.MISSING or (isinstance(path, str) and not path.strip())) \
-                    else "has a `healthCheck.path` that is not an absolute path"
-                yield Violation(f"{label} {problem}: set `health_check.path` to the application's health "
-                                "endpoint (e.g. '/health').", path="healthCheck.path")
-            matcher = P.as_str(P.lookup(hc, "matcher"))
-            if matcher is not P.UNKNOWN and not _nonempty(matcher):
-                yield Violation(f"{label} has no explicit `healthCheck.matcher`: set `health_check.matcher` to "
-                                "the success codes (e.g. '200'; '0-99' for gRPC).", path="healthCheck.matcher")
+    @staticmethod
+    def _path_and_matcher(label: str, hc: Mapping) -> Iterable[Violation]:
+        path = P.as_str(P.lookup(hc, "path"))
+        if path is not P.UNKNOWN and not (isinstance(path, str) and path.strip().startswith("/")):
+            problem = "has no explicit `healthCheck.path`" if (path is P.MISSING or (isinstance(path, str) and not path.strip())) \
+                else "has a `healthCheck.path` that is not an absolute path"
+            yield Violation(f"{label} {problem}: set `health_check.path` to the application's health "
+                            "endpoint (e.g. '/health').", path="healthCheck.path")
+        matcher = P.as_str(P.lookup(hc, "matcher"))
+        if matcher is not P.UNKNOWN and not _nonempty(matcher):
+            yield Violation(f"{label} has no explicit `healthCheck.matcher`: set `health_check.matcher` to "
+                            "the success codes (e.g. '200'; '0-99' for gRPC).", path="healthCheck.matcher")
 
+    @staticmethod
+    def _thresholds(label: str, hc: Mapping, ctx: Context) -> Iterable[Violation]:
         minimum = cfg_number(ctx, "minThreshold", 2)
         for key, arg in (("healthyThreshold", "healthy_threshold"), ("unhealthyThreshold", "unhealthy_threshold")):
             value = P.as_number(P.lookup(hc, key))
@@ -470,6 +487,8 @@ class TargetGroupHealthCheck(Rule):
                 yield Violation(f"{label} has `healthCheck.{key}` below {minimum:g} or not a number: set "
                                 f"`health_check.{arg}` to at least {minimum:g} (default 3).", path=f"healthCheck.{key}")
 
+    @staticmethod
+    def _interval_and_timeout(label: str, hc: Mapping, ctx: Context) -> Iterable[Violation]:
         maximum = cfg_number(ctx, "maxIntervalSeconds", 60)
         interval = P.as_number(P.lookup(hc, "interval"))
         interval_given = interval is not P.MISSING
@@ -480,20 +499,16 @@ class TargetGroupHealthCheck(Rule):
                             f"(0, {maximum:g}]: set `health_check.interval` to at most {maximum:g} (e.g. 30).",
                             path="healthCheck.interval")
             return
+        # An absent timeout: AWS picks the default per target type and protocol (5s for most ALB
+        # targets) and accepts it with any valid interval, so only a timeout the program sets is judged.
         timeout = P.as_number(P.lookup(hc, "timeout"))
-        timeout_given = timeout is not P.MISSING
-        if timeout is P.MISSING:
-            # AWS picks the default per target type and protocol (5s for most ALB targets), and
-            # accepts it with any valid interval: judge only a timeout the program sets
-            timeout = None
         if timeout is P.INVALID:
             yield Violation(f"{label} has a `healthCheck.timeout` that is not a number: set "
                             "`health_check.timeout` below the interval (e.g. 5).", path="healthCheck.timeout")
         elif isinstance(timeout, float) and isinstance(interval, float) and timeout >= interval:
-            t = f"{timeout:g}s" + ("" if timeout_given else " (default)")
             n = f"{interval:g}s" + ("" if interval_given else " (default)")
-            yield Violation(f"{label} has a health check timeout of {t} that is not below its interval of {n} "
-                            "(`healthCheck.timeout`, `healthCheck.interval`): set `health_check.timeout` "
+            yield Violation(f"{label} has a health check timeout of {timeout:g}s that is not below its interval of "
+                            f"{n} (`healthCheck.timeout`, `healthCheck.interval`): set `health_check.timeout` "
                             "below `health_check.interval` (e.g. timeout=5, interval=30).",
                             path="healthCheck.timeout")
 
