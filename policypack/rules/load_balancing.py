@@ -30,6 +30,7 @@ from typing import Any, Dict, Generator, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
 from ..environments import ENVIRONMENT_CONFIG, stack_environment
+from .value_check import ValueCheck
 from ..rule import (RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackView, Undecided, Violation, cfg_bool,
                     cfg_list, cfg_number, fsbp, glob_match, pci)
 
@@ -737,7 +738,7 @@ class AlbModernTlsPolicy(Rule):
                             path="sslPolicy")
 
 
-class AlbDropInvalidHeaders(Rule):
+class AlbDropInvalidHeaders(ValueCheck):
     name = "alb-drop-invalid-headers"
     description = "Application load balancers must drop invalid HTTP header fields."
     level = "mandatory"
@@ -748,16 +749,18 @@ class AlbDropInvalidHeaders(Rule):
     resource_types = P.LB
     remediation = "Set `drop_invalid_header_fields=True` on the application load balancer."
     compliant_example = 'aws.lb.LoadBalancer("alb", load_balancer_type="application", drop_invalid_header_fields=True, ...)'
+    property_path = ("dropInvalidHeaderFields",)
+    read = staticmethod(P.as_bool)
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        if _lb_type(resource) != "application":
-            return
-        value = P.as_bool(resource.get("dropInvalidHeaderFields"))
-        if value is True or value is P.UNKNOWN:
-            return
-        yield Violation(f"Application load balancer '{resource.name}' forwards invalid HTTP header fields "
-                        "(`dropInvalidHeaderFields` is not true; header smuggling and desync attacks): set "
-                        "`drop_invalid_header_fields=True`.", path="dropInvalidHeaderFields")
+    def judged(self, resource: P.ResourceView, ctx: Context) -> bool:
+        return _lb_type(resource) == "application"
+
+    def problem(self, value, resource: P.ResourceView, ctx: Context) -> Optional[str]:
+        if value is True:
+            return None
+        return (f"Application load balancer '{resource.name}' forwards invalid HTTP header fields "
+                "(`dropInvalidHeaderFields` is not true; header smuggling and desync attacks): set "
+                "`drop_invalid_header_fields=True`.")
 
 
 class AlbAccessLogs(Rule):
@@ -801,7 +804,7 @@ class AlbAccessLogs(Rule):
                             "to an S3 bucket of this stack.", path="accessLogs.bucket")
 
 
-class AlbDeletionProtection(Rule):
+class AlbDeletionProtection(ValueCheck):
     name = "alb-deletion-protection"
     description = "Load balancers must have deletion protection enabled (mandatory in production)."
     level = "advisory"
@@ -822,20 +825,31 @@ class AlbDeletionProtection(Rule):
     remediation = ("Set `enable_deletion_protection=True` on the load balancer (turn it off in the same update "
                    "that deliberately deletes it).")
     compliant_example = 'aws.lb.LoadBalancer("alb", enable_deletion_protection=True, ...)'
+    property_path = ("enableDeletionProtection",)
+    read = staticmethod(P.as_bool)
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+    def judged(self, resource: P.ResourceView, ctx: Context) -> bool:
         lb_type = _lb_type(resource)
-        if lb_type is None or lb_type not in _lower_strings(cfg_list(ctx, "loadBalancerTypes")):
-            return
-        value = P.as_bool(resource.get("enableDeletionProtection"))
-        if value is True or value is P.UNKNOWN:
-            return
+        return lb_type is not None and lb_type in _lower_strings(cfg_list(ctx, "loadBalancerTypes"))
+
+    @staticmethod
+    def _mandatory_environment(ctx: Context) -> Optional[str]:
+        """The stack's environment when the config makes this policy mandatory in it."""
         environment = stack_environment(ctx)
-        mandatory = environment is not None and environment.lower() in _lower_strings(cfg_list(ctx, "mandatoryEnvironments"))
-        why = (f" This is mandatory: stack '{ctx.stack}' is mapped to {environment}." if mandatory else "")
-        yield Violation(f"Load balancer '{resource.name}' can be deleted by a single update "
-                               "(`enableDeletionProtection` is not true): set `enable_deletion_protection=True`." + why,
-                               path="enableDeletionProtection", level="mandatory" if mandatory else "")
+        if environment is not None and environment.lower() in _lower_strings(cfg_list(ctx, "mandatoryEnvironments")):
+            return environment
+        return None
+
+    def level_for(self, resource: P.ResourceView, ctx: Context) -> str:
+        return "mandatory" if self._mandatory_environment(ctx) else ""
+
+    def problem(self, value, resource: P.ResourceView, ctx: Context) -> Optional[str]:
+        if value is True:
+            return None
+        environment = self._mandatory_environment(ctx)
+        why = f" This is mandatory: stack '{ctx.stack}' is mapped to {environment}." if environment else ""
+        return (f"Load balancer '{resource.name}' can be deleted by a single update "
+                "(`enableDeletionProtection` is not true): set `enable_deletion_protection=True`." + why)
 
 
 RULES = [EcsServiceBehindStackAlb, TargetGroupHealthCheck, ListenerRuleNoHealthHeaderRouting,

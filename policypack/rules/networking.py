@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
+from .value_check import ValueCheck
 from ..rule import (UNDECIDABLE, Context, Resolution, Rule, StackView, Undecided, Violation, cfg_list, cis, fsbp,
                     not_applicable, pci)
 
@@ -85,7 +86,7 @@ def _display(stack: StackView, key: str) -> str:
 # --------------------------------------------------------------------------------------------
 # ecs-service-no-public-ip
 # --------------------------------------------------------------------------------------------
-class EcsServiceNoPublicIp(Rule):
+class EcsServiceNoPublicIp(ValueCheck):
     name = "ecs-service-no-public-ip"
     description = "ECS services must not assign public IP addresses to their tasks."
     kind = "resource"
@@ -102,14 +103,15 @@ class EcsServiceNoPublicIp(Rule):
     compliant_example = ('aws.ecs.Service("svc", network_configuration={"subnets": [s.id for s in private], '
                          '"security_groups": [app_sg.id], "assign_public_ip": False}, ...)')
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        config = _network_configuration(resource)
-        if not isinstance(config, Mapping):
-            return
-        if P.as_bool(P.lookup(config, "assignPublicIp")) is True:
-            yield Violation(f"ECS service '{resource.name}' sets `networkConfiguration.assignPublicIp` to true: every "
-                            "task gets a public IP address. Set `assign_public_ip=False` and run the tasks in private "
-                            "subnets behind the load balancer.", path="networkConfiguration.assignPublicIp")
+    property_path = ("networkConfiguration", "assignPublicIp")
+    read = staticmethod(P.as_bool)
+
+    def problem(self, value, resource: P.ResourceView, ctx: Context) -> Optional[str]:
+        if value is not True:
+            return None
+        return (f"ECS service '{resource.name}' sets `networkConfiguration.assignPublicIp` to true: every "
+                "task gets a public IP address. Set `assign_public_ip=False` and run the tasks in private "
+                "subnets behind the load balancer.")
 
 
 # --------------------------------------------------------------------------------------------
