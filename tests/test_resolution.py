@@ -432,3 +432,13 @@ def test_cross_environment_references_over_unknown_strings_are_not_applicable():
     bucket["props"].update(policy=UNKNOWN, bucket="payments-production-logs")
     got = findings(h.analyze_stack([bucket]))
     assert [(p, u, lvl) for p, u, _, lvl in got] == [(XENV, bucket["urn"], "mandatory")]
+
+
+# --- rule shapes -----------------------------------------------------------------------------
+def test_ecr_rules_live_in_the_registry_module_with_their_names_and_levels():
+    from policypack.rules import ALL_RULES, containers, registry
+    assert {r.name: r.level for r in registry.RULES} == {
+        "ecr-scan-on-push": "mandatory", "ecr-immutable-tags": "advisory", "ecr-lifecycle-policy": "advisory"}
+    assert all(r.concern == "registry" for r in registry.RULES)
+    assert not any(r.concern == "registry" for r in containers.RULES)
+    assert set(registry.RULES) <= set(ALL_RULES)
