@@ -442,3 +442,53 @@ def test_ecr_rules_live_in_the_registry_module_with_their_names_and_levels():
     assert all(r.concern == "registry" for r in registry.RULES)
     assert not any(r.concern == "registry" for r in containers.RULES)
     assert set(registry.RULES) <= set(ALL_RULES)
+
+
+LG = "aws:cloudwatch/logGroup:LogGroup"
+KEY = "aws:kms/key:Key"
+REPO = "aws:ecr/repository:Repository"
+#: policy, type, compliant props, violating props, the violation's path, its level, props with the value unknown
+VALUE_CHECKS = [
+    ("log-group-retention", LG, {"retentionInDays": 365.0}, {"retentionInDays": 7.0}, "retentionInDays",
+     "mandatory", {"retentionInDays": UNKNOWN}),
+    ("kms-key-deletion-window", KEY, {"deletionWindowInDays": 30.0}, {"deletionWindowInDays": 7.0},
+     "deletionWindowInDays", "advisory", {"deletionWindowInDays": UNKNOWN}),
+    ("alb-drop-invalid-headers", LB, {"dropInvalidHeaderFields": True}, {"dropInvalidHeaderFields": False},
+     "dropInvalidHeaderFields", "mandatory", {"dropInvalidHeaderFields": UNKNOWN}),
+    ("alb-deletion-protection", LB, {"enableDeletionProtection": True}, {}, "enableDeletionProtection",
+     "advisory", {"enableDeletionProtection": UNKNOWN}),
+    ("ecs-service-no-public-ip", SVC, {"networkConfiguration": {"assignPublicIp": False}},
+     {"networkConfiguration": {"assignPublicIp": True}}, "networkConfiguration.assignPublicIp", "mandatory",
+     {"networkConfiguration": {"assignPublicIp": UNKNOWN}}),
+    ("fargate-platform-version", SVC, {"platformVersion": "LATEST"}, {"platformVersion": "1.3.0"},
+     "platformVersion", "advisory", {"platformVersion": UNKNOWN}),
+    ("ecr-scan-on-push", REPO, {"imageScanningConfiguration": {"scanOnPush": True}},
+     {"imageScanningConfiguration": {"scanOnPush": False}}, "imageScanningConfiguration.scanOnPush", "mandatory",
+     {"imageScanningConfiguration": [{"scanOnPush": UNKNOWN}]}),
+    ("ecr-immutable-tags", REPO, {"imageTagMutability": "IMMUTABLE"}, {"imageTagMutability": "MUTABLE"},
+     "imageTagMutability", "advisory", {"imageTagMutability": UNKNOWN}),
+]
+
+
+@pytest.mark.parametrize("policy,type_,good,bad,path,level,unknown", VALUE_CHECKS, ids=[v[0] for v in VALUE_CHECKS])
+def test_value_checks_judge_their_property_and_are_not_applicable_while_unknown(policy, type_, good, bad, path,
+                                                                               level, unknown):
+    h = Harness([policy])
+    assert h.analyze(type_, good) == [] and h.not_applicable(type_, good) == []
+    got = findings(h.analyze(type_, bad))
+    assert got == [(policy, urn(type_, "res"), path, level)]
+    assert h.analyze(type_, unknown) == [] and h.not_applicable(type_, unknown) == [policy]
+    for garbage in ({path.split(".")[0]: 7.5}, {path.split(".")[0]: [1, 2]}):
+        h.analyze(type_, garbage)  # malformed input never raises (conftest checks internal errors)
+
+
+def test_a_key_reference_unknown_at_preview_counts_as_set():
+    h = Harness(["log-group-kms-encryption"])
+    assert h.analyze(LG, {"kmsKeyId": UNKNOWN}) == [] and h.not_applicable(LG, {"kmsKeyId": UNKNOWN}) == []
+    assert [path_of(d) for d in h.analyze(LG, {})] == ["kmsKeyId"]
+
+
+def test_deletion_protection_is_escalated_on_production_stacks():
+    h = Harness(["alb-deletion-protection"], stack="production")
+    assert findings(h.analyze(LB, {})) == [("alb-deletion-protection", urn(LB, "res", "production"),
+                                            "enableDeletionProtection", "mandatory")]

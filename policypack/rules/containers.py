@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator, Optional, Tuple
 
 from .. import props as P
 from ..rule import Context, Rule, Violation, fsbp, not_applicable, pci
+from .value_check import ValueCheck
 
 
 # --- task definitions ----------------------------------------------------------------------
@@ -192,7 +193,7 @@ def parse_version(text: Any) -> Optional[Tuple[int, int, int]]:
     return tuple(int(part or 0) for part in match.groups())  # type: ignore[return-value]
 
 
-class FargatePlatformVersion(Rule):
+class FargatePlatformVersion(ValueCheck):
     name = "fargate-platform-version"
     description = "Fargate services must run on LATEST or a pinned, current platform version."
     kind = "resource"
@@ -223,24 +224,27 @@ class FargatePlatformVersion(Rule):
             return any(p.strip().upper() in ("FARGATE", "FARGATE_SPOT") for p in providers)
         return True  # undecidable: the check below fires only on a known, pinned, old version
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        version = resource.get("platformVersion")
-        if version is P.UNKNOWN or version is P.MISSING or not self._is_fargate(resource):
-            return
-        if isinstance(version, str) and (not version.strip() or version.strip().upper() == "LATEST"):
-            return
+    property_path = ("platformVersion",)
+
+    def judged(self, resource: P.ResourceView, ctx: Context) -> bool:
+        return self._is_fargate(resource)
+
+    def problem(self, version, resource: P.ResourceView, ctx: Context) -> Optional[str]:
+        if version is P.MISSING or (isinstance(version, str) and (not version.strip()
+                                                                  or version.strip().upper() == "LATEST")):
+            return None
         minimum_text = ctx.config.get("minimumPlatformVersion")
         minimum = parse_version(minimum_text) or parse_version(DEFAULT_MIN_PLATFORM)
         minimum_shown = ".".join(str(n) for n in minimum)
         parsed = parse_version(version)
         shown = "" if resource.is_secret(("platformVersion",)) or not isinstance(version, str) else f" {version.strip()!r}"
         if parsed is None:
-            yield Violation(f"Service '{resource.name}': `platformVersion`{shown} is not a Fargate platform version: "
-                            f"set `platform_version` to \"LATEST\" or at least {minimum_shown}.", path="platformVersion")
-        elif parsed < minimum:
-            yield Violation(f"Service '{resource.name}' is pinned to Fargate platform version{shown}, older than "
-                            f"{minimum_shown}: set `platform_version` to \"LATEST\" or at least {minimum_shown}.",
-                            path="platformVersion")
+            return (f"Service '{resource.name}': `platformVersion`{shown} is not a Fargate platform version: "
+                    f"set `platform_version` to \"LATEST\" or at least {minimum_shown}.")
+        if parsed < minimum:
+            return (f"Service '{resource.name}' is pinned to Fargate platform version{shown}, older than "
+                    f"{minimum_shown}: set `platform_version` to \"LATEST\" or at least {minimum_shown}.")
+        return None
 
 
 RULES = [TaskNonPrivileged, TaskReadonlyRootFilesystem, TaskLoggingConfigured, TaskNonRootUser,

@@ -4,13 +4,14 @@ hardening). Repository encryption (ecr-kms-encryption) is an encryption rule, in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Dict, Iterable, List
+from typing import Dict, Iterable, List, Optional
 
 from .. import props as P
 from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, fsbp, pci
+from .value_check import ValueCheck
 
 
-class EcrScanOnPush(Rule):
+class EcrScanOnPush(ValueCheck):
     name = "ecr-scan-on-push"
     description = "ECR repositories must scan images on push."
     kind = "resource"
@@ -33,27 +34,27 @@ class EcrScanOnPush(Rule):
     compliant_example = ('aws.ecr.Repository("app", image_tag_mutability="IMMUTABLE",\n'
                          '    image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True))')
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        if cfg_bool(ctx, "registryScanning", False):
-            return
+    property_path = ("imageScanningConfiguration", "scanOnPush")
+    read = staticmethod(P.as_bool)
+
+    def judged(self, resource: P.ResourceView, ctx: Context) -> bool:
+        return not cfg_bool(ctx, "registryScanning", False)
+
+    def problem(self, scan, resource: P.ResourceView, ctx: Context) -> Optional[str]:
+        if scan is True:
+            return None
         block = P.as_dict(resource.get("imageScanningConfiguration"))
-        if block is P.UNKNOWN:
-            return
-        scan = P.as_bool(P.lookup(block, "scanOnPush")) if isinstance(block, Mapping) else block
-        if scan is True or scan is P.UNKNOWN:
-            return
         state = ("has no `imageScanningConfiguration`" if block is P.MISSING
                  else "has `scanOnPush` false or unset" if isinstance(block, Mapping)
                  else "has an `imageScanningConfiguration` that is not an object")
-        yield Violation(f"ECR repository '{resource.name}' {state}: set `image_scanning_configuration="
-                        "aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True)`.",
-                        path="imageScanningConfiguration.scanOnPush")
+        return (f"ECR repository '{resource.name}' {state}: set `image_scanning_configuration="
+                "aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True)`.")
 
 
 DEFAULT_MUTABILITY = ["IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"]
 
 
-class EcrImmutableTags(Rule):
+class EcrImmutableTags(ValueCheck):
     name = "ecr-immutable-tags"
     description = "ECR repositories must make image tags immutable."
     kind = "resource"
@@ -73,23 +74,23 @@ class EcrImmutableTags(Rule):
                    "deploy images by a unique tag or digest.")
     compliant_example = 'aws.ecr.Repository("app", image_tag_mutability="IMMUTABLE", ...)'
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        value = P.as_str(resource.get("imageTagMutability"))
-        if value is P.UNKNOWN:
-            return
+    property_path = ("imageTagMutability",)
+    read = staticmethod(P.as_str)
+
+    def problem(self, value, resource: P.ResourceView, ctx: Context) -> Optional[str]:
         allowed = {a.strip().upper() for a in cfg_list(ctx, "allowedTagMutability") if isinstance(a, str)}
         if not allowed:
             allowed = set(DEFAULT_MUTABILITY)
         if isinstance(value, str) and value.strip().upper() in allowed:
-            return
+            return None
         if value is P.MISSING or (isinstance(value, str) and not value.strip()):
             state = "does not set `imageTagMutability` (defaults to MUTABLE)"
         elif isinstance(value, str) and not resource.is_secret(("imageTagMutability",)):
             state = f"has `imageTagMutability` {value.strip()!r}"
         else:
             state = "has an `imageTagMutability` that is not allowed"
-        yield Violation(f"ECR repository '{resource.name}' {state}: set `image_tag_mutability=\"IMMUTABLE\"` "
-                        f"(allowed: {', '.join(sorted(allowed))}).", path="imageTagMutability")
+        return (f"ECR repository '{resource.name}' {state}: set `image_tag_mutability=\"IMMUTABLE\"` "
+                f"(allowed: {', '.join(sorted(allowed))}).")
 
 
 class EcrLifecyclePolicy(Rule):
