@@ -177,6 +177,10 @@ class StackView:
             self._by_output[output] = index
         return index.get(value, [])
 
+    def _unnamed(self, types: Tuple[str, ...]) -> List[ResourceView]:
+        """Resources of `types` whose `name` output is not known yet (preview)."""
+        return [r for r in self.of_type(*types) if is_unknown(r.props.get("name"))]
+
     def dependencies_of(self, owner: ResourceView, prop: str) -> Tuple[List[ResourceView], str]:
         """The stack resources `owner`'s top-level property `prop` depends on, and where that came
         from: its propertyDependencies for `prop` when it has some, else its `dependencies`."""
@@ -226,7 +230,9 @@ class StackView:
         matched by URN and by the outputs named in `by` (default `arn`, `id`; CodeDeploy refers by
         `name`). An unknown value resolves through `owner`'s propertyDependencies of `prop` (then its
         `dependencies`) to the resources of `types` among them, so a preview decides what an update
-        would; only a value no dependency decides is undecidable. `update` (not a preview): every
+        would; only a value no dependency decides is undecidable (so is, at preview, a literal name
+        while a resource of `types` has a name not known yet: programs choose names, not ARNs). `update`
+        (not a preview): every
         output of this stack is known then, so such a value comes from outside the stack: external.
         """
         types = tuple(types)
@@ -238,6 +244,7 @@ class StackView:
         wrong: List[ResourceView] = []
         invalid = False
         unknown = False
+        unknown_name = ""
         via = "value"
         for item in items:
             if item is None or item is MISSING:
@@ -266,9 +273,13 @@ class StackView:
                 if uncomparable:
                     resources.extend(uncomparable)
                     via = dep_via
+                elif not update and "name" in by and self._unnamed(types):
+                    # A program chooses names: the literal may be the name of one not known yet.
+                    unnamed = self._unnamed(types)
+                    unknown_name = f"the `name` of '{unnamed[0].name}', which `{prop}` may name, is not known yet"
                 else:
                     external.append(text)
-        undecidable = ""
+        undecidable = unknown_name
         if unknown:
             found, dep_via = self._through_dependencies(owner, prop, types, set())
             if found:
@@ -276,7 +287,7 @@ class StackView:
                 via = dep_via
             elif update:
                 external.append(UNKNOWN_EXTERNAL)
-            else:
+            elif not undecidable:
                 undecidable = (f"`{prop}` of '{owner.name}' is not known yet and depends on no "
                                f"{_type_names(types)} of this stack")
         return Resolution(tuple(dict.fromkeys(resources)), tuple(dict.fromkeys(external)),

@@ -92,7 +92,9 @@ class Stack:
         props.update(inputs or {})
         deps = {}
         for prop, (value, sources) in (refs or {}).items():
-            props[prop] = _unknown_leaves(value) if self.preview else value
+            if self.preview:  # a whole value is the output it comes from; inside structures, the ids
+                value = UNKNOWN if isinstance(value, str) else _unknown_leaves(value)
+            props[prop] = value
             deps[prop] = [self.resources[s]["urn"] for s in sources]
         self.resources[name] = resource(type_, name, props, propertyDependencies=deps,
                                         dependencies=sorted({u for us in deps.values() for u in us}))
@@ -492,3 +494,25 @@ def test_deletion_protection_is_escalated_on_production_stacks():
     h = Harness(["alb-deletion-protection"], stack="production")
     assert findings(h.analyze(LB, {})) == [("alb-deletion-protection", urn(LB, "res", "production"),
                                             "enableDeletionProtection", "mandatory")]
+
+
+LCP = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_lifecycle_policy_of_another_repository_fails_in_both_modes(mode):
+    h = Harness(["ecr-lifecycle-policy"], dry_run=mode == "preview")
+    stack = Stack(mode)
+    for name in ("app", "worker"):
+        stack.add(REPO, name, {"arn": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{name}", "name": f"payments-{name}"})
+    stack.add(LCP, "app-lcp", {"id": "payments-app"}, refs={"repository": ("payments-app", ["app"])})
+    got = findings(h.analyze_stack(stack.list()))
+    assert got == [("ecr-lifecycle-policy", stack.resources["worker"]["urn"], "", "advisory")]
+
+
+def test_a_literal_name_while_a_repository_name_is_unknown_is_not_applicable():
+    h = Harness(["ecr-lifecycle-policy"])
+    repo = resource(REPO, "computed", {"name": UNKNOWN})
+    policy = resource(LCP, "lcp", {"repository": "payments-computed"})
+    assert h.analyze_stack([repo, policy]) == []
+    assert "'computed'" in stack_not_applicable(h, [repo, policy])["ecr-lifecycle-policy"]

@@ -4,10 +4,11 @@ hardening). Repository encryption (ecr-kms-encryption) is an encryption rule, in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Dict, Iterable, List, Optional
+from typing import Iterable, Optional, Set
 
 from .. import props as P
-from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, fsbp, pci
+from ..rule import (UNDECIDABLE, Context, Rule, StackView, Undecided, Violation, cfg_bool, cfg_list, fsbp,
+                    not_applicable, pci)
 from .value_check import ValueCheck
 
 
@@ -112,39 +113,21 @@ class EcrLifecyclePolicy(Rule):
         repos = stack.of_type(*P.REPOSITORY)
         if not repos:
             return
-        repo_urns = {repo.urn for repo in repos}
-        by_name: Dict[str, List[P.ResourceView]] = {}
-        for repo in repos:
-            for key in ("name", "id"):
-                value = repo.props.get(key)
-                if isinstance(value, str) and value and not P.is_unknown(value):
-                    bucket = by_name.setdefault(value, [])
-                    if repo not in bucket:
-                        bucket.append(repo)
-        covered, unresolved = set(), False
-        names_unknown = any(P.is_unknown(repo.props.get("name")) for repo in repos)
+        covered: Set[str] = set()
+        undecided = Undecided()
         for policy in stack.of_type(*P.ECR_LIFECYCLE_POLICY):
-            linked = False
-            for urn in policy.depends_on_resources("repository"):
-                if urn in repo_urns:
-                    covered.add(urn)
-                    linked = True
-            ref = policy.props.get("repository")
-            if isinstance(ref, str) and ref and not P.is_unknown(ref):
-                region = policy.props.get("region")
-                for repo in by_name.get(ref, ()):
-                    other = repo.props.get("region")
-                    if (isinstance(region, str) and isinstance(other, str) and not P.is_unknown(region)
-                            and not P.is_unknown(other) and region != other):
-                        continue  # same name, another region's repository
-                    covered.add(repo.urn)
-                    linked = True
-                if not linked and names_unknown:
-                    unresolved = True  # it may name a repository whose name is not known yet
-            elif P.is_unknown(ref) and not linked:
-                unresolved = True  # a policy for a repository we cannot identify (unknown at preview)
-        if unresolved:
-            return  # it may be the one a repository lacks: decide when the value is known
+            found = stack.resolve(policy, "repository", P.REPOSITORY, by=("name", "id"))
+            if found.status == UNDECIDABLE:
+                undecided.add(found.undecidable)  # it may be the one a repository lacks
+            region = policy.props.get("region")
+            for repo in found.resources:
+                other = repo.props.get("region")
+                if (found.via == "value" and isinstance(region, str) and isinstance(other, str)
+                        and not P.is_unknown(region) and not P.is_unknown(other) and region != other):
+                    continue  # same name, another region's repository
+                covered.add(repo.urn)
+        if undecided:
+            raise not_applicable(f"decided when the values are known: {'; '.join(undecided.reasons[:3])}")
         for repo in repos:
             if repo.urn not in covered:
                 yield Violation(f"ECR repository '{repo.name}' has no lifecycle policy: old and untagged images "
