@@ -516,3 +516,31 @@ def test_a_literal_name_while_a_repository_name_is_unknown_is_not_applicable():
     policy = resource(LCP, "lcp", {"repository": "payments-computed"})
     assert h.analyze_stack([repo, policy]) == []
     assert "'computed'" in stack_not_applicable(h, [repo, policy])["ecr-lifecycle-policy"]
+
+
+# --- docs/writing-rules.md stays accurate ------------------------------------------------------
+def test_writing_rules_names_files_and_names_that_exist():
+    import os
+    import policypack.catalogue as catalogue
+    import policypack.rule as rule
+    import policypack.rules as rules
+    from policypack.rule import Resolution
+    from policypack.rules.value_check import ValueCheck
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    text = open(os.path.join(root, "docs", "writing-rules.md"), encoding="utf-8").read()
+    for path in re.findall(r"`((?:policypack|tests|docs|examples)/[\w/.<>-]+)`", text):
+        if "<" not in path:
+            assert os.path.exists(os.path.join(root, path)), path
+    for name in ("CORE", "EXTENDED", "_MODULES", "ALL_RULES"):
+        assert hasattr(rules, name), name
+    assert hasattr(catalogue, "PRODUCTION_MANDATORY")
+    for name in ("Undecided", "not_applicable", "StackView", "RESOLVED", "EXTERNAL", "UNDECIDABLE", "ABSENT"):
+        assert hasattr(rule, name), name
+    for field in ("resources", "single", "external", "wrong_type", "invalid", "undecidable", "via", "status",
+                  "urns", "keys"):
+        assert hasattr(Resolution, field) or field in Resolution.__dataclass_fields__, field
+    for name in ("property_path", "read", "problem", "judged", "level_for", "unknown_is_set"):
+        assert hasattr(ValueCheck, name), name
+    samples = open(os.path.join(root, "tests", "test_samples.py"), encoding="utf-8").read()
+    assert "MUTATIONS = {" in samples and "set(MUTATIONS) == set(CORE)" in samples
