@@ -139,6 +139,7 @@ class StackView:
             self._by_type.setdefault(resource.type, []).append(resource)
         self._by_id: Optional[Dict[str, ResourceView]] = None
         self._by_output: Dict[str, Dict[str, List[ResourceView]]] = {}
+        self._unnamed_by_types: Dict[Tuple[str, ...], List[ResourceView]] = {}
 
     def of_type(self, *tokens: str) -> List[ResourceView]:
         if len(tokens) == 1:
@@ -178,8 +179,12 @@ class StackView:
         return index.get(value, [])
 
     def _unnamed(self, types: Tuple[str, ...]) -> List[ResourceView]:
-        """Resources of `types` whose `name` output is not known yet (preview)."""
-        return [r for r in self.of_type(*types) if is_unknown(r.props.get("name"))]
+        """Resources of `types` whose `name` output is not known yet (preview), once per types."""
+        found = self._unnamed_by_types.get(types)
+        if found is None:
+            found = self._unnamed_by_types[types] = [r for r in self.of_type(*types)
+                                                     if is_unknown(r.props.get("name"))]
+        return found
 
     def dependencies_of(self, owner: ResourceView, prop: str) -> Tuple[List[ResourceView], str]:
         """The stack resources `owner`'s top-level property `prop` depends on, and where that came
