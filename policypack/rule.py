@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
+from .exemptions import EXEMPTIONS_SCHEMA
 from .props import MISSING, ResourceView, is_unknown
 
 ADVISORY, MANDATORY, REMEDIATE, DISABLED = "advisory", "mandatory", "remediate", "disabled"
@@ -58,6 +59,14 @@ class Violation:
     urn: Optional[str] = None
     path: str = ""
     level: str = ""
+
+
+class NotApplicable(Exception):
+    """Raised by a rule to say it does not apply (reported like pulumi-policy's args.not_applicable)."""
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass
@@ -323,13 +332,7 @@ class Undecided:
             yield violation
         if self.reasons and not found:
             shown = "; ".join(self.reasons[:3]) + (f" (and {len(self.reasons) - 3} more)" if len(self.reasons) > 3 else "")
-            raise not_applicable(f"decided when the values are known: {shown}")
-
-
-def not_applicable(reason: str) -> Exception:
-    """The NotApplicable exception for `reason` (raise it from a rule)."""
-    from .servicer import NotApplicable  # the servicer imports this module
-    return NotApplicable(reason)
+            raise NotApplicable(f"decided when the values are known: {shown}")
 
 
 def _type_names(types: Sequence[str]) -> str:
@@ -361,7 +364,6 @@ class Rule:
     def config_schema(cls) -> Dict[str, Any]:
         """JSON schema properties of this rule's config (without enforcementLevel); every rule
         accepts `exemptions`."""
-        from .exemptions import EXEMPTIONS_SCHEMA
         schema = copy.deepcopy(dict(cls.config_properties))
         schema.setdefault("exemptions", copy.deepcopy(EXEMPTIONS_SCHEMA))
         return schema

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any, Iterable, Iterator, Optional, Tuple
 
 from .. import props as P
-from ..rule import Context, Rule, Violation, fsbp, not_applicable, pci
+from ..rule import Context, NotApplicable, Rule, Violation, fsbp, pci
 from .value_check import ValueCheck
 
 
@@ -28,10 +28,10 @@ def containers(resource: P.ResourceView) -> Iterator[Tuple[int, str, Mapping]]:
     (not-applicable with the reason) rather than passing silently."""
     defs = resource.container_definitions
     if defs.state == "unknown":
-        raise not_applicable("containerDefinitions is not known yet (it embeds other resources' outputs); "
+        raise NotApplicable("containerDefinitions is not known yet (it embeds other resources' outputs); "
                              "the rule decides at `pulumi up`")
     if defs.state == "invalid":
-        raise not_applicable("containerDefinitions is not a JSON list of container definitions (the provider "
+        raise NotApplicable("containerDefinitions is not a JSON list of container definitions (the provider "
                              "rejects it)")
     if not defs.known:
         return

@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
+from ..rule import (UNDECIDABLE, Context, NotApplicable, Resolution, Rule, StackView, Undecided, Violation, cfg_list,
+                    cis, fsbp, pci)
 from .value_check import ValueCheck
-from ..rule import (UNDECIDABLE, Context, Resolution, Rule, StackView, Undecided, Violation, cfg_list, cis, fsbp,
-                    not_applicable, pci)
 
 SUBNET = ("aws:ec2/subnet:Subnet", "aws:ec2/defaultSubnet:DefaultSubnet")
 SECURITY_GROUP = ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
@@ -478,7 +478,7 @@ class VpcFlowLogs(Rule):
             logged = refs.vpc_of(flow_log)
             if logged.status == UNDECIDABLE:
                 # a flow log on a VPC no dependency decides (preview): it may be any of them
-                raise not_applicable(f"decided when the values are known: {logged.undecidable}")
+                raise NotApplicable(f"decided when the values are known: {logged.undecidable}")
             covered.update(logged.keys())
         for vpc in vpcs:
             if vpc.urn in covered or (vpc.id and vpc.id in covered):

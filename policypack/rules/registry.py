@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Iterable, Optional, Set
 
 from .. import props as P
-from ..rule import (UNDECIDABLE, Context, Rule, StackView, Undecided, Violation, cfg_bool, cfg_list, fsbp,
-                    not_applicable, pci)
+from ..rule import (UNDECIDABLE, Context, NotApplicable, Rule, StackView, Undecided, Violation, cfg_bool, cfg_list,
+                    fsbp, pci)
 from .value_check import ValueCheck
 
 
@@ -127,7 +127,7 @@ class EcrLifecyclePolicy(Rule):
                     continue  # same name, another region's repository
                 covered.add(repo.urn)
         if undecided:
-            raise not_applicable(f"decided when the values are known: {'; '.join(undecided.reasons[:3])}")
+            raise NotApplicable(f"decided when the values are known: {'; '.join(undecided.reasons[:3])}")
         for repo in repos:
             if repo.urn not in covered:
                 yield Violation(f"ECR repository '{repo.name}' has no lifecycle policy: old and untagged images "

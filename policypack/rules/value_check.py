@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Iterable, Optional, Tuple
 
 from .. import props as P
-from ..rule import Context, Rule, Violation, not_applicable
+from ..rule import Context, NotApplicable, Rule, Violation
 
 
 class ValueCheck(Rule):
@@ -57,7 +57,7 @@ class ValueCheck(Rule):
         if value is P.UNKNOWN:
             if self.unknown_is_set:
                 return
-            raise not_applicable(f"`{path}` is not known yet; the rule decides at `pulumi up`")
+            raise NotApplicable(f"`{path}` is not known yet; the rule decides at `pulumi up`")
         message = self.problem(value, resource, ctx)
         if message:
             yield Violation(message, path=path, level=self.level_for(resource, ctx))
