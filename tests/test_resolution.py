@@ -544,3 +544,58 @@ def test_writing_rules_names_files_and_names_that_exist():
         assert hasattr(ValueCheck, name), name
     samples = open(os.path.join(root, "tests", "test_samples.py"), encoding="utf-8").read()
     assert "MUTATIONS = {" in samples and "set(MUTATIONS) == set(CORE)" in samples
+
+
+APP = "aws:codedeploy/application:Application"
+DG = "aws:codedeploy/deploymentGroup:DeploymentGroup"
+
+
+def codedeploy(stack, listener_in_stack=True):
+    """A CODE_DEPLOY service with its application and deployment group; the production route is
+    this stack's listener, or (not `listener_in_stack`) a listener ARN from outside the stack."""
+    for colour in ("blue", "green"):
+        stack.add(TG, colour, {"arn": elb_arn("targetgroup", colour)}, {"name": f"api-{colour}"})
+    stack.add(LB, "alb", {"arn": elb_arn("loadbalancer/app", "alb")}, {"loadBalancerType": "application"})
+    stack.add(LIS, "https", {"arn": elb_arn("listener/app", "https")}, {"port": 443.0, "protocol": "HTTPS"},
+              refs={"loadBalancerArn": (elb_arn("loadbalancer/app", "alb"), ["alb"]),
+                    "defaultActions": ([{"type": "forward", "targetGroupArn": elb_arn("targetgroup", "blue")}],
+                                       ["blue"])})
+    stack.add(CL, "cluster", {"arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/payments"}, {"name": "payments"})
+    stack.add(APP, "app", {"id": "payments-app"}, {"name": "payments-app", "computePlatform": "ECS"})
+    stack.add(SVC, "api", {"id": "api"}, {"name": "api", "deploymentController": {"type": "CODE_DEPLOY"}}, refs={
+        "cluster": (f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/payments", ["cluster"]),
+        "loadBalancers": ([{"targetGroupArn": elb_arn("targetgroup", "blue"), "containerName": "api",
+                            "containerPort": 8080.0}], ["blue"])})
+    route = (elb_arn("listener/app", "https"), ["https"]) if listener_in_stack else (elb_arn("listener/app", "x"), [])
+    stack.add(DG, "dg", {"id": "dg"}, {
+        "appName": "payments-app", "deploymentGroupName": "api",
+        "ecsService": {"clusterName": "payments", "serviceName": "api"},
+        "deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        "blueGreenDeploymentConfig": {"deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT"}},
+        "autoRollbackConfiguration": {"enabled": True, "events": ["DEPLOYMENT_FAILURE"]}}, refs={
+        "loadBalancerInfo": ({"targetGroupPairInfo": {
+            "targetGroups": [{"name": "api-blue"}, {"name": "api-green"}],
+            "prodTrafficRoute": {"listenerArns": [route[0]]}}}, ["blue", "green"] + route[1])})
+    return stack
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_codedeploy_production_route_on_a_listener_of_the_stack_passes(harnesses, mode):
+    stack = codedeploy(Stack(mode))
+    diags = harnesses[mode].analyze_stack(stack.list())
+    assert only(diags, BLUE_GREEN) == [] and only(diags, BEHIND_ALB) == []
+    assert BLUE_GREEN not in stack_not_applicable(harnesses[mode], stack.list())
+
+
+def test_codedeploy_production_route_from_outside_the_stack():
+    """At `up` a listener ARN from outside the stack is reported; at preview, unknown and depending
+    on no listener of this stack, it is not-applicable with its reason (never a silent pass)."""
+    update = codedeploy(Stack("update"), listener_in_stack=False)
+    h = Harness([BLUE_GREEN], dry_run=False)
+    assert findings(h.analyze_stack(update.list())) == [
+        (BLUE_GREEN, update.resources["api"]["urn"],
+         "deploymentGroup:dg.loadBalancerInfo.targetGroupPairInfo.prodTrafficRoute.listenerArns[0]", "mandatory")]
+    preview = codedeploy(Stack("preview"), listener_in_stack=False)
+    h = Harness([BLUE_GREEN], dry_run=True)
+    assert h.analyze_stack(preview.list()) == []
+    assert "'dg'" in stack_not_applicable(h, preview.list())[BLUE_GREEN]

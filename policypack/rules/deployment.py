@@ -522,9 +522,10 @@ class _StackIndex:
             return
         for i, arn in enumerate(items):
             path = base + ("prodTrafficRoute", "listenerArns", i)
-            if P.is_unknown(arn):
-                continue
-            if self.resolve(dg, "loadBalancerInfo", P.LISTENER, arn).status == EXTERNAL:
+            listener = self.resolve(dg, "loadBalancerInfo", P.LISTENER, arn)
+            if listener.status == UNDECIDABLE:
+                self.undecided.add(listener.undecidable)
+            elif listener.status == EXTERNAL:
                 add(f"routes production traffic through `{P.format_path(path)}`, which is not a listener of this "
                     "stack: set it to `listener.arn` of an `aws.lb.Listener` created here.", P.format_path(path))
 
