@@ -599,3 +599,28 @@ def test_codedeploy_production_route_from_outside_the_stack():
     h = Harness([BLUE_GREEN], dry_run=True)
     assert h.analyze_stack(preview.list()) == []
     assert "'dg'" in stack_not_applicable(h, preview.list())[BLUE_GREEN]
+
+
+# --- the resolver never raises -----------------------------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.floats(allow_nan=True), st.text(max_size=12),
+                     st.sampled_from([UNKNOWN, vpc_id(1), "subnet-01", urn(VPC, "vpc-a"), "", " "]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                         st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+                       max_leaves=10)
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(value=_VALUES, deps=st.lists(st.sampled_from([urn(VPC, "vpc-a"), urn(VPC, "vpc-b"), urn(SUBNET, "private"),
+                                                     "urn:pulumi:dev::payments::x:y:Z::gone", ""]), max_size=4),
+       own=st.booleans(), update=st.booleans(), by_name=st.booleans())
+def test_the_resolver_never_raises_and_its_status_is_consistent(value, deps, own, update, by_name):
+    stack, _, _, _ = _views()
+    owner = _view(VPCE, "e", {"vpcId": value}, {"vpcId": deps} if own else {}, dependencies=deps)
+    stack = StackView(stack.resources + [owner])
+    found = stack.resolve(owner, "vpcId", (VPC,), value, update=update, by=("name", "id") if by_name else ("arn", "id"))
+    assert all(r.type == VPC for r in found.resources)
+    assert found.status in (RESOLVED, EXTERNAL, UNDECIDABLE, ABSENT)
+    assert not (update and found.undecidable)  # at `up` nothing stays undecidable
+    assert (found.status == UNDECIDABLE) == bool(found.undecidable)
