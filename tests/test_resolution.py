@@ -14,7 +14,7 @@ import re
 import pytest
 from pulumi.runtime import proto
 
-from harness import UNKNOWN, Harness, resource, to_struct, urn
+from harness import UNKNOWN, Harness, resource, secret, to_struct, urn
 from policypack import props as P
 from policypack.rule import (ABSENT, EXTERNAL, RESOLVED, UNDECIDABLE, UNKNOWN_EXTERNAL, StackView)
 
@@ -482,6 +482,12 @@ def test_value_checks_judge_their_property_and_are_not_applicable_while_unknown(
     assert h.analyze(type_, unknown) == [] and h.not_applicable(type_, unknown) == [policy]
     for garbage in ({path.split(".")[0]: 7.5}, {path.split(".")[0]: [1, 2]}):
         h.analyze(type_, garbage)  # malformed input never raises (conftest checks internal errors)
+    hidden = {k: secret(v) for k, v in bad.items()}  # a secret value is judged, never echoed
+    diags = h.analyze(type_, hidden)
+    assert findings(diags) == got
+    for value in bad.values():
+        if isinstance(value, str):
+            assert repr(value) not in diags[0].message  # as it would be quoted
 
 
 def test_a_key_reference_unknown_at_preview_counts_as_set():
