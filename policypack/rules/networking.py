@@ -55,7 +55,7 @@ def _listed(value: Any) -> Any:
 # --------------------------------------------------------------------------------------------
 # Reference resolution
 # --------------------------------------------------------------------------------------------
-class _Refs:
+class _Resolver:
     """The resolver (`StackView.resolve`) bound to this call's mode, read as keys: the URN of a
     stack resource, else the raw known value (infrastructure outside the stack)."""
 
@@ -120,7 +120,7 @@ class EcsServiceNoPublicIp(ValueCheck):
 class _Endpoint:
     __slots__ = ("resource", "service", "type", "private_dns", "vpcs", "vpc_unknown", "route_tables", "rt_unknown")
 
-    def __init__(self, resource: P.ResourceView, refs: _Refs) -> None:
+    def __init__(self, resource: P.ResourceView, refs: _Resolver) -> None:
         self.resource = resource
         name = P.as_str(resource.get("serviceName"))
         if name is P.UNKNOWN:
@@ -243,7 +243,7 @@ class VpcEndpointsForPrivateTasks(Rule):
                 services.append(service)
         if not services:
             return
-        refs = _Refs(stack, update=not ctx.dry_run)
+        refs = _Resolver(stack, update=not ctx.dry_run)
         extra = [e.strip().lower() for e in cfg_list(ctx, "additionalEndpoints") if isinstance(e, str) and e.strip()]
         associations, main_tables = self._route_table_index(stack, refs)
         groups: Dict[str, _Group] = {}
@@ -334,7 +334,7 @@ class VpcEndpointsForPrivateTasks(Rule):
 
     # --- where the service runs --------------------------------------------------------------
     @staticmethod
-    def _service_network(stack: StackView, refs: _Refs, service: P.ResourceView) -> Tuple[Set[str], Set[str]]:
+    def _service_network(stack: StackView, refs: _Resolver, service: P.ResourceView) -> Tuple[Set[str], Set[str]]:
         """(VPC keys, subnet keys) of a service, through its subnets' and security groups' `vpcId`."""
         config = _network_configuration(service)
         subnet_values = P.lookup(config, "subnets") if isinstance(config, Mapping) else P.MISSING
@@ -349,12 +349,12 @@ class VpcEndpointsForPrivateTasks(Rule):
         return vpcs, subnets
 
     @staticmethod
-    def _task_definitions(stack: StackView, refs: _Refs, service: P.ResourceView) -> Optional[List[P.ResourceView]]:
+    def _task_definitions(stack: StackView, refs: _Resolver, service: P.ResourceView) -> Optional[List[P.ResourceView]]:
         """The service's task definition(s) in this stack, or None when it cannot be resolved."""
         return list(refs.resolve(service, "taskDefinition", P.TASK_DEFINITION).resources) or None
 
     @staticmethod
-    def _route_table_index(stack: StackView, refs: _Refs) -> Tuple[Dict[str, Set[str]], Dict[str, Set[str]]]:
+    def _route_table_index(stack: StackView, refs: _Resolver) -> Tuple[Dict[str, Set[str]], Dict[str, Set[str]]]:
         """subnet key -> route table keys (explicit associations); VPC key -> main route table keys."""
         associations: Dict[str, Set[str]] = {}
         for assoc in stack.of_type(*ROUTE_TABLE_ASSOCIATION):
@@ -377,7 +377,7 @@ class VpcEndpointsForPrivateTasks(Rule):
         return associations, main
 
     @staticmethod
-    def _endpoint_route_tables(stack: StackView, refs: _Refs) -> Dict[str, Set[str]]:
+    def _endpoint_route_tables(stack: StackView, refs: _Resolver) -> Dict[str, Set[str]]:
         """endpoint URN -> route table keys attached with VpcEndpointRouteTableAssociation."""
         attached: Dict[str, Set[str]] = {}
         for assoc in stack.of_type(*ENDPOINT_ROUTE_TABLE_ASSOCIATION):
@@ -472,7 +472,7 @@ class VpcFlowLogs(Rule):
         vpcs = stack.of_type(*P.VPC)
         if not vpcs:
             return
-        refs = _Refs(stack, update=not ctx.dry_run)
+        refs = _Resolver(stack, update=not ctx.dry_run)
         covered: Set[str] = set()
         for flow_log in stack.of_type(*P.FLOW_LOG):
             logged = refs.vpc_of(flow_log)
