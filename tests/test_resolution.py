@@ -248,6 +248,12 @@ def test_production_rule_forwarding_to_the_alternate_only_fails(harnesses, mode)
     diags = harnesses[mode].analyze_stack(stack.list())
     assert [path_of(d) for d in only(diags, BLUE_GREEN)] == [
         "loadBalancers[0].advancedConfiguration.productionListenerRule"]
+    behind = only(diags, BEHIND_ALB)
+    if mode == "update":  # the rule does not forward to the primary target group
+        assert findings(behind) == [(BEHIND_ALB, stack.resources["api"]["urn"],
+                                     "loadBalancers[0].advancedConfiguration.productionListenerRule", "mandatory")]
+    else:  # which candidate is the primary is not known at preview: said, not passed
+        assert behind == [] and "'prod'" in stack_not_applicable(harnesses[mode], stack.list())[BEHIND_ALB]
 
 
 # --- the resolver's result convention -----------------------------------------------------------

@@ -284,6 +284,12 @@ class EcsServiceBehindStackAlb(Rule):
                 undecided.add(f"the forward targets of listener rule '{stack.by_urn[rule].name}' are not known yet")
                 return
             if targets & primary:
+                if not primary <= targets:
+                    # The primary is one of several candidates (preview: the service's property
+                    # dependencies) and the rule forwards to only some of them: which one is not known.
+                    undecided.add(f"which target group is the primary of service '{service.name}' is not known "
+                                  f"yet, and listener rule '{stack.by_urn[rule].name}' forwards to only some of "
+                                  "its candidates")
                 return  # forwards to the primary target group
         names = ", ".join(sorted(f"'{stack.by_urn[r].name}'" for r in on_stack if r in stack.by_urn))
         tg_names = ", ".join(sorted(f"'{stack.by_urn[t].name}'" for t in primary if t in stack.by_urn))
