@@ -636,3 +636,12 @@ def test_the_resolver_never_raises_and_its_status_is_consistent(value, deps, own
     assert found.status in (RESOLVED, EXTERNAL, UNDECIDABLE, ABSENT)
     assert not (update and found.undecidable)  # at `up` nothing stays undecidable
     assert (found.status == UNDECIDABLE) == bool(found.undecidable)
+
+
+def test_a_resource_the_stack_only_reads_is_external():
+    """Stored state carries resources read with `.get` and StackReferences: not this stack's."""
+    stack, vpc_a, _, subnet = _views()
+    read = _view(VPC, "shared", {"id": vpc_id(7)})
+    view = StackView(stack.resources, reads=[read])
+    assert view.resolve(subnet, "vpcId", (VPC,), vpc_id(7)).status == EXTERNAL
+    assert view.resolve(subnet, "vpcId", (VPC,), read.urn).external == (read.urn,)
