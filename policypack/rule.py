@@ -81,62 +81,6 @@ class Context:
     stack_tags: Mapping[str, str] = field(default_factory=dict)
 
 
-#: Resolution.status values (see StackView.resolve).
-RESOLVED, EXTERNAL, UNDECIDABLE, ABSENT = "resolved", "external", "undecidable", "absent"
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """What a reference-valued property of a stack resource refers to (`StackView.resolve`).
-
-    - `resources`: resources of this stack, of the expected types, that the value names (by URN, or
-      by an output such as `arn`/`id`), or - for a value not known yet - that the property depends on.
-    - `external`: known values that name no resource of this stack (raw strings: another stack's or
-      the account's infrastructure); `wrong_type`: resources of this stack it names that are of
-      another type; `invalid`: a part of the value is not a string.
-    - `undecidable`: why a part of the value cannot be resolved ("" when all of it is): only an
-      unknown value at preview that no dependency decides.
-    - `via`: how `resources` were found: "value", "propertyDependencies" or "dependencies".
-
-    `status` sums it up: UNDECIDABLE when any part is undecidable, else EXTERNAL when any part is
-    external, of a wrong type or invalid, else RESOLVED; ABSENT for a missing or empty value."""
-    resources: Tuple[ResourceView, ...] = ()
-    external: Tuple[str, ...] = ()
-    wrong_type: Tuple[ResourceView, ...] = ()
-    invalid: bool = False
-    undecidable: str = ""
-    via: str = "value"
-
-    @property
-    def status(self) -> str:
-        if self.undecidable:
-            return UNDECIDABLE
-        if self.external or self.wrong_type or self.invalid:
-            return EXTERNAL
-        return RESOLVED if self.resources else ABSENT
-
-    @property
-    def urns(self) -> Set[str]:
-        return {r.urn for r in self.resources}
-
-    @property
-    def single(self) -> Optional[ResourceView]:
-        """The one resource referred to (None when there are none or several candidates)."""
-        return self.resources[0] if len(self.resources) == 1 else None
-
-    def keys(self) -> Set[str]:
-        """URNs of the stack resources and the raw external values: comparable identities."""
-        return self.urns | set(self.external)
-
-
-#: An unknown value of the offline check's update mode that no dependency of the expected type
-#: explains: every output of this stack is known at `up`, so it comes from outside the stack.
-UNKNOWN_EXTERNAL = "(a value from outside this stack)"
-_OWN = object()
-
-
-# `StackView.resolve` is the one answer stack rules use to "which resource of this stack does this
-# ARN, id, URN, name or unknown value refer to"; see docs/writing-rules.md.
 class StackView:
     """Every resource of the stack (AnalyzeStack's outputs), indexed once per call.
 
@@ -239,7 +183,7 @@ class StackView:
         typed = [r for r in matches if r.type in types]
         return list(dict.fromkeys(typed or matches))
 
-    def resolve(self, owner: ResourceView, prop: str, types: Sequence[str], value: Any = _OWN, *,
+    def resolve(self, owner: ResourceView, prop: str, types: Sequence[str], value: Any = ..., *,
                 by: Sequence[str] = ("arn", "id"), update: bool = False) -> Resolution:
         """Which resources of this stack, of `types`, a reference refers to.
 
@@ -255,7 +199,7 @@ class StackView:
         output of this stack is known then, so such a value comes from outside the stack: external.
         """
         types = tuple(types)
-        if value is _OWN:
+        if value is ...:  # not given: the whole property
             value = owner.props.get(prop)
         items = value if isinstance(value, list) else [value]
         resources: List[ResourceView] = []
@@ -311,6 +255,59 @@ class StackView:
                                f"{_type_names(types)} of this stack")
         return Resolution(tuple(dict.fromkeys(resources)), tuple(dict.fromkeys(external)),
                           tuple(dict.fromkeys(wrong)), invalid, undecidable, via)
+
+
+#: Resolution.status values (see StackView.resolve).
+RESOLVED, EXTERNAL, UNDECIDABLE, ABSENT = "resolved", "external", "undecidable", "absent"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a reference-valued property of a stack resource refers to (`StackView.resolve`).
+
+    - `resources`: resources of this stack, of the expected types, that the value names (by URN, or
+      by an output such as `arn`/`id`), or - for a value not known yet - that the property depends on.
+    - `external`: known values that name no resource of this stack (raw strings: another stack's or
+      the account's infrastructure); `wrong_type`: resources of this stack it names that are of
+      another type; `invalid`: a part of the value is not a string.
+    - `undecidable`: why a part of the value cannot be resolved ("" when all of it is): only an
+      unknown value at preview that no dependency decides.
+    - `via`: how `resources` were found: "value", "propertyDependencies" or "dependencies".
+
+    `status` sums it up: UNDECIDABLE when any part is undecidable, else EXTERNAL when any part is
+    external, of a wrong type or invalid, else RESOLVED; ABSENT for a missing or empty value."""
+    resources: Tuple[ResourceView, ...] = ()
+    external: Tuple[str, ...] = ()
+    wrong_type: Tuple[ResourceView, ...] = ()
+    invalid: bool = False
+    undecidable: str = ""
+    via: str = "value"
+
+    @property
+    def status(self) -> str:
+        if self.undecidable:
+            return UNDECIDABLE
+        if self.external or self.wrong_type or self.invalid:
+            return EXTERNAL
+        return RESOLVED if self.resources else ABSENT
+
+    @property
+    def urns(self) -> Set[str]:
+        return {r.urn for r in self.resources}
+
+    @property
+    def single(self) -> Optional[ResourceView]:
+        """The one resource referred to (None when there are none or several candidates)."""
+        return self.resources[0] if len(self.resources) == 1 else None
+
+    def keys(self) -> Set[str]:
+        """URNs of the stack resources and the raw external values: comparable identities."""
+        return self.urns | set(self.external)
+
+
+#: An unknown value of the offline check's update mode that no dependency of the expected type
+#: explains: every output of this stack is known at `up`, so it comes from outside the stack.
+UNKNOWN_EXTERNAL = "(a value from outside this stack)"
 
 
 class Undecided:
