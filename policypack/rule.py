@@ -227,12 +227,11 @@ class StackView:
             elif named:
                 wrong.extend(named)
             else:
-                # A dependency of the expected type whose own outputs are not known yet cannot be
-                # compared with the value: it is what the value names.
+                # A dependency of the expected type whose identifying output (arn, id...) is not known
+                # - not yet, or redacted in stored state - cannot be compared with the value: it is
+                # what the value names.
                 deps, dep_via = self.dependencies_of(owner, prop)
-                uncomparable = [d for d in deps if d.type in types
-                                and not any(isinstance(d.props.get(k), str) and d.props.get(k)
-                                            and not is_unknown(d.props.get(k)) for k in by)]
+                uncomparable = [d for d in deps if d.type in types and any(is_unknown(d.props.get(k)) for k in by)]
                 if uncomparable:
                     resources.extend(uncomparable)
                     via = dep_via

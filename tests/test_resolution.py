@@ -645,3 +645,14 @@ def test_a_resource_the_stack_only_reads_is_external():
     view = StackView(stack.resources, reads=[read])
     assert view.resolve(subnet, "vpcId", (VPC,), vpc_id(7)).status == EXTERNAL
     assert view.resolve(subnet, "vpcId", (VPC,), read.urn).external == (read.urn,)
+
+
+def test_a_dependency_with_one_identifying_output_not_known_cannot_be_excluded():
+    """Stored state may redact a VPC's `id` while its `arn` is known: a flow log's known vpcId that
+    depends on that VPC still names it (found by the state fuzz: it looked external)."""
+    vpc = _view(VPC, "vpc", {"id": UNKNOWN, "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id(3)}"})
+    flow_log = _view(FLOW_LOG, "log", {"vpcId": vpc_id(3)}, {"vpcId": [vpc.urn]})
+    found = StackView([vpc, flow_log]).resolve(flow_log, "vpcId", (VPC,), update=True)
+    assert found.status == RESOLVED and found.single is vpc
+    lone = _view(FLOW_LOG, "other", {"vpcId": vpc_id(3)})  # no dependency on it: external
+    assert StackView([vpc, lone]).resolve(lone, "vpcId", (VPC,), update=True).status == EXTERNAL

@@ -54,6 +54,7 @@ from ..data_files import Lazy
 from ..environments import ENVIRONMENT_CONFIG, alias_index, environments_named, stack_environment
 from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, pci
 from ..rule import NotApplicable
+from .stack_references import foreign_stack_references
 
 _MAX_LISTED = 6  # paths listed in one message before "and N more"
 
@@ -781,6 +782,9 @@ class NoCrossEnvironmentReferences(Rule):
             for violation in self._check_resource(scan, stack, resource, ctx):
                 reported = True
                 yield violation
+        for violation in foreign_stack_references(stack, ctx, env, index):  # visible in stored state only
+            reported = True
+            yield violation
         if not reported and scan.first_unknown is not None:
             # Strings not known yet (preview) are judged at `pulumi up`: say so rather than pass silently.
             name, path = scan.first_unknown
