@@ -314,26 +314,55 @@ def test_single_export_report_keeps_the_one_stack_schema(legacy_audit):
     assert report["schemaVersion"] == "1" and "stacks" not in report
 
 
-def test_every_format_serves_several_stacks(exports, tmp_path):
-    _write(tmp_path / "in" / "one.json", exports["legacy"])
-    _write(tmp_path / "in" / "two.json", exports["legacy"])  # the same stack twice: still two runs
-    (tmp_path / "in" / "three.json").write_text("{")
-    folder = str(tmp_path / "in")
-    sarif = json.loads(cli("audit", folder, "--format", "sarif", "--quiet").stdout)
+@pytest.fixture(scope="session")
+def three_inputs(exports, tmp_path_factory):
+    """Two exports of the same stack (still two runs) and a broken one, evaluated once in process."""
+    from policypack.offline.evaluate import PackSettings, evaluate
+    from policypack.offline.many import export_files, run_many
+    from policypack.offline.state import ExportSource
+    root = tmp_path_factory.mktemp("three")
+    _write(root / "one.json", exports["legacy"])
+    _write(root / "two.json", exports["legacy"])
+    (root / "three.json").write_text("{")
+    files, several = export_files([str(root)])
+    assert several and [os.path.basename(f) for f in files] == ["one.json", "three.json", "two.json"]
+    return run_many([(f, lambda f=f: evaluate(ExportSource(f), PackSettings())) for f in files], 2, lambda m: None)
+
+
+def test_every_format_serves_several_stacks(three_inputs):
+    from policypack.offline.reports import render_batch
+    batch = three_inputs
+    assert batch.exit_code == 2 and len(batch.reports) == 2 and len(batch.errors) == 1
+    sarif = json.loads(render_batch(batch, "sarif"))
     stack_runs = [run for run in sarif["runs"] if run.get("results")]
     assert len(stack_runs) == 2
     ids = [run["automationDetails"]["id"] for run in sarif["runs"]]
     assert len(ids) == len(set(ids))
     failed = [n for run in sarif["runs"] for i in run.get("invocations", []) for n in i["toolExecutionNotifications"]]
     assert len(failed) == 1 and "three.json" in failed[0]["message"]["text"]
-    junit = ET.fromstring(cli("audit", folder, "--format", "junit", "--quiet").stdout)
+    junit = ET.fromstring(render_batch(batch, "junit"))
     suites = junit.findall("testsuite")
     assert len(suites) == 3 and sum(int(s.get("errors")) for s in suites) == 1
     assert all(int(s.get("failures")) > 0 for s in suites[:2])
-    github = cli("audit", folder, "--format", "github", "--quiet")
-    assert github.returncode == 2 and "::error" in github.stdout and "three.json" in github.stdout
-    text = cli("audit", folder, "--format", "text", "--quiet")
-    assert text.returncode == 2 and text.stdout.count("payments-guard audit of") == 2 and "three.json" in text.stdout
+    github = render_batch(batch, "github")
+    assert github.count("::error") > 2 and "three.json" in github
+    text = render_batch(batch, "text")
+    assert text.count("payments-guard audit of") == 2 and "three.json" in text
+    data = json.loads(render_batch(batch, "json"))
+    assert [os.path.basename(s["program"]) for s in data["stacks"]] == ["one.json", "two.json"]
+
+
+def test_html_is_one_page_for_several_stacks(three_inputs):
+    from policypack.offline.reports import ReportError, render_batch
+    try:
+        import policypack.offline.html  # noqa: F401 - the page itself is html.py's (tested in a browser there)
+    except ImportError:
+        with pytest.raises(ReportError):  # a clear exit-2 cause, never a crash
+            render_batch(three_inputs, "html")
+        return
+    page = render_batch(three_inputs, "html")
+    assert page.lstrip().lower().startswith("<!doctype html") and "three.json" in page
+    assert "payment-service-legacy" in page
 
 
 def test_one_baseline_covers_every_stack_and_carries_the_stack(exports, tmp_path):
