@@ -387,25 +387,25 @@ def test_one_baseline_covers_every_stack_and_carries_the_stack(exports, tmp_path
 
 # --- check with several programs -------------------------------------------------------------
 def test_check_takes_several_programs_and_all(tmp_path):
-    result = cli("check", program("payment-service-legacy"), program("components"), "--format", "json", "--quiet",
-                 "--jobs", "2")
-    assert result.returncode == 1, result.stderr
-    report = json.loads(result.stdout)
-    assert [s["project"] for s in report["stacks"]] == ["payment-service-legacy", "components"]
-    assert report["errors"] == [] and report["totals"]["stacks"] == 2
-
+    """Programs named and every Python program below --all ROOT, in one report: the good ones
+    reported, a failing and a hanging one each an error, options and --timeout per program."""
     root = tmp_path / "repos"
     shutil.copytree(program("payment-service-legacy"), root / "team-a" / "legacy")
     shutil.copytree(program("config-missing"), root / "team-b" / "broken")
+    shutil.copytree(program("hang"), root / "team-b" / "hangs")
     (root / "team-c").mkdir()
     (root / "team-c" / "Pulumi.yaml").write_text("name: node-app\nruntime: nodejs\n")  # not Python: skipped
-    result = cli("check", "--all", str(root), "--format", "json", "--jobs", "2")
+    result = cli("check", program("components"), "--all", str(root), "--format", "json", "--jobs", "3",
+                 "--timeout", "25")
     assert result.returncode == 2
     report = json.loads(result.stdout)
-    assert [os.path.basename(s["program"]) for s in report["stacks"]] == ["legacy"]
-    assert len(report["errors"]) == 1 and "broken" in report["errors"][0]["input"]
-    assert "environmentSuffix" in report["errors"][0]["error"]
-    assert "[1/2]" in result.stderr and "[2/2]" in result.stderr  # progress on stderr
+    assert [os.path.basename(s["program"]) for s in report["stacks"]] == ["components", "legacy"]  # input order
+    assert report["totals"]["stacks"] == 2 and report["totals"]["mandatory"] > 0
+    errors = {os.path.basename(e["input"]): e["error"] for e in report["errors"]}
+    assert set(errors) == {"broken", "hangs"}
+    assert "environmentSuffix" in errors["broken"]
+    assert "within 25s" in errors["hangs"]  # --timeout bounds each input, not the run
+    assert "[1/4]" in result.stderr and "[4/4]" in result.stderr  # progress on stderr
 
 
 def test_remediation_is_reported_not_applied_and_the_violation_stays_mandatory(legacy_audit, tmp_path):
