@@ -88,8 +88,8 @@ def test_written_export_has_the_cli_format(exports):
 
 
 # --- how an export is read (in-process: cheap) ------------------------------------------------
-def _mini(resources, version=3):
-    return json.dumps({"version": version, "deployment": {"manifest": {}, "resources": resources}})
+def _mini(resources, version=3, **deployment):
+    return json.dumps({"version": version, "deployment": {"manifest": {}, "resources": resources, **deployment}})
 
 
 STACK = {"urn": "urn:pulumi:prod::shop::pulumi:pulumi:Stack::shop-prod", "custom": False,
@@ -107,7 +107,8 @@ def test_secrets_internal_keys_deletions_and_providers_read_as_the_engine_does()
                             "retentionInDays": {SIG_KEY: SECRET_SIG, "plaintext": "400"}},
                  "outputs": {"tags": {SIG_KEY: SECRET_SIG, "plaintext": "{\"team\":\"payments\"}"}}}
     gone = dict(log_group, urn=log_group["urn"] + "-old", delete=True)
-    evaluation = parse_export(_mini([STACK, PROVIDER, log_group, gone]), "x.json")
+    pending = [{"type": "creating", "resource": dict(log_group, urn=log_group["urn"] + "-new")}]
+    evaluation = parse_export(_mini([STACK, PROVIDER, log_group, gone], pending_operations=pending), "x.json")
     assert (evaluation.stack, evaluation.project, evaluation.mode) == ("prod", "shop", "state")
     assert [r["urn"] for r in evaluation.resources] == [STACK["urn"], PROVIDER["urn"], log_group["urn"]]
     lg = evaluation.resources[2]
