@@ -11,6 +11,7 @@ from typing import Any, Dict, List
 from xml.etree import ElementTree as ET
 
 from .evaluate import Report
+from .html import render_html
 from .many import Batch
 
 FORMATS = ("text", "json", "sarif", "junit", "github", "html")
@@ -249,17 +250,8 @@ def _html_one(report: Report) -> str:
 
 
 def _html(stacks: List[Dict[str, Any]], errors: List[Dict[str, str]]) -> str:
-    """The HTML page is html.py's (one self-contained page for one stack or many)."""
-    try:
-        from .html import render_html as page  # noqa: F811 - the page renderer, html.py
-    except ImportError:
-        raise ReportError("--format html is not available in this build (policypack/offline/html.py is missing)") \
-            from None
-    return page(stacks, errors)
-
-
-class ReportError(Exception):
-    """A format could not be rendered (exit status 2)."""
+    """One self-contained page (html.py) for one stack or many."""
+    return render_html(stacks, errors)
 
 
 RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif, "junit": render_junit,
