@@ -145,17 +145,18 @@ class Pack:
     """A selection of rules with everything needed to serve it."""
 
     def __init__(self, rules: Sequence[Rule], name: str = PACK_NAME, version: str = __version__,
-                 description: str = PACK_DESCRIPTION) -> None:
+                 description: str = PACK_DESCRIPTION, initial_config: Optional[dict] = None) -> None:
         if not rules:
             raise ValueError("a pack needs at least one policy")
         self.name, self.version, self.description = name, version, description
+        self.initial_config = initial_config  # pulumi-policy's initial_config (GetAnalyzerInfo)
         self.rules = list(rules)
         self.policies = [sdk_policy(rule) for rule in self.rules]
 
     def servicer(self):
         from .servicer import PackServicer
         sdk_servicer = _PolicyAnalyzerServicer(
-            self.name, self.version, self.policies, sdk.EnforcementLevel.ADVISORY, None,
+            self.name, self.version, self.policies, sdk.EnforcementLevel.ADVISORY, self.initial_config,
             self.description, "payments-guard", None, "aws", ["aws", "ecs", "fargate", "payments"], None)
         return PackServicer(self.name, self.version, self.rules, sdk_servicer, self.description)
 
