@@ -1,4 +1,4 @@
-"""`payments-guard` / `python -m policypack`: check, list, docs.
+"""`payments-guard` / `python -m policypack`: check, list, docs, pack, presets.
 
 Exit status of `check`: 0 nothing mandatory; 1 a mandatory violation or program finding;
 2 the check could not run (program error, bad config, pack failure, timeout), with a one-line
@@ -32,6 +32,8 @@ def _usage_error(message: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="payments-guard", description=(
         "Pulumi CrossGuard policy pack for payment platforms on AWS ECS Fargate, and its offline check."))
+    parser.add_argument("--version", action=_VersionAction, nargs=0,
+                        help="print the release and the pulumi-policy and pulumi versions it runs with")
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="run a Pulumi Python program under mocks and evaluate it with the pack",
@@ -42,9 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--config", action="append", metavar="KEY=VALUE",
                        help="stack config; a bare KEY is in the program's project namespace (repeatable)")
     check.add_argument("--secret", action="append", metavar="KEY=VALUE", help="secret stack config (repeatable)")
-    check.add_argument("--policy-config", metavar="FILE",
-                       help="policy config, as for `pulumi preview --policy-pack-config`")
-    check.add_argument("--pack", metavar="DIR", help="the Python policy pack to drive (default: this repository)")
+    check.add_argument("--policy-config", metavar="FILE|PRESET",
+                       help="policy config, as for `pulumi preview --policy-pack-config`, or the name of a "
+                            "shipped preset (`payments-guard presets`)")
+    check.add_argument("--pack", metavar="DIR",
+                       help="the Python policy pack to drive (default: the policies of this installed release)")
     check.add_argument("--mode", choices=("update", "preview"), default="update",
                        help="update: outputs of created resources fabricated as during `pulumi up` (default); "
                             "preview: left unknown, as in a first `pulumi preview`")
@@ -66,11 +70,82 @@ def _parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="generate docs/rules.md from the rules' metadata")
     docs.add_argument("--output", default=None, help="default: docs/rules.md in this repository")
     docs.add_argument("--check", action="store_true", help="exit 1 when the file is stale instead of writing it")
+    _distribution_commands(sub)
     return parser
 
 
+class _VersionAction(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .distribution import versions
+        found = versions()
+        parser.exit(0, f"payments-guard {found['payments-guard']} (pulumi-policy {found['pulumi-policy']}, "
+                       f"pulumi {found['pulumi']})\n")
+
+
+def _distribution_commands(sub) -> None:
+    pack = sub.add_parser("pack", help="write a ready policy-pack directory for `pulumi preview --policy-pack` "
+                                       "and `pulumi policy publish`",
+                          description="Writes PulumiPolicy.yaml, __main__.py, requirements.txt (pulumi and "
+                                      "pulumi-policy only) and the policies' package into DIR (absent or empty).")
+    pack.add_argument("directory", metavar="DIR")
+    pack.add_argument("--name", default=None, help="the pack's name (default: payments-guard)")
+    pack.add_argument("--policies", action="append", metavar="NAME[,NAME...]",
+                      help="serve only these policies (repeatable; comma-separated)")
+    pack.add_argument("--frameworks", action="append", metavar="NAME[,NAME...]",
+                      help="serve only the policies of these compliance frameworks (prefix, e.g. pci)")
+    pack.add_argument("--preset", metavar="NAME|FILE",
+                      help="the pack's initial config (used when no --policy-pack-config is given), also "
+                           "written as policy-config.json for `pulumi policy enable --config`")
+    presets = sub.add_parser("presets", help="list the shipped policy-config presets")
+    presets.add_argument("--paths", action="store_true", help="print each preset's file path")
+
+
+def _split_list(values: Optional[Sequence[str]]) -> Optional[List[str]]:
+    items = [item.strip() for value in values or () for item in value.split(",") if item.strip()]
+    return items or None
+
+
+def _pack(args: argparse.Namespace) -> int:
+    from . import PACK_NAME
+    from .distribution import DistributionError, stage_pack
+    try:
+        target = stage_pack(args.directory, name=args.name if args.name is not None else PACK_NAME,
+                            policies=_split_list(args.policies), frameworks=_split_list(args.frameworks),
+                            preset=args.preset)
+    except DistributionError as exc:
+        print(f"payments-guard: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"payments-guard: error: cannot write {args.directory}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(target)
+    return 0
+
+
+def _presets(args: argparse.Namespace) -> int:
+    from .distribution import preset_names, preset_path
+    for name in preset_names():
+        print(f"{name}\t{preset_path(name)}" if args.paths else name)
+    return 0
+
+
+#: import name -> distribution, for what `payments-guard check` needs beyond the pack itself
+CHECK_EXTRA = {"jsonschema": "jsonschema", "yaml": "pyyaml", "pulumi_aws": "pulumi-aws"}
+
+
+def missing_check_dependencies() -> List[str]:
+    import importlib.util
+    return [dist for module, dist in CHECK_EXTRA.items() if importlib.util.find_spec(module) is None]
+
+
 def _check(args: argparse.Namespace) -> int:
-    from .offline.check import REPO_ROOT, CheckError, CheckOptions, run_check
+    missing = missing_check_dependencies()
+    if missing:
+        print(f"payments-guard: error: the check needs {', '.join(missing)} (not installed): "
+              "pip install 'payments-guard[check]'", file=sys.stderr)
+        return 2
+    from .distribution import SERVED_PACK_DIR
+    from .offline.check import CheckError, CheckOptions, run_check
     from .offline.reports import render
 
     def progress(message: str) -> None:
@@ -79,7 +154,7 @@ def _check(args: argparse.Namespace) -> int:
 
     options = CheckOptions(program=args.program, stack=args.stack, config=_pairs(args.config, "--config"),
                            secrets=_pairs(args.secret, "--secret"), policy_config=args.policy_config,
-                           pack=os.path.abspath(args.pack) if args.pack else REPO_ROOT, mode=args.mode,
+                           pack=os.path.abspath(args.pack) if args.pack else SERVED_PACK_DIR, mode=args.mode,
                            timeout=args.timeout, account=args.account, region=args.region,
                            invoke_answers=args.invoke_answers, baseline=args.baseline, progress=progress)
     try:
@@ -140,6 +215,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.command == "docs":
             from .catalogue import write_docs
             return write_docs(args.output, check=args.check)
+        if args.command == "pack":
+            return _pack(args)
+        if args.command == "presets":
+            return _presets(args)
     except KeyboardInterrupt:
         print("payments-guard: interrupted", file=sys.stderr)
         return 2
