@@ -100,7 +100,8 @@ def render_sarif(report: Report) -> str:
             if url:
                 entry["helpUri"] = url
             if severity:
-                entry["properties"] = {"severity": severity}
+                entry["properties"] = {"severity": severity, "tags": ["security"],
+                                       "security-severity": SECURITY_SEVERITY.get(severity, "5.0")}
             rules.append(entry)
         return index[rule_id]
 
@@ -124,13 +125,30 @@ def render_sarif(report: Report) -> str:
                         "locations": [_sarif_location(report, f.get("source"), f.get("urn", ""))],
                         "properties": {"level": f["level"], "mode": report.mode}})
     sarif = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
-             "runs": [{"tool": {"driver": {"name": "payments-guard", "version": report.pack.get("version", ""),
-                                           "informationUri": "https://github.com/payments-guard/payments-guard",
-                                           "rules": rules}},
+             "runs": [{"tool": {"driver": _sarif_driver(report, rules)},
                        "automationDetails": {"id": f"payments-guard/{report.project}/{report.stack}/{report.mode}"},
                        "properties": {"mode": report.mode, "stack": report.stack, "project": report.project},
                        "results": results}]}
     return json.dumps(sarif, indent=2) + "\n"
+
+
+#: GitHub code scanning's scale for `security-severity`: critical over 9.0, high 7.0-8.9,
+#: medium 4.0-6.9, low 0.1-3.9 (a string, as GitHub reads it).
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0"}
+
+
+def _sarif_driver(report: Report, rules: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The tool: its links come from the release's declared [project.urls] (none when none is
+    declared), never from an address written here."""
+    from ..distribution import homepage_url
+    from .. import __version__
+    driver: Dict[str, Any] = {"name": "payments-guard", "version": report.pack.get("version", "") or __version__,
+                              "semanticVersion": __version__}
+    home = homepage_url()
+    if home:
+        driver["informationUri"] = home
+    driver["rules"] = rules
+    return driver
 
 
 def _sarif_location(report: Report, source: Any, urn: str) -> Dict[str, Any]:
