@@ -78,8 +78,9 @@ class _VersionAction(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         from .distribution import versions
         found = versions()
-        parser.exit(0, f"payments-guard {found['payments-guard']} (pulumi-policy {found['pulumi-policy']}, "
-                       f"pulumi {found['pulumi']})\n")
+        print(f"payments-guard {found['payments-guard']} (pulumi-policy {found['pulumi-policy']}, "
+              f"pulumi {found['pulumi']})")
+        parser.exit(0)
 
 
 def _distribution_commands(sub) -> None:
