@@ -97,6 +97,17 @@ def _distribution_commands(sub) -> None:
     pack.add_argument("--preset", metavar="NAME|FILE",
                       help="the pack's initial config (used when no --policy-pack-config is given), also "
                            "written as policy-config.json for `pulumi policy enable --config`")
+    changed = sub.add_parser("check-changed", help="check the Pulumi projects that contain the given files "
+                                                   "(the pre-commit hook)",
+                             description="Each file's project is the nearest directory above it with a "
+                                         "Pulumi.yaml; files outside any project are passed over. Exit status "
+                                         "as for check, the worst of all projects.")
+    changed.add_argument("files", nargs="*", metavar="FILE")
+    changed.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    changed.add_argument("--policy-config", metavar="FILE|PRESET")
+    changed.add_argument("--baseline", metavar="FILE")
+    changed.add_argument("--mode", choices=("update", "preview"), default="update")
+    changed.add_argument("--quiet", action="store_true", help="no progress on stderr")
     presets = sub.add_parser("presets", help="list the shipped policy-config presets")
     presets.add_argument("--paths", action="store_true", help="print each preset's file path")
 
@@ -121,6 +132,21 @@ def _pack(args: argparse.Namespace) -> int:
         return 2
     print(target)
     return 0
+
+
+def _check_changed(args: argparse.Namespace) -> int:
+    from .distribution import pulumi_projects
+    projects = pulumi_projects(args.files, os.getcwd())
+    codes = []
+    for project in projects:
+        argv = ["check", project, "--stack", args.stack, "--mode", args.mode]
+        for flag, value in (("--policy-config", args.policy_config), ("--baseline", args.baseline)):
+            if value:
+                argv += [flag, value]
+        if args.quiet:
+            argv.append("--quiet")
+        codes.append(main(argv))
+    return 2 if 2 in codes else max(codes, default=0)
 
 
 def _presets(args: argparse.Namespace) -> int:
@@ -220,6 +246,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             return _pack(args)
         if args.command == "presets":
             return _presets(args)
+        if args.command == "check-changed":
+            return _check_changed(args)
     except KeyboardInterrupt:
         print("payments-guard: interrupted", file=sys.stderr)
         return 2

@@ -168,6 +168,33 @@ def versions() -> Dict[str, str]:
     return result
 
 
+# --- the projects a change touches (the pre-commit hook) -------------------------------------
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
+
+
+def pulumi_projects(paths: Iterable[str], root: str) -> List[str]:
+    """The Pulumi projects containing `paths`: for each, the nearest directory at or above it
+    (not above `root`) with a Pulumi.yaml. Relative to root, in first-seen order."""
+    root = os.path.abspath(root)
+    found: List[str] = []
+    for path in paths:
+        current = os.path.abspath(os.path.join(root, path))
+        if not os.path.isdir(current):
+            current = os.path.dirname(current)
+        while True:
+            if os.path.commonpath([current, root]) != root:
+                break  # outside the repository
+            if any(os.path.isfile(os.path.join(current, name)) for name in PROJECT_FILES):
+                relative = os.path.relpath(current, root)
+                if relative not in found:
+                    found.append(relative)
+                break
+            if current == root:
+                break
+            current = os.path.dirname(current)
+    return found
+
+
 # --- a pack of a selection, with a preset as its initial config ----------------------------
 def initial_config(preset: Optional[Dict[str, Any]], policy_names: Sequence[str]) -> Dict[str, Dict[str, Any]]:
     """A preset (the `--policy-pack-config` format) as per-policy initial config: `all` spread
