@@ -633,10 +633,43 @@ def measure_check(python: str, reps: int) -> Dict[str, Any]:
     return out
 
 
+def rules_as_sdk_policies(rules: Sequence[Any]) -> List[Any]:
+    """Figure 7's baseline only: each rule behind pulumi-policy's own servicer, so that what is
+    measured is the SDK's way of decoding per policy (the pack does not serve its rules this way)."""
+    import pulumi_policy as sdk
+    from pulumi_policy.deserialize import serialize_properties
+    from policypack import props as P
+    from policypack.rule import Context, NotApplicable, StackView
+
+    def resource_policy(rule: Any) -> Any:
+        def validate(args: Any, report: Any) -> None:
+            if rule.applies_to(args.resource_type):
+                view = P.ResourceView(args.resource_type, args.name, args.urn, serialize_properties(args.props))
+                try:
+                    for violation in rule.check(view, Context(rule.merged_config(args.get_config()))) or ():
+                        report(violation.message)
+                except NotApplicable as exc:
+                    args.not_applicable(exc.reason)
+        return sdk.ResourceValidationPolicy(name=rule.name, description=rule.description, validate=validate)
+
+    def stack_policy(rule: Any) -> Any:
+        def validate(args: Any, report: Any) -> None:
+            views = [P.ResourceView(r.resource_type, r.name, r.urn, serialize_properties(r.props),
+                                    parent=r.parent.urn if r.parent else "") for r in args.resources]
+            try:
+                for violation in rule.check_stack(StackView(views), Context(rule.merged_config(args.get_config()))) or ():
+                    report(violation.message, violation.urn)
+            except NotApplicable as exc:
+                args.not_applicable(exc.reason)
+        return sdk.StackValidationPolicy(name=rule.name, description=rule.description, validate=validate)
+
+    return [stack_policy(rule) if rule.kind == "stack" else resource_policy(rule) for rule in rules]
+
+
 def measure_in_process(sample: Sequence[Mapping[str, Any]], stack_payloads: Dict[int, bytes], reps: int,
                        env: Mapping[str, str], stack_reps: Mapping[int, int]) -> Dict[str, Any]:
-    """The same requests through pulumi-policy's own servicer (our rules as SDK policies, as
-    `Pack.sdk_pack` serves them) and through our servicer, in this process: no gRPC, no client."""
+    """The same requests through pulumi-policy's own servicer (our rules wrapped as SDK policies)
+    and through our servicer, in this process: no gRPC, no client."""
     import pulumi_policy as sdk
     from pulumi_policy.policy import _PolicyAnalyzerServicer
     from policypack.pack import build_pack
@@ -650,8 +683,9 @@ def measure_in_process(sample: Sequence[Mapping[str, Any]], stack_payloads: Dict
     try:
         pack = build_pack()
         ours = pack.servicer()
-        theirs = _PolicyAnalyzerServicer(pack.name, pack.version, pack.policies, sdk.EnforcementLevel.ADVISORY,
-                                         None, pack.description, "payments-guard", None, "aws", [], None)
+        theirs = _PolicyAnalyzerServicer(name=pack.name, version=pack.version,
+                                         policies=rules_as_sdk_policies(pack.rules),
+                                         enforcement_level=sdk.EnforcementLevel.ADVISORY)
         requests = synthetic.analyze_requests(sample)
         out: Dict[str, Any] = {"analyze": {"sdk": [], "ours": []}, "stack": {}, "diagnostics": {},
                                "resource_policies": sum(1 for r in pack.rules if r.kind == "resource"),

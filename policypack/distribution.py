@@ -221,20 +221,14 @@ def build_selected_pack(name: str = PACK_NAME, policies: Optional[Iterable[str]]
     """The pack a written `__main__.py` serves: the named policies (all when None), the preset
     as pulumi-policy's initial_config. The preset's levels also become the policies' own: proto3
     cannot carry an initial-config level of `advisory` (it is the zero value, read as unset)."""
-    import pulumi_policy as sdk
     from .pack import Pack, select_rules
     rules = select_rules(names=None if policies is None else list(policies))
     config = initial_config(preset, [rule.name for rule in rules])
-    sdk_config: Dict[str, Any] = {}
     for rule in rules:
-        entry = dict(config.get(rule.name, {}))
-        level = entry.pop("enforcementLevel", None)
+        level = config.get(rule.name, {}).get("enforcementLevel")
         if level:
             rule.level = level  # instance attribute: the class (and every other pack) is unchanged
-            entry["enforcementLevel"] = sdk.EnforcementLevel(level)
-        if entry:
-            sdk_config[rule.name] = entry
-    return Pack(rules, name=name, initial_config=sdk_config or None)
+    return Pack(rules, name=name, initial_config=config)
 
 
 # --- writing a pack directory --------------------------------------------------------------
@@ -355,7 +349,7 @@ def _validate_preset(preset: Dict[str, Any], names: Optional[Sequence[str]], lab
                                 "pip install 'payments-guard[check]'") from None
     from .offline.policy_config import PolicyConfigError, build
     pack = build_selected_pack(PACK_NAME, names, None)
-    info = pack.servicer().GetAnalyzerInfo(None, None)
+    info = pack.analyzer_info()
     try:
         build(info, preset, where=f"preset {label}")
     except PolicyConfigError as exc:

@@ -1,27 +1,27 @@
-"""Building and serving the pack: selection of rules, SDK policy objects, the gRPC server.
+"""Building and serving the pack: selection of rules, a team's own policies beside them, the gRPC server.
 
 The CLI runs the repository's `__main__.py`, which calls `serve()`. The start-up path imports
 only pulumi-policy and this package's rules: no pulumi_aws, no jsonschema.
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 from concurrent import futures
-from typing import Any, Callable, Iterable, List, Optional, Sequence
+from typing import Any, Iterable, List, Mapping, Optional, Sequence
 
+import grpc
 import pulumi_policy as sdk
-from pulumi_policy.deserialize import serialize_properties
-from pulumi_policy.policy import _PolicyAnalyzerServicer  # reused for GetAnalyzerInfo, as the SDK answers it
+from pulumi.runtime import proto
+from pulumi.runtime.proto import analyzer_pb2_grpc
+# pulumi-policy has no public servicer: its PolicyPack serves and never returns. A team's own
+# policies are served by the SDK's servicer itself (built by keyword), hence the pinned version range.
+from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from . import __version__, PACK_NAME, PACK_DESCRIPTION
-from . import props as P
-from .rule import Context, Rule, StackView
+from .rule import Rule
 from .rules import ALL_RULES
-
-_SDK_LEVELS = {level.value: level for level in sdk.EnforcementLevel}
-_SDK_SEVERITIES = {sev.value: sev for sev in sdk.Severity}
+from .servicer import _LEVEL_TO_PROTO as LEVEL_TO_PROTO, PackServicer, policy_info
 
 
 def select_rules(names: Optional[Iterable[str]] = None, concerns: Optional[Iterable[str]] = None,
@@ -54,120 +54,72 @@ def select_rules(names: Optional[Iterable[str]] = None, concerns: Optional[Itera
     return selected
 
 
-#: The SDK unwraps secrets before a policy runs, so under its servicer no value is known to be
-#: safe to show: the root path marks every value secret and messages name paths only.
-ALL_SECRET = frozenset({()})
-
-
-def _record_internal_error(rule_name: str) -> str:
-    from .servicer import _record_internal_error as record
-    return record(rule_name)
-
-
-def _plain(props: Any) -> Any:
-    """pulumi-policy's proxies back to plain values (unknown sentinels preserved)."""
-    return serialize_properties(props)
-
-
-def sdk_policy(rule: Rule) -> sdk.Policy:
-    """The rule as a pulumi-policy Policy: its metadata for GetAnalyzerInfo, and a validate that
-    works under the SDK's own servicer too (for teams composing our rules into their own pack)."""
-    framework = None
-    if rule.frameworks:
-        first = rule.frameworks[0]
-        framework = sdk.PolicyComplianceFramework(
-            name=first.name, version=first.version, reference=", ".join(first.controls))
-    tags = [rule.concern] + [f"seed-{seed}" for seed in rule.seeds] + [
-        f"{fw.name}:{control}" for fw in rule.frameworks for control in fw.controls]
-    common = dict(
-        enforcement_level=_SDK_LEVELS[rule.level],
-        config_schema=sdk.PolicyConfigSchema(properties=rule.config_schema()),
-        severity=_SDK_SEVERITIES[rule.severity], framework=framework, tags=tags,
-        remediation_steps=rule.remediation or None, url=rule.url)
-
-    def context(args: Any) -> Context:
-        # The Python host exports the stack to the pack's environment (engine-facts).
-        return Context(config=rule.merged_config(args.get_config()), stack_tags=args.stack_tags,
-                       stack=os.environ.get("PULUMI_STACK", ""), project=os.environ.get("PULUMI_PROJECT", ""),
-                       organization=os.environ.get("PULUMI_ORGANIZATION", ""),
-                       dry_run=os.environ.get("PULUMI_DRY_RUN") == "true")
-
-    if rule.kind == "stack":
-        def validate_stack(args: sdk.StackValidationArgs, report: Callable) -> None:
-            from .servicer import NotApplicable
-            views = [P.ResourceView(r.resource_type, r.name, r.urn, _plain(r.props), ALL_SECRET,
-                                    r.parent.urn if r.parent else "", [d.urn for d in r.dependencies],
-                                    {k: [d.urn for d in v] for k, v in r.property_dependencies.items()})
-                     for r in args.resources]
-            try:
-                for violation in rule.check_stack(StackView(views), context(args)) or ():
-                    report(violation.message, violation.urn)
-            except NotApplicable as exc:
-                args.not_applicable(exc.reason)
-            except Exception:  # noqa: BLE001 - a rule must never fail the user's preview
-                args.not_applicable(_record_internal_error(rule.name))
-        return sdk.StackValidationPolicy(name=rule.name, description=rule.description,
-                                         validate=validate_stack, **common)
-
-    def view(args: Any) -> P.ResourceView:
-        provider = args.provider
-        return P.ResourceView(args.resource_type, args.name, args.urn, _plain(args.props), ALL_SECRET,
-                              args.opts.parent or "", (), {},
-                              provider.resource_type if provider else "",
-                              _plain(provider.props) if provider else {}, provider.urn if provider else "")
-
-    def validate(args: sdk.ResourceValidationArgs, report: Callable) -> None:
-        from .servicer import NotApplicable
-        if rule.applies_to(args.resource_type):
-            try:
-                for violation in rule.check(view(args), context(args)) or ():
-                    report(violation.message, None)
-            except NotApplicable as exc:
-                args.not_applicable(exc.reason)
-            except Exception:  # noqa: BLE001 - a rule must never fail the user's preview
-                args.not_applicable(_record_internal_error(rule.name))
-
-    def remediate(args: sdk.ResourceValidationArgs):
-        if not rule.applies_to(args.resource_type):
-            return None
-        changes = rule.remediate(view(args), context(args))
-        if not changes:
-            return None
-        new_props = dict(_plain(args.props))
-        new_props.update(changes)
-        return new_props
-
-    return sdk.ResourceValidationPolicy(name=rule.name, description=rule.description, validate=validate,
-                                        remediate=remediate if rule.remediable else None, **common)
+def checked_extra_policies(policies: Iterable[sdk.Policy], rules: Sequence[type] = ALL_RULES) -> List[sdk.Policy]:
+    """A team's own pulumi-policy policies, refused when a name is ours or repeated: policy
+    configuration, presets and exemptions address a policy by its name."""
+    ours = {rule.name for rule in rules}
+    checked: List[sdk.Policy] = []
+    seen = set()
+    for policy in policies:
+        if not isinstance(policy, (sdk.ResourceValidationPolicy, sdk.StackValidationPolicy)):
+            raise TypeError(f"extra_policies takes pulumi_policy ResourceValidationPolicy and "
+                            f"StackValidationPolicy objects, got {type(policy).__name__}")
+        if policy.name in ours:
+            raise ValueError(f"extra policy {policy.name!r} has the name of a payments-guard policy; "
+                             "give the team's policy a name of its own")
+        if policy.name in seen:
+            raise ValueError(f"two extra policies are named {policy.name!r}")
+        seen.add(policy.name)
+        checked.append(policy)
+    return checked
 
 
 class Pack:
-    """A selection of rules with everything needed to serve it."""
+    """A selection of our rules, and a team's own pulumi-policy policies beside them, with
+    everything needed to serve them as one pack."""
 
     def __init__(self, rules: Sequence[Rule], name: str = PACK_NAME, version: str = __version__,
-                 description: str = PACK_DESCRIPTION, initial_config: Optional[dict] = None) -> None:
-        if not rules:
+                 description: str = PACK_DESCRIPTION, extra_policies: Iterable[sdk.Policy] = (),
+                 initial_config: Optional[Mapping[str, Mapping[str, Any]]] = None) -> None:
+        self.extra_policies = checked_extra_policies(extra_policies)
+        if not rules and not self.extra_policies:
             raise ValueError("a pack needs at least one policy")
         self.name, self.version, self.description = name, version, description
-        self.initial_config = initial_config  # pulumi-policy's initial_config (GetAnalyzerInfo)
+        #: policy name -> {"enforcementLevel": level, property: value...}: the pack's initial config
+        #: (GetAnalyzerInfo's initialConfig, what the CLI applies when no --policy-pack-config is given)
+        self.initial_config = dict(initial_config or {})
         self.rules = list(rules)
-        self.policies = [sdk_policy(rule) for rule in self.rules]
 
-    def servicer(self):
-        from .servicer import PackServicer
-        sdk_servicer = _PolicyAnalyzerServicer(
-            self.name, self.version, self.policies, sdk.EnforcementLevel.ADVISORY, self.initial_config,
-            self.description, "payments-guard", None, "aws", ["aws", "ecs", "fargate", "payments"], None)
-        return PackServicer(self.name, self.version, self.rules, sdk_servicer, self.description)
+    def _extra_servicer(self) -> Optional[_PolicyAnalyzerServicer]:
+        """pulumi-policy's own servicer for the team's policies: their validation, config, levels,
+        not-applicable, remediation and diagnostics are exactly what their PolicyPack would serve."""
+        if not self.extra_policies:
+            return None
+        return _PolicyAnalyzerServicer(name=self.name, version=self.version, policies=list(self.extra_policies),
+                                       enforcement_level=sdk.EnforcementLevel.ADVISORY)
 
-    def sdk_pack(self) -> None:
-        """Serve through pulumi-policy's own PolicyPack (slower; kept for parity checks)."""
-        sdk.PolicyPack(name=self.name, policies=self.policies, description=self.description)
+    def analyzer_info(self) -> proto.AnalyzerInfo:
+        """What GetAnalyzerInfo answers: the pack and every policy's metadata (ours, then the team's)."""
+        info = proto.AnalyzerInfo(name=self.name, version=self.version, supportsConfig=True,
+                                  description=self.description, displayName=PACK_NAME, provider="aws",
+                                  tags=["aws", "ecs", "fargate", "payments"])
+        info.policies.extend(policy_info(rule) for rule in self.rules)
+        for policy_name, entry in self.initial_config.items():
+            config = proto.PolicyConfig()
+            if entry.get("enforcementLevel"):
+                config.enforcementLevel = LEVEL_TO_PROTO[entry["enforcementLevel"]]
+            config.properties.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
+            info.initialConfig[policy_name].CopyFrom(config)
+        extra = self._extra_servicer()
+        if extra is not None:
+            info.policies.extend(extra.GetAnalyzerInfo(None, None).policies)
+        return info
+
+    def servicer(self) -> PackServicer:
+        return PackServicer(self.analyzer_info(), self.rules, self._extra_servicer())
 
     def serve(self) -> None:
         """What `pulumi.policy` runs: a gRPC server on 127.0.0.1:0, its port as the first stdout line."""
-        import grpc
-        from pulumi.runtime.proto import analyzer_pb2_grpc
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=4),
                              options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)])
         analyzer_pb2_grpc.add_AnalyzerServicer_to_server(self.servicer(), server)
@@ -183,6 +135,9 @@ class Pack:
 
 
 def build_pack(names: Optional[Iterable[str]] = None, concerns: Optional[Iterable[str]] = None,
-               severities: Optional[Iterable[str]] = None, frameworks: Optional[Iterable[str]] = None) -> Pack:
-    """A pack of the policies matching the filters (all of them by default)."""
-    return Pack(select_rules(names, concerns, severities, frameworks))
+               severities: Optional[Iterable[str]] = None, frameworks: Optional[Iterable[str]] = None,
+               extra_policies: Iterable[sdk.Policy] = ()) -> Pack:
+    """A pack of our policies matching the filters (all of them by default), and beside them a
+    team's own pulumi-policy `ResourceValidationPolicy`/`StackValidationPolicy` objects, served
+    with pulumi-policy's semantics (their config, levels, not-applicable and remediation)."""
+    return Pack(select_rules(names, concerns, severities, frameworks), extra_policies=extra_policies)

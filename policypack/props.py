@@ -8,9 +8,10 @@ a rule that raises fails the user's whole preview.
 """
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping  # not typing.Mapping: isinstance through typing is several times slower
-from typing import Any, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 # The SDK's unknown sentinels (pulumi_policy.proxy); copied as literals so this module stays
 # importable without the SDK and cheap on the pack's start-up path.
@@ -115,14 +116,24 @@ def lookup(obj: Any, *path: Any) -> Any:
     return current
 
 
+def _typed_reader(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The one opening of every typed reader: a marker passes through, null reads as MISSING and an
+    unknown sentinel as UNKNOWN; any other value is `convert`ed (to the type, or INVALID)."""
+    @functools.wraps(convert)
+    def read(value: Any) -> Any:
+        if value is None:
+            return MISSING
+        if value is UNKNOWN or value is MISSING or value is INVALID:
+            return value
+        if isinstance(value, str) and value in UNKNOWN_SENTINELS:
+            return UNKNOWN
+        return convert(value)
+    return read
+
+
+@_typed_reader
 def as_bool(value: Any) -> Any:
     """True/False, or UNKNOWN/MISSING/INVALID. Accepts the strings "true"/"false" (config values)."""
-    if value is UNKNOWN or value is MISSING or value is INVALID:
-        return value
-    if is_unknown(value):
-        return UNKNOWN
-    if value is None:
-        return MISSING
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
@@ -130,14 +141,9 @@ def as_bool(value: Any) -> Any:
     return INVALID
 
 
+@_typed_reader
 def as_number(value: Any) -> Any:
     """A float, or UNKNOWN/MISSING/INVALID. Numbers arrive as floats; numeric strings are accepted."""
-    if value is UNKNOWN or value is MISSING or value is INVALID:
-        return value
-    if is_unknown(value):
-        return UNKNOWN
-    if value is None:
-        return MISSING
     if isinstance(value, bool):
         return INVALID
     if isinstance(value, (int, float)):
@@ -152,26 +158,14 @@ def as_number(value: Any) -> Any:
     return INVALID
 
 
+@_typed_reader
 def as_str(value: Any) -> Any:
-    if value is UNKNOWN or value is MISSING or value is INVALID:
-        return value
-    if is_unknown(value):
-        return UNKNOWN
-    if value is None:
-        return MISSING
-    if isinstance(value, str):
-        return value
-    return INVALID
+    return value if isinstance(value, str) else INVALID
 
 
+@_typed_reader
 def as_list(value: Any) -> Any:
     """A list (a lone mapping counts as a one-element list: pulumi-aws flattens max-1 blocks)."""
-    if value is UNKNOWN or value is MISSING or value is INVALID:
-        return value
-    if is_unknown(value):
-        return UNKNOWN
-    if value is None:
-        return MISSING
     if isinstance(value, list):
         return value
     if isinstance(value, Mapping):
@@ -179,14 +173,9 @@ def as_list(value: Any) -> Any:
     return INVALID
 
 
+@_typed_reader
 def as_dict(value: Any) -> Any:
     """A mapping; a one-element list of a mapping is unwrapped (max-1 blocks in either shape)."""
-    if value is UNKNOWN or value is MISSING or value is INVALID:
-        return value
-    if is_unknown(value):
-        return UNKNOWN
-    if value is None:
-        return MISSING
     if isinstance(value, Mapping):
         return value
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], Mapping):
@@ -213,18 +202,13 @@ def strings(value: Any) -> List[str]:
     return []
 
 
+@_typed_reader
 def parse_json(value: Any) -> Any:
     """Parse a JSON-string property (IAM documents, containerDefinitions, secret strings).
 
     Already-structured values are returned as they are; unknown stays UNKNOWN; text that is not
     JSON is INVALID.
     """
-    if value is UNKNOWN or value is MISSING or value is INVALID:
-        return value
-    if is_unknown(value):
-        return UNKNOWN
-    if value is None:
-        return MISSING
     if isinstance(value, (dict, list)):
         return value
     if not isinstance(value, str):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from .exemptions import EXEMPTIONS_SCHEMA
 from .props import ResourceView
 
 ADVISORY, MANDATORY, REMEDIATE, DISABLED = "advisory", "mandatory", "remediate", "disabled"
@@ -55,6 +56,14 @@ class Violation:
     urn: Optional[str] = None
     path: str = ""
     level: str = ""
+
+
+class NotApplicable(Exception):
+    """Raised by a rule to say it does not apply (reported like pulumi-policy's args.not_applicable)."""
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass
@@ -127,7 +136,6 @@ class Rule:
     def config_schema(cls) -> Dict[str, Any]:
         """JSON schema properties of this rule's config (without enforcementLevel); every rule
         accepts `exemptions`."""
-        from .exemptions import EXEMPTIONS_SCHEMA
         schema = copy.deepcopy(dict(cls.config_properties))
         schema.setdefault("exemptions", copy.deepcopy(EXEMPTIONS_SCHEMA))
         return schema

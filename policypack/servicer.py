@@ -3,7 +3,7 @@
 pulumi-policy's own servicer decodes a resource's properties once per policy in Analyze and every
 resource once per stack policy in AnalyzeStack; with dozens of policies that dominates the time
 of a preview. This servicer keeps the SDK's observable behaviour (diagnostic text and fields,
-enforcement-level handling, not-applicable reporting, GetAnalyzerInfo through the SDK itself) but
+enforcement-level handling, not-applicable reporting, GetAnalyzerInfo's fields) but
 decodes each request once and hands every rule the same read-only views. It also guards every
 rule: an exception never escapes into the engine (it would fail the user's whole preview).
 """
@@ -20,24 +20,19 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
+from pulumi_policy.version import VERSION as SDK_VERSION
 
 from . import exemptions
 from . import props as P
-from .rule import (ADVISORY, DISABLED, MANDATORY, REMEDIATE, Context, Rule, StackView, Violation)
+# NotApplicable is re-exported for packs written against earlier versions (it lived here).
+from .rule import (ADVISORY, DISABLED, MANDATORY, REMEDIATE, Context, NotApplicable, Rule, StackView,  # noqa: F401
+                   Violation)
 
 _LEVEL_TO_PROTO = {ADVISORY: proto.ADVISORY, MANDATORY: proto.MANDATORY,
                    REMEDIATE: proto.REMEDIATE, DISABLED: proto.DISABLED}
 _PROTO_TO_LEVEL = {v: k for k, v in _LEVEL_TO_PROTO.items()}
 _SEVERITY_TO_PROTO = {"low": proto.POLICY_SEVERITY_LOW, "medium": proto.POLICY_SEVERITY_MEDIUM,
                       "high": proto.POLICY_SEVERITY_HIGH, "critical": proto.POLICY_SEVERITY_CRITICAL}
-
-
-class NotApplicable(Exception):
-    """Raised by a rule to say it does not apply (reported like the SDK's args.not_applicable)."""
-
-    def __init__(self, reason: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 #: Internal errors caught while evaluating rules, for tests (a fuzz test asserts it stays empty).
@@ -54,30 +49,11 @@ def _record_internal_error(rule_name: str) -> str:
     return f"internal error in {rule_name}; the policy was skipped for this resource"
 
 
-def _value(value: struct_pb2.Value) -> Any:
-    kind = value.WhichOneof("kind")
-    if kind == "string_value":
-        return value.string_value
-    if kind == "number_value":
-        return value.number_value
-    if kind == "bool_value":
-        return value.bool_value
-    if kind == "struct_value":
-        return {k: _value(v) for k, v in value.struct_value.fields.items()}
-    if kind == "list_value":
-        return [_value(v) for v in value.list_value.values]
-    return None
-
-
-def struct_to_dict(struct: struct_pb2.Struct) -> Dict[str, Any]:
-    """A Struct as plain values. Unlike json_format.MessageToDict it accepts every number a Struct
-    can hold (Infinity, NaN) and is several times faster, which matters once per request."""
-    return {k: _value(v) for k, v in struct.fields.items()}
-
-
-def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: set) -> Any:
-    """One pass from protobuf to the rules' plain values (what props.decode does to wire dicts):
-    secrets unwrapped with their paths recorded, resource references as their URN."""
+def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: Optional[set]) -> Any:
+    """One pass from protobuf to plain values. With a `secret_paths` set, the rules' values (what
+    props.decode does to wire dicts): secrets unwrapped with their paths recorded, resource
+    references as their URN. With None, the wire form, every signature object kept (remediation
+    works on it; an asset's or archive's fields are content, never unwrapped)."""
     kind = value.WhichOneof("kind")
     if kind == "string_value":
         return value.string_value
@@ -87,6 +63,8 @@ def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: set) -> Any:
         return value.bool_value
     if kind == "struct_value":
         fields = value.struct_value.fields
+        if secret_paths is None:
+            return {k: _decode(fields[k], path, None) for k in fields}
         if P.SIG_KEY in fields:
             sig = fields[P.SIG_KEY].string_value
             if sig == P.SECRET_SIG:
@@ -95,11 +73,20 @@ def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: set) -> Any:
             if sig == P.RESOURCE_REF_SIG:
                 return fields["urn"].string_value if "urn" in fields else ""
             if sig in (P.ASSET_SIG, P.ARCHIVE_SIG):
-                return {k: _value(v) for k, v in fields.items()}
+                return _decode(value, path, None)
         return {k: _decode(fields[k], path + (k,), secret_paths) for k in fields}
     if kind == "list_value":
+        if secret_paths is None:
+            return [_decode(v, path, None) for v in value.list_value.values]
         return [_decode(v, path + (i,), secret_paths) for i, v in enumerate(value.list_value.values)]
     return None
+
+
+def struct_to_dict(struct: struct_pb2.Struct) -> Dict[str, Any]:
+    """A Struct in wire form. Unlike json_format.MessageToDict it accepts every number a Struct
+    can hold (Infinity, NaN) and is several times faster, which matters once per request."""
+    fields = struct.fields
+    return {k: _decode(fields[k], (), None) for k in fields}
 
 
 def decode_struct(struct: struct_pb2.Struct, secret_paths: set) -> Dict[str, Any]:
@@ -161,16 +148,40 @@ class _GcPause:
 _GC_PAUSE = _GcPause()
 
 
+def policy_info(rule: Rule) -> Any:
+    """A rule's metadata as GetAnalyzerInfo carries it (the fields pulumi-policy fills for a
+    Policy declared with the same metadata; a test compares the two)."""
+    info = proto.PolicyInfo(
+        name=rule.name, description=rule.description, enforcementLevel=_LEVEL_TO_PROTO[rule.level],
+        policy_type=proto.PolicyType.POLICY_TYPE_STACK if rule.kind == "stack" else proto.PolicyType.POLICY_TYPE_RESOURCE,
+        severity=_SEVERITY_TO_PROTO.get(rule.severity, proto.POLICY_SEVERITY_UNSPECIFIED), url=rule.url,
+        tags=[rule.concern] + [f"seed-{seed}" for seed in rule.seeds]
+        + [f"{fw.name}:{control}" for fw in rule.frameworks for control in fw.controls])
+    info.configSchema.properties.update(rule.config_schema())
+    if rule.frameworks:  # the protocol carries one framework: the first, its controls as the reference
+        first = rule.frameworks[0]
+        info.framework.name, info.framework.version = first.name, first.version
+        info.framework.reference = ", ".join(first.controls)
+    if rule.remediation:
+        info.remediation_steps = rule.remediation
+    return info
+
+
 class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
-    def __init__(self, name: str, version: str, rules: Sequence[Rule], sdk_servicer: Any,
-                 description: str = "") -> None:
-        self.name = name
-        self.version = version
+    """Serves `rules`; `info` is the pack's AnalyzerInfo (name, version, metadata of every policy).
+    `extra`, when given, is pulumi-policy's servicer for a team's own policies: it gets every
+    configuration call, and its answers are appended to ours, so that its policies behave exactly
+    as in a pack of their own (an exception in one fails the call, as there)."""
+
+    def __init__(self, info: Any, rules: Sequence[Rule], extra: Optional[Any] = None) -> None:
+        self.info = info
+        self.extra = extra
+        self.name = info.name
+        self.version = info.version
         self.rules = list(rules)
         self._by_name = {rule.name: rule for rule in self.rules}
         self._resource_rules = [r for r in self.rules if r.kind == "resource"]
         self._stack_rules = [r for r in self.rules if r.kind == "stack"]
-        self._sdk = sdk_servicer  # answers GetAnalyzerInfo/GetPluginInfo exactly as the SDK does
         self._levels: Dict[str, str] = {}
         self._configs: Dict[str, Dict[str, Any]] = {}
         self._stack: Dict[str, Any] = {"stack": "", "project": "", "organization": "", "dry_run": False}
@@ -183,12 +194,12 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
         return proto.AnalyzerHandshakeResponse()
 
     def GetAnalyzerInfo(self, request, context):
-        info = self._sdk.GetAnalyzerInfo(request, context)
-        info.version = self.version
+        info = proto.AnalyzerInfo()
+        info.CopyFrom(self.info)
         return info
 
     def GetPluginInfo(self, request, context):
-        return self._sdk.GetPluginInfo(request, context)
+        return proto.PluginInfo(version=SDK_VERSION)  # what pulumi-policy's servicer answers
 
     def Configure(self, request, context):
         levels, configs = {}, {}
@@ -199,6 +210,8 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
         with self._lock:
             self._levels, self._configs = levels, configs
             self._contexts = {}
+        if self.extra is not None:
+            self.extra.Configure(request, context)
         return empty_pb2.Empty()
 
     def ConfigureStack(self, request, context):
@@ -207,6 +220,8 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
                            "organization": request.organization, "dry_run": request.dry_run}
             self._stack_tags = MappingProxyType(dict(request.tags))
             self._contexts = {}
+        if self.extra is not None:
+            self.extra.ConfigureStack(request, context)
         return proto.AnalyzerStackConfigureResponse()
 
     # --- levels and contexts -------------------------------------------------------------
@@ -264,11 +279,16 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
             level = MANDATORY if level == REMEDIATE else level
             self._run(rule, response, level, lambda: rule.check(view, ctx), request.urn, ctx,
                       lambda urn: (request.type, request.name))
+        if self.extra is not None:
+            response.MergeFrom(self.extra.Analyze(request, context))
         return response
 
     def AnalyzeStack(self, request, context):
         with _GC_PAUSE:
-            return self._analyze_stack(request)
+            response = self._analyze_stack(request)
+        if self.extra is not None:
+            response.MergeFrom(self.extra.AnalyzeStack(request, context))
+        return response
 
     def _analyze_stack(self, request):
         response = proto.AnalyzeResponse()
@@ -327,4 +347,11 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
             response.remediations.append(proto.Remediation(
                 policyName=rule.name, policyPackName=self.name, policyPackVersion=self.version,
                 description=rule.description, properties=new_props))
+        if self.extra is not None:
+            if response.remediations:  # the team's remediations see ours, as later ones see earlier ones
+                remediated = type(request)()
+                remediated.CopyFrom(request)
+                remediated.properties.CopyFrom(response.remediations[-1].properties)
+                request = remediated
+            response.MergeFrom(self.extra.Remediate(request, context))
         return response

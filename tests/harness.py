@@ -138,17 +138,9 @@ def evaluate_records(records: Sequence[Mapping[str, Any]], harness: Optional["Ha
     """Run the offline runner's recorded resources through the servicer in-process, as the check
     does over gRPC: Analyze for every registered resource, then AnalyzeStack with the outputs."""
     from policypack.offline.client import analyze_request, stack_resource
+    from policypack.offline.evaluate import ProviderIndex
     h = harness or Harness()
-    providers = {}
-    for r in records:
-        if r["type"].startswith("pulumi:providers:"):
-            providers[r["urn"]] = r
-
-    def provider_of(r):
-        ref = r.get("provider") or ""
-        if not ref or not r.get("custom") or r["type"].startswith("pulumi:providers:"):
-            return None
-        return providers.get(ref.rsplit("::", 1)[0])
+    provider_of = ProviderIndex(list(records)).provider_of
 
     diags: List[Diag] = []
     for r in records:

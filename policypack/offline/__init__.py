@@ -1,6 +1,11 @@
-"""The offline check: run a Pulumi Python program under a recording mock monitor, start the pack
-exactly as the CLI does, and drive it over the analyzer gRPC protocol — no CLI, plugin or cloud.
+"""The offline check and audit: one pipeline from a source of resources to a report, no CLI, plugin
+or cloud.
 
-program runner (runner.py, in a child process) -> analyzer client (client.py) -> reports (reports.py),
-orchestrated by check.py.
+    source                      evaluator                     report
+    check.py  (a program run,   evaluate.py (starts the pack   reports.py (text, json, sarif,
+               runner.py)   ->   as the CLI does, client.py,  ->  junit, github, html; one
+    state.py  (a stack export)   calls it in the engine's       stack or many, many.py)
+                                 order)
+
+A new source yields an `evaluate.Evaluation`; a new format renders a `Report`.
 """

@@ -1,7 +1,8 @@
-"""The offline check: program runner -> analyzer client -> report.
+"""The offline check's source: a Pulumi Python program run under the recording mock monitor.
 
 `run_check(CheckOptions(...))` returns a `Report`; it raises `CheckError` (exit status 2) when the
-check could not run: bad configuration, a program that hung or died, a pack that failed.
+check could not run: bad configuration, a program that hung or died, a pack that failed. The
+program's resources go through the same evaluator (evaluate.py) as a state export's (state.py).
 """
 from __future__ import annotations
 
@@ -11,23 +12,20 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .policy_config import PolicyConfigError, load_file
+from .evaluate import (REPO_ROOT, CheckError, Evaluation, PackSettings, Report, StackContext, evaluate,
+                       load_baseline, pack_environment)
 from .runner import config_string
 # client (grpc), findings and the analysis are imported once the program runner is started: it
 # is the long pole, and the check's own imports need not delay it.
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODES = ("update", "preview")
-
-
-class CheckError(Exception):
-    """The check could not run; the message is the one-line cause."""
+__all__ = ["CheckError", "CheckOptions", "Report", "ProgramSource", "load_baseline", "load_project", "run_check",
+           "run_program", "stack_config"]
 
 
 @dataclass
@@ -49,53 +47,9 @@ class CheckOptions:
     progress: Optional[Callable[[str], None]] = None
     stack_tags: Dict[str, str] = field(default_factory=dict)
 
-
-@dataclass
-class Report:
-    pack: Dict[str, str]
-    project: str
-    stack: str
-    mode: str
-    program: str
-    resources: int = 0
-    policies: List[Dict[str, Any]] = field(default_factory=list)
-    violations: List[Dict[str, Any]] = field(default_factory=list)
-    program_findings: List[Dict[str, Any]] = field(default_factory=list)
-    remediations: List[Dict[str, Any]] = field(default_factory=list)
-    warnings: List[str] = field(default_factory=list)
-    not_applicable: List[Dict[str, str]] = field(default_factory=list)
-    duration_seconds: float = 0.0
-    cause: str = ""                                              # set when the program failed
-
-    @property
-    def exit_code(self) -> int:
-        if any(f["level"] == "error" for f in self.program_findings):
-            return 2
-        if any(v["enforcementLevel"] == "mandatory" and not v.get("baselined") for v in self.violations):
-            return 1
-        if any(f["level"] == "mandatory" for f in self.program_findings):
-            return 1
-        return 0
-
-    def counts(self) -> Dict[str, int]:
-        counts = {"mandatory": 0, "advisory": 0, "baselined": 0}
-        for v in self.violations:
-            if v.get("baselined"):
-                counts["baselined"] += 1
-            else:
-                counts[v["enforcementLevel"]] = counts.get(v["enforcementLevel"], 0) + 1
-        return counts
-
-    def apply_baseline(self, baseline: Mapping[str, Any]) -> None:
-        known = {entry.get("fingerprint") for entry in baseline.get("violations", []) if isinstance(entry, dict)}
-        for violation in self.violations:
-            violation["baselined"] = violation["fingerprint"] in known
-
-    def baseline(self) -> Dict[str, Any]:
-        return {"version": 1, "pack": self.pack, "project": self.project, "stack": self.stack,
-                "violations": [{k: v[k] for k in ("fingerprint", "policyName", "urn", "property",
-                                                  "enforcementLevel")}
-                               for v in sorted(self.violations, key=lambda v: (v["policyName"], v["urn"]))]}
+    def pack_settings(self) -> PackSettings:
+        return PackSettings(pack=self.pack, policy_config=self.policy_config, baseline=self.baseline,
+                            timeout=self.timeout, progress=self.progress)
 
 
 # --- program and stack configuration -------------------------------------------------------
@@ -160,19 +114,6 @@ def stack_config(program: str, project: Dict[str, Any], options: CheckOptions) -
         config[qualified] = value
         secret_keys.append(qualified)
     return config, secret_keys, warnings
-
-
-def load_baseline(path: str) -> Dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except OSError as exc:
-        raise CheckError(f"cannot read baseline {path}: {exc.strerror}") from exc
-    except ValueError as exc:
-        raise CheckError(f"baseline {path} is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict) or data.get("version") != 1 or not isinstance(data.get("violations"), list):
-        raise CheckError(f"baseline {path} is not a payments-guard baseline (write one with --write-baseline)")
-    return data
 
 
 # --- the program run -----------------------------------------------------------------------
@@ -253,146 +194,54 @@ def _kill_group(process: subprocess.Popen) -> None:
         pass
 
 
-# --- the whole check -----------------------------------------------------------------------
+# --- the program as a source of resources ---------------------------------------------------
 def pack_env(options: CheckOptions, project: str, config: Mapping[str, str], secret_keys: List[str]) -> Dict[str, str]:
     """The environment the Python host gives a pack (the CLI exports the stack and its config)."""
-    env = dict(os.environ)
-    env.update({"PULUMI_STACK": options.stack, "PULUMI_PROJECT": project,
-                "PULUMI_ORGANIZATION": options.organization,
-                "PULUMI_DRY_RUN": "true" if options.mode == "preview" else "false",
-                "PULUMI_CONFIG": json.dumps(dict(config))})
-    env.pop("PULUMI_CONFIG_SECRET_KEYS", None)  # the Python host does not set it
-    return env
+    return pack_environment(StackContext(options.stack, project, options.organization, options.mode == "preview",
+                                         dict(config), list(secret_keys), dict(options.stack_tags)))
+
+
+class ProgramSource:
+    """A program directory: configuration read first, the program run in a child process while
+    the pack starts, its recording handed to the evaluator."""
+
+    def __init__(self, options: CheckOptions) -> None:
+        self.options = options
+        self.run: Optional[ProgramRun] = None
+
+    def prepare(self) -> StackContext:
+        options = self.options
+        if options.mode not in MODES:
+            raise CheckError(f"--mode must be one of {', '.join(MODES)}")
+        self.program = os.path.abspath(options.program)
+        self.project = load_project(self.program)
+        self.config, self.secret_keys, self.warnings = stack_config(self.program, self.project, options)
+        self.region = options.region or self.config.get("aws:region") or "us-east-1"
+        self.config.setdefault("aws:region", self.region)
+        return StackContext(options.stack, self.project["name"], options.organization, options.mode == "preview",
+                            self.config, self.secret_keys, dict(options.stack_tags))
+
+    def start(self) -> None:
+        if self.options.progress:
+            self.options.progress(f"running {self.program} ({self.options.mode} mode)")
+        self.run = ProgramRun(self.options, self.project, self.config, self.secret_keys, self.region)
+
+    def collect(self, deadline: float) -> Evaluation:
+        from . import findings as F
+        result = self.run.result(deadline)
+        name = self.project["name"]
+        evaluation = Evaluation(label=self.program, project=name, stack=self.options.stack, mode=self.options.mode,
+                                resources=list(result["resources"]),
+                                warnings=self.warnings + list(result.get("warnings", [])),
+                                program_findings=F.program_findings(result, self.options.stack, name))
+        if result.get("error"):
+            evaluation.cause = result["error"]["message"]
+        return evaluation
+
+    def close(self) -> None:
+        if self.run is not None:
+            self.run.close()
 
 
 def run_check(options: CheckOptions) -> Report:
-    started = time.monotonic()
-    deadline = started + options.timeout
-    if options.mode not in MODES:
-        raise CheckError(f"--mode must be one of {', '.join(MODES)}")
-    program = os.path.abspath(options.program)
-    project = load_project(program)
-    config, secret_keys, warnings = stack_config(program, project, options)
-    region = options.region or config.get("aws:region") or "us-east-1"
-    config.setdefault("aws:region", region)
-    try:
-        user_policy_config = load_file(options.policy_config) if options.policy_config else None
-    except PolicyConfigError as exc:
-        raise CheckError(str(exc)) from exc
-    baseline = load_baseline(options.baseline) if options.baseline else None
-    if not os.path.exists(os.path.join(options.pack, "__main__.py")):
-        raise CheckError(f"{options.pack} is not a Python policy pack (no __main__.py)")
-    progress = options.progress or (lambda message: None)
-
-    progress(f"running {program} ({options.mode} mode)")
-    program_run = ProgramRun(options, project, config, secret_keys, region)
-    try:
-        from . import findings as F
-        from .client import PackError, PackProcess
-        pack = PackProcess(options.pack, pack_env(options, project["name"], config, secret_keys),
-                           timeout=max(1.0, min(options.timeout, 120.0)))
-        pack_error: List[BaseException] = []
-
-        def start_pack() -> None:
-            try:
-                pack.start()
-            except BaseException as exc:  # noqa: BLE001 - reported after the program ran
-                pack_error.append(exc)
-
-        # The pack starts while the program runs: the two take about as long as each other.
-        starter = threading.Thread(target=start_pack, daemon=True)
-        starter.start()
-        try:
-            result = program_run.result(deadline)
-            report = Report(pack={}, project=project["name"], stack=options.stack, mode=options.mode,
-                            program=program)
-            report.warnings = warnings + list(result.get("warnings", []))
-            report.program_findings = F.program_findings(result, options.stack, project["name"])
-            starter.join(max(0.1, deadline - time.monotonic()))
-            if pack_error:
-                raise CheckError(str(pack_error[0]))
-            if starter.is_alive():
-                raise CheckError("the policy pack did not start within the timeout")
-            pack.deadline = deadline
-            if result.get("error"):
-                report.cause = result["error"]["message"]
-                info = pack.analyzer_info()
-                report.pack = {"name": info.name, "version": info.version}
-                report.duration_seconds = time.monotonic() - started
-                return report
-            _analyze(pack, options, project["name"], config, secret_keys, user_policy_config, result, report,
-                     progress)
-            if baseline is not None:
-                report.apply_baseline(baseline)
-            report.duration_seconds = time.monotonic() - started
-            return report
-        except PackError as exc:
-            raise CheckError(str(exc)) from exc
-        except PolicyConfigError as exc:
-            raise CheckError(str(exc)) from exc
-        finally:
-            starter.join(5)
-            pack.stop()
-    finally:
-        program_run.close()
-
-
-def _analyze(pack: Any, options: CheckOptions, project: str, config: Dict[str, str],
-             secret_keys: List[str], user_policy_config: Optional[Dict[str, Any]], result: Dict[str, Any],
-             report: Report, progress: Callable[[str], None]) -> None:
-    from . import findings as F
-    from .client import SEVERITY_NAMES, analyze_request, stack_resource
-    from .policy_config import build as build_policy_config
-    pack.handshake(os.path.abspath(options.program), os.path.abspath(options.program))
-    pack.configure_stack(options.stack, project, options.organization, options.mode == "preview",
-                         config, secret_keys, options.stack_tags)
-    info = pack.analyzer_info()
-    report.pack = {"name": info.name, "version": info.version}
-    policy_config = build_policy_config(info, user_policy_config, where=options.policy_config or "policy config",
-                                        warnings=report.warnings)
-    pack.configure(policy_config)
-    severities = {p.name: SEVERITY_NAMES.get(p.severity, "") for p in info.policies}
-    report.policies = [{"name": p.name, "description": p.description,
-                        "enforcementLevel": policy_config[p.name]["enforcementLevel"],
-                        "severity": severities[p.name], "url": p.url,
-                        "kind": "stack" if p.policy_type == 2 else "resource"} for p in info.policies]
-
-    resources = [r for r in result["resources"]]
-    by_urn = {r["urn"]: r for r in resources}
-    providers = {}
-    for r in resources:
-        if r["type"].startswith("pulumi:providers:"):
-            providers[f"{r['urn']}::{r['id']}"] = r
-            providers.setdefault(r["urn"], r)
-
-    def provider_of(resource: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
-        """The engine sends a provider only for custom resources that are not providers."""
-        ref = resource.get("provider") or ""
-        if not ref or not resource.get("custom") or resource["type"].startswith("pulumi:providers:"):
-            return None
-        return providers.get(ref) or providers.get(ref.rsplit("::", 1)[0])
-
-    # The engine analyzes every registered resource: custom ones, components, providers (default
-    # ones included, before their first user) and the root stack.
-    analyzed = resources
-    report.resources = len([r for r in resources if r["type"] != "pulumi:pulumi:Stack"])
-    if any(v["enforcementLevel"] == "remediate" for v in policy_config.values()):
-        progress(f"remediating {len(analyzed)} resources")
-        replies = pack.map_calls("Remediate", [analyze_request(r, provider_of(r)) for r in analyzed])
-        for resource, reply in zip(analyzed, replies):
-            F.apply_remediations(resource, reply, report)
-    progress(f"analyzing {len(analyzed)} resources")
-    step = max(1, len(analyzed) // 10)
-
-    def tick(done: int, total: int) -> None:
-        if total >= 1000 and (done % step == 0 or done == total):
-            progress(f"analyzed {done}/{total} resources")
-
-    replies = pack.map_calls("Analyze", [analyze_request(r, provider_of(r)) for r in analyzed], progress=tick)
-    for resource, reply in zip(analyzed, replies):
-        F.collect(reply, resource, by_urn, severities, report)
-    progress("analyzing the stack")
-    from pulumi.runtime import proto
-    stack_request = proto.AnalyzeStackRequest(resources=[stack_resource(r, provider_of(r)) for r in resources])
-    reply = pack.call("AnalyzeStack", stack_request)
-    F.collect(reply, None, by_urn, severities, report)
+    return evaluate(ProgramSource(options), options.pack_settings())

@@ -67,11 +67,14 @@ def fingerprint(policy: str, urn: str, prop: str) -> str:
 
 
 def collect(reply: Any, resource: Optional[Mapping[str, Any]], by_urn: Mapping[str, Mapping[str, Any]],
-            severities: Mapping[str, str], report: Any) -> None:
+            severities: Mapping[str, str], report: Any, root_urn: Optional[str] = None) -> None:
     """Turn an AnalyzeResponse into violations (resource rules: the analyzed resource; stack rules:
-    the diagnostic's URN, or the stack as a whole)."""
+    the diagnostic's URN, or the stack as a whole; with `root_urn`, a URN outside the stack is
+    attributed to the root stack, as `pulumi policy analyze` does)."""
     for diag in reply.diagnostics:
         urn = diag.urn or (resource["urn"] if resource else "")
+        if root_urn is not None and resource is None and urn not in by_urn:
+            urn = root_urn
         target = by_urn.get(urn) or resource
         level = PROTO_TO_LEVEL.get(diag.enforcementLevel, "advisory")
         message = diag.message
@@ -109,6 +112,29 @@ def apply_remediations(resource: Dict[str, Any], reply: Any, report: Any) -> Non
         outputs = dict(resource.get("outputs") or {})
         outputs.update({k: v for k, v in new.items()})
         resource["outputs"] = outputs
+        report.remediations.append({"policyName": remediation.policyName, "urn": resource["urn"],
+                                    "resourceType": resource["type"], "resourceName": resource["name"],
+                                    "changes": changed})
+
+
+def report_remediations(resource: Mapping[str, Any], reply: Any, report: Any) -> None:
+    """`pulumi policy analyze`: what a remediation would change is reported, never applied, and a
+    remediation's diagnostic is an advisory violation of the resource."""
+    for remediation in reply.remediations:
+        if remediation.diagnostic:
+            report.violations.append({
+                "fingerprint": fingerprint(remediation.policyName, resource["urn"], ""), "property": "",
+                "baselined": False, "policyName": remediation.policyName,
+                "policyPackName": remediation.policyPackName, "enforcementLevel": "advisory", "severity": "",
+                "urn": resource["urn"], "resourceType": resource["type"], "resourceName": resource["name"],
+                "description": remediation.description, "message": remediation.diagnostic, "source": None})
+            continue
+        if not remediation.HasField("properties"):
+            continue  # a remediation may set neither: the engine ignores it
+        new = json_format.MessageToDict(remediation.properties)
+        old = resource["inputs"]
+        changed = {key: _display(new.get(key), old.get(key)) for key in sorted(set(new) | set(old))
+                   if new.get(key) != old.get(key)}
         report.remediations.append({"policyName": remediation.policyName, "urn": resource["urn"],
                                     "resourceType": resource["type"], "resourceName": resource["name"],
                                     "changes": changed})

@@ -8,7 +8,7 @@ import os
 from typing import Any, Dict, List
 from xml.etree import ElementTree as ET
 
-from .check import Report
+from .evaluate import Report
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 SCHEMA_VERSION = "1"

@@ -20,7 +20,7 @@ from typing import Iterable
 
 from .. import props as P
 from ..rule import Context, Rule, Violation, cfg_bool, cfg_number, cis, fsbp, pci
-from ..servicer import NotApplicable
+from ..rule import NotApplicable
 
 
 class LogGroupKmsEncryption(Rule):

@@ -42,7 +42,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
 
 from .. import props as P
 from ..rule import Context, Rule, StackView, Violation, cfg_list, cfg_number, fsbp, pci
-from ..servicer import NotApplicable
+from ..rule import NotApplicable
 
 # --- names: tokens and credential-like names -------------------------------------------------------
 

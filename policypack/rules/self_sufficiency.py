@@ -46,7 +46,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
 from .. import props as P
 from ..environments import ENVIRONMENT_CONFIG, alias_index, environments_named, stack_environment
 from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, pci
-from ..servicer import NotApplicable
+from ..rule import NotApplicable
 
 _MAX_LISTED = 6  # paths listed in one message before "and N more"
 
