@@ -117,11 +117,11 @@ def _from_pyproject() -> Optional[Dict[str, Any]]:
 
 def release_metadata() -> Dict[str, Any]:
     """{"version", "urls", "requires"} of this release, from the one declared place
-    (pyproject.toml's [project]) as it reaches this copy of the package: the installed
-    distribution's metadata, the vendored release file of a written pack, or the clone's
-    pyproject.toml."""
+    (pyproject.toml's [project]) as it reaches this copy of the package: a clone's pyproject.toml
+    (a build's leftover metadata beside it may be stale), else the installed distribution's
+    metadata, else the release file of a written pack."""
     if "value" not in _METADATA_CACHE:
-        found = _from_installed_distribution() or _from_release_file() or _from_pyproject()
+        found = _from_pyproject() or _from_installed_distribution() or _from_release_file()
         _METADATA_CACHE["value"] = found or {"version": __version__, "urls": {}, "requires": []}
     return _METADATA_CACHE["value"]
 
@@ -267,12 +267,9 @@ def _ignore_for_pack(directory: str, names: Iterable[str]) -> set:
 
 
 def _dump_python(value: Any) -> str:
-    """A JSON value as a Python literal (True/False/None), indented for reading."""
-    if value is None:
-        return "None"
-    text = json.dumps(value, indent=4, sort_keys=False)
-    return re.sub(r'(?<!")\b(true|false|null)\b(?!")',
-                  lambda m: {"true": "True", "false": "False", "null": "None"}[m.group(1)], text)
+    """A JSON value as a Python literal (a preset holds only JSON types: repr is exact)."""
+    import pprint
+    return pprint.pformat(value, indent=1, width=100, sort_dicts=False)
 
 
 def stage_pack(target: str, name: str = PACK_NAME, policies: Optional[Sequence[str]] = None,
@@ -301,6 +298,9 @@ def stage_pack(target: str, name: str = PACK_NAME, policies: Optional[Sequence[s
         _validate_preset(preset_content, names, preset)
 
     metadata = release_metadata()
+    if not runtime_requirements():
+        raise DistributionError("cannot tell this release's requirements (no installed metadata, no "
+                                "pyproject.toml readable by this Python): install the release")
     os.makedirs(target, exist_ok=True)
     shutil.copytree(PACKAGE_DIR, os.path.join(target, "policypack"), ignore=_ignore_for_pack)
     with open(os.path.join(target, "policypack", RELEASE_FILE), "w", encoding="utf-8") as handle:

@@ -206,6 +206,9 @@ def test_written_pack_directory_is_ready_for_the_cli(pci_pack):
     assert manifest["runtime"] == {"name": "python", "options": {"virtualenv": "venv"}}
     lines = [l.split("#")[0].strip() for l in open(os.path.join(pci_pack, "requirements.txt"))]
     assert {re.split(r"[<>=!~ ;]", l)[0].lower() for l in lines if l} == {"pulumi", "pulumi-policy"}
+    import tomllib
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as handle:
+        assert [l for l in lines if l] == tomllib.load(handle)["project"]["dependencies"]  # the one declared place
     assert json.load(open(os.path.join(pci_pack, "policy-config.json"))) == presets()["pci-dss.json"]
     assert not os.path.exists(os.path.join(pci_pack, "policypack", "offline"))
     assert sorted(os.listdir(os.path.join(pci_pack, "policypack", "presets"))) == sorted(presets())
