@@ -135,10 +135,15 @@ def _pack(args: argparse.Namespace) -> int:
 
 
 def _check_changed(args: argparse.Namespace) -> int:
-    from .distribution import pulumi_projects
-    projects = pulumi_projects(args.files, os.getcwd())
+    from .distribution import project_runtime, pulumi_projects
     codes = []
-    for project in projects:
+    for project in pulumi_projects(args.files, os.getcwd()):
+        runtime = project_runtime(project)
+        if runtime != "python":  # a repository may hold projects in other languages
+            if not args.quiet:
+                print(f"payments-guard: {project}: runtime {runtime!r}, not checked (Python programs only)",
+                      file=sys.stderr)
+            continue
         argv = ["check", project, "--stack", args.stack, "--mode", args.mode]
         for flag, value in (("--policy-config", args.policy_config), ("--baseline", args.baseline)):
             if value:

@@ -195,6 +195,21 @@ def pulumi_projects(paths: Iterable[str], root: str) -> List[str]:
     return found
 
 
+def project_runtime(project_dir: str) -> str:
+    """The runtime name a Pulumi.yaml declares ("" when it cannot be read)."""
+    import yaml
+    for name in PROJECT_FILES:
+        try:
+            with open(os.path.join(project_dir, name), encoding="utf-8") as handle:
+                data = yaml.safe_load(handle)
+        except (OSError, yaml.YAMLError):
+            continue
+        runtime = data.get("runtime") if isinstance(data, dict) else None
+        runtime = runtime.get("name") if isinstance(runtime, dict) else runtime
+        return runtime if isinstance(runtime, str) else ""
+    return ""
+
+
 # --- a pack of a selection, with a preset as its initial config ----------------------------
 def initial_config(preset: Optional[Dict[str, Any]], policy_names: Sequence[str]) -> Dict[str, Dict[str, Any]]:
     """A preset (the `--policy-pack-config` format) as per-policy initial config: `all` spread

@@ -96,3 +96,11 @@ def test_projects_are_the_nearest_pulumi_yaml_above_each_file(tmp_path):
     (tmp_path / "c").mkdir()
     files = ["a/__main__.py", "a/b/x/deep.py", "a/Pulumi.dev.yaml", "c/readme.md", "a/b/removed.py", "../outside.py"]
     assert pulumi_projects(files, str(tmp_path)) == ["a", os.path.join("a", "b")]
+
+
+def test_projects_in_other_languages_are_passed_over(tmp_path):
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "Pulumi.yaml").write_text("name: web\nruntime: nodejs\n")
+    done = subprocess.run([sys.executable, "-m", "policypack", "check-changed", "web/index.ts"], cwd=tmp_path,
+                          env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "nodejs" in done.stderr
