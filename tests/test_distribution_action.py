@@ -104,9 +104,11 @@ def test_environment_is_created_with_the_programs_own_toolchain(tmp_path):
     program.mkdir()
     (program / "Pulumi.yaml").write_text(yaml.safe_dump(
         {"name": "p", "runtime": {"name": "python", "options": {"virtualenv": "venv"}}}))
-    (program / "requirements.txt").write_text("# nothing beyond the standard library\n")
+    (program / "requirements.txt").write_text("pyyaml\n")  # one small wheel from the package index
     assert github_action.create_environment(str(program)) is None
-    assert os.path.exists(program / "venv" / "bin" / "python")
+    python = str(program / "venv" / "bin" / "python")
+    found = subprocess.run([python, "-c", "import yaml, sys; print(sys.prefix)"], capture_output=True, text=True)
+    assert found.stdout.strip() == str(program / "venv")  # the requirements are in the program's own venv
     assert github_action.environment_commands(str(program)) == []  # there already: nothing to do
     poetry = tmp_path / "poetry-program"
     poetry.mkdir()

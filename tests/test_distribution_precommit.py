@@ -13,8 +13,6 @@ import pytest
 from offline_helpers import ROOT
 from policypack.distribution import pulumi_projects
 
-pytest.importorskip("pre_commit")
-
 
 def _git(repo, *args, env=None, check=True):
     return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.test", *args], cwd=repo,
