@@ -135,6 +135,9 @@ def _pack(args: argparse.Namespace) -> int:
 
 
 def _check_changed(args: argparse.Namespace) -> int:
+    missing = missing_check_dependencies()
+    if missing:
+        return _missing_extra(missing)
     from .distribution import project_runtime, pulumi_projects
     codes = []
     for project in pulumi_projects(args.files, os.getcwd()):
@@ -170,12 +173,16 @@ def missing_check_dependencies() -> List[str]:
     return [dist for module, dist in CHECK_EXTRA.items() if importlib.util.find_spec(module) is None]
 
 
+def _missing_extra(missing: Sequence[str]) -> int:
+    print(f"payments-guard: error: the check needs {', '.join(missing)} (not installed): "
+          "pip install 'payments-guard[check]'", file=sys.stderr)
+    return 2
+
+
 def _check(args: argparse.Namespace) -> int:
     missing = missing_check_dependencies()
     if missing:
-        print(f"payments-guard: error: the check needs {', '.join(missing)} (not installed): "
-              "pip install 'payments-guard[check]'", file=sys.stderr)
-        return 2
+        return _missing_extra(missing)
     from .distribution import SERVED_PACK_DIR
     from .offline.check import CheckError, CheckOptions, run_check
     from .offline.reports import render
