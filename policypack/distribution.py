@@ -299,14 +299,16 @@ def stage_pack(target: str, name: str = PACK_NAME, policies: Optional[Sequence[s
     target = os.path.abspath(target)
     if os.path.exists(target) and (not os.path.isdir(target) or os.listdir(target)):
         raise DistributionError(f"{target} exists and is not an empty directory")
-    from .pack import select_rules
-    try:
-        selected = select_rules(names=policies or None, frameworks=frameworks or None)
-    except ValueError as exc:
-        raise DistributionError(str(exc)) from None
-    if not selected:
-        raise DistributionError("the --policies/--frameworks given select no policy")
-    names = None if not policies and not frameworks else [rule.name for rule in selected]
+    names = None  # every policy: then nothing of the pack is imported here (plain python3 can stage)
+    if policies or frameworks:
+        from .pack import select_rules
+        try:
+            selected = select_rules(names=policies or None, frameworks=frameworks or None)
+        except ValueError as exc:
+            raise DistributionError(str(exc)) from None
+        if not selected:
+            raise DistributionError("the --policies/--frameworks given select no policy")
+        names = [rule.name for rule in selected]
     preset_content = None
     if preset:
         preset_content = load_preset(preset) if preset_path(preset) else _load_preset_file(preset)

@@ -249,6 +249,11 @@ def test_pack_refuses_a_directory_that_is_not_empty(tmp_path):
 
 
 def test_repository_staging_script_uses_the_same_staging_and_carries_the_presets(tmp_path):
+    # as the README runs it, with any python3: without site-packages, so without pulumi
+    done = subprocess.run([sys.executable, "-S", os.path.join(ROOT, "scripts", "package_pack.py"),
+                           str(tmp_path / "plain")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert sorted(os.listdir(tmp_path / "plain" / "policypack" / "presets")) == sorted(presets())
     staged = package_pack.stage(str(tmp_path / "staged"))
     for name, content in presets().items():
         assert json.load(open(os.path.join(staged, "policypack", "presets", name))) == content
