@@ -14,6 +14,8 @@ Figures (targets from the performance issue):
   5  peak memory (VmHWM) after AnalyzeStack of 50k, vs the one-policy pack             (reported)
   6  payments-guard vs AWSGuard (Node): start-up < 1x, Analyze <= 1x, AnalyzeStack 1k/10k <= 1x
   7  in process: pulumi-policy's own servicer running our rules vs our servicer         (reported)
+  8  audit of a 10k-resource export vs AnalyzeStack of the same resources alone          (reported)
+     and 50 exports with --jobs 1 vs --jobs = the CPU count                              (reported)
 
 Every process is started in its own process group and reaped; packs listen on 127.0.0.1 only, and
 the sockets of every pack are checked for a peer off the loopback interface before it stops.
@@ -633,6 +635,78 @@ def measure_check(python: str, reps: int) -> Dict[str, Any]:
     return out
 
 
+def write_export(records: Sequence[Mapping[str, Any]], project: str, stack: str, path: str) -> None:
+    """A `pulumi stack export` of recorded resources, written as scripts/write_stack_exports.py does."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("write_stack_exports",
+                                                  os.path.join(ROOT, "scripts", "write_stack_exports.py"))
+    writer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(writer)
+    document = writer.deployment({"resources": list(records), "reads": [], "project": project}, stack)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(document, handle)
+
+
+def measure_audit(python: str, sample: Sequence[Mapping[str, Any]], project: str, big: Sequence[Mapping[str, Any]],
+                  reps: int, exports: int = 50) -> Dict[str, Any]:
+    """8a: `audit` of a large export (pack start, Analyze per resource, AnalyzeStack, report) vs
+    one AnalyzeStack of the same resources sent to a running pack, as audit sends it.
+    8b: `exports` copies of the sample's export audited with --jobs 1 vs --jobs <CPU count>."""
+    from pulumi.runtime import proto as P
+    from policypack.offline.client import stack_resource
+    from policypack.offline.evaluate import ProviderIndex, pack_environment
+    from policypack.offline.policy_config import build as build_policy_config
+    from policypack.offline.state import ExportSource
+    scratch = tempfile.mkdtemp(prefix="audit-", dir=WORK)
+    out: Dict[str, Any] = {"audit": {"wall": [], "cpu": []}, "stack_alone": [], "exits": [],
+                           "jobs1": [], "jobsN": [], "jobs": os.cpu_count() or 1, "exports": exports}
+    try:
+        big_path = os.path.join(scratch, "big.json")
+        write_export(big, project, "dev", big_path)
+        source = ExportSource(big_path)
+        source.prepare()
+        evaluation = source.collect(0)
+        out["resources"] = len(evaluation.resources)
+        providers = ProviderIndex(evaluation.resources)
+        request = P.AnalyzeStackRequest(resources=[stack_resource(r, providers.provider_of(r))
+                                                   for r in evaluation.resources])
+        audit = [python, "-m", "policypack", "audit", big_path, "--quiet", "--format", "json",
+                 "--output", os.devnull]
+        env = bytecode_env()
+        run_timed(audit, ROOT, 900, env)  # warm-up (and bytecode cache)
+        with PackProcess(ROOT, pack_environment(None), timeout=600) as pack:
+            pack.handshake(ROOT, ROOT)
+            info = pack.analyzer_info()
+            pack.configure(build_policy_config(info, None, where="bench", warnings=[]))
+            pack.call("AnalyzeStack", request)  # warm-up
+            for rep in range(reps):
+                started = time.perf_counter()
+                pack.call("AnalyzeStack", request)
+                out["stack_alone"].append(time.perf_counter() - started)
+                wall, cpu, status, _ = run_timed(audit, ROOT, 900, env)
+                out["audit"]["wall"].append(wall)
+                out["audit"]["cpu"].append(cpu)
+                out["exits"].append(status)
+                log(f"audit {len(big)} resources {rep + 1}/{reps}: {wall:.2f} s vs AnalyzeStack alone "
+                    f"{out['stack_alone'][-1]:.2f} s")
+        folder = os.path.join(scratch, "many")
+        os.makedirs(folder)
+        for index in range(exports):
+            write_export(sample, project, f"stack{index:02d}", os.path.join(folder, f"stack{index:02d}.json"))
+        for rep in range(max(1, reps // 2)):
+            for key, jobs in (("jobs1", 1), ("jobsN", out["jobs"])) if rep % 2 == 0 else \
+                    (("jobsN", out["jobs"]), ("jobs1", 1)):
+                argv = [python, "-m", "policypack", "audit", folder, "--jobs", str(jobs), "--quiet",
+                        "--format", "json", "--output", os.devnull]
+                wall, _, status, _ = run_timed(argv, ROOT, 1800, env)
+                out[key].append(wall)
+                out["exits"].append(status)
+                log(f"audit of {exports} exports with --jobs {jobs}: {wall:.1f} s")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
 def rules_as_sdk_policies(rules: Sequence[Any]) -> List[Any]:
     """Figure 7's baseline only: each rule behind pulumi-policy's own servicer, so that what is
     measured is the SDK's way of decoding per policy (the pack does not serve its rules this way)."""
@@ -896,7 +970,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--reps", type=int, help="repetitions of every timed measure (overrides the profile)")
     parser.add_argument("--sizes", help="AnalyzeStack sizes, comma-separated (default 1000,10000,50000)")
     parser.add_argument("--analyze-calls", type=int, help="Analyze calls per timed batch")
-    parser.add_argument("--skip", default="", help="comma-separated phases to skip: startup,grpc,check,awsguard,inproc")
+    parser.add_argument("--skip", default="",
+                        help="comma-separated phases to skip: startup,grpc,check,awsguard,inproc,audit")
+    parser.add_argument("--only", default="", help="comma-separated phases to run (every other one is skipped)")
     parser.add_argument("--no-npm-install", action="store_true", help="do not npm-install AWSGuard when missing")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of our servicer in process")
     parser.add_argument("--snapshot", action="store_true",
@@ -920,6 +996,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.analyze_calls:
         profile["analyze_calls"] = profile["concurrent_calls"] = args.analyze_calls
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    if args.only:
+        skip |= {"startup", "grpc", "check", "awsguard", "inproc", "audit"} - {s.strip() for s in args.only.split(",")}
     started = time.monotonic()
     python = sys.executable
     info = machine()
@@ -1092,6 +1170,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 figures.add(f"7-{size // 1000}k", f"in process AnalyzeStack {size // 1000}k: ours vs SDK",
                             samples["ours"], samples["sdk"], "s", None, baseline_label="sdk",
                             note=f"{inproc['stack_policies']} stack policies")
+        # 8: audit of exported state
+        if "audit" not in skip:
+            size = 10000
+            reps = max(2, profile["check_reps"] // 2)
+            log(f"audit: a {size // 1000}k-resource export vs AnalyzeStack alone, {reps} runs; 50 exports by jobs")
+            audit = measure_audit(python, sample, project["name"], replicator.stack(size), reps)
+            results["audit"] = audit
+            ok = all(code in (0, 1) for code in audit["exits"])
+            failed = None if ok else f"an audit failed: exits {audit['exits']}"
+            figures.add("8a", f"audit of a {size // 1000}k export vs its AnalyzeStack alone", audit["audit"]["wall"],
+                        audit["stack_alone"], "s", None, baseline_label="(AnalyzeStack alone)", unavailable=failed,
+                        note=f"{audit['resources']} resources: pack start, one Analyze per resource, AnalyzeStack, "
+                             "report")
+            figures.add("8b", f"audit of {audit['exports']} exports: --jobs {audit['jobs']} vs --jobs 1",
+                        audit["jobsN"], audit["jobs1"], "s", None, baseline_label="(--jobs 1)", unavailable=failed,
+                        note=f"{audit['jobs']} CPUs")
         if args.profile:
             text = profile_ours(sample, stack_payloads[max(stack_payloads)])
             results["cprofile"] = text

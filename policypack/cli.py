@@ -1,8 +1,9 @@
-"""`payments-guard` / `python -m policypack`: check, list, docs, pack, presets.
+"""`payments-guard` / `python -m policypack`: check, audit, list, docs, pack, presets, check-changed.
 
-Exit status of `check`: 0 nothing mandatory; 1 a mandatory violation or program finding;
-2 the check could not run (program error, bad config, pack failure, timeout), with a one-line
-cause on stderr.
+Exit status of `check` and `audit`: 0 nothing mandatory; 1 a mandatory violation or program
+finding; 2 an input could not be evaluated (program error, unreadable export, bad config, pack
+failure, timeout), with a one-line cause on stderr. Several inputs give one report; exit 2 when
+any of them could not be evaluated.
 """
 from __future__ import annotations
 
@@ -29,6 +30,26 @@ def _usage_error(message: str) -> int:
     return 2
 
 
+def _common(command: argparse.ArgumentParser) -> None:
+    """The options `check` and `audit` share: the pack, its config, baselines, report, timing."""
+    from .offline.reports import FORMATS
+    command.add_argument("--policy-config", metavar="FILE|PRESET",
+                         help="policy config, as for `pulumi preview --policy-pack-config`, or the name of a "
+                              "shipped preset (`payments-guard presets`)")
+    command.add_argument("--pack", metavar="DIR",
+                         help="the Python policy pack to drive (default: the policies of this installed release)")
+    command.add_argument("--format", choices=FORMATS, default="text")
+    command.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+    command.add_argument("--timeout", type=float, default=300.0,
+                         help="seconds for each input's evaluation (default 300)")
+    command.add_argument("--baseline", metavar="FILE",
+                         help="violations recorded in this baseline are reported as baselined and do not fail")
+    command.add_argument("--write-baseline", metavar="FILE", help="record today's violations as the baseline")
+    command.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                         help="inputs evaluated at once (default: the CPU count)")
+    command.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="payments-guard", description=(
         "Pulumi CrossGuard policy pack for payment platforms on AWS ECS Fargate, and its offline check."))
@@ -36,34 +57,36 @@ def _parser() -> argparse.ArgumentParser:
                         help="print the release and the pulumi-policy and pulumi versions it runs with")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    check = sub.add_parser("check", help="run a Pulumi Python program under mocks and evaluate it with the pack",
+    check = sub.add_parser("check", help="run Pulumi Python programs under mocks and evaluate them with the pack",
                            description="Exit status: 0 nothing mandatory; 1 a mandatory violation or program "
-                                       "finding; 2 the check could not run.")
-    check.add_argument("program", help="the Pulumi program directory (with Pulumi.yaml)")
+                                       "finding; 2 a program could not be checked.")
+    check.add_argument("programs", nargs="*", metavar="PROGRAM",
+                       help="Pulumi program directories (with Pulumi.yaml); several give one report")
+    check.add_argument("--all", metavar="ROOT", dest="all_root",
+                       help="also every Python program (Pulumi.yaml) below ROOT")
     check.add_argument("--stack", default="dev", help="stack name (default: dev)")
     check.add_argument("--config", action="append", metavar="KEY=VALUE",
                        help="stack config; a bare KEY is in the program's project namespace (repeatable)")
     check.add_argument("--secret", action="append", metavar="KEY=VALUE", help="secret stack config (repeatable)")
-    check.add_argument("--policy-config", metavar="FILE|PRESET",
-                       help="policy config, as for `pulumi preview --policy-pack-config`, or the name of a "
-                            "shipped preset (`payments-guard presets`)")
-    check.add_argument("--pack", metavar="DIR",
-                       help="the Python policy pack to drive (default: the policies of this installed release)")
     check.add_argument("--mode", choices=("update", "preview"), default="update",
                        help="update: outputs of created resources fabricated as during `pulumi up` (default); "
                             "preview: left unknown, as in a first `pulumi preview`")
-    check.add_argument("--format", choices=("text", "json", "sarif", "junit", "github"), default="text")
-    check.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
-    check.add_argument("--timeout", type=float, default=300.0, help="seconds for the whole check (default 300)")
     check.add_argument("--invoke-answers", metavar="FILE",
                        help="JSON object: invoke token -> result, for invokes without a built-in answer")
     check.add_argument("--region", help="AWS region of the mock account (default: aws:region config or us-east-1)")
     check.add_argument("--account", default="123456789012", help="AWS account id of the mock account")
-    check.add_argument("--baseline", metavar="FILE",
-                       help="violations recorded in this baseline are reported as baselined and do not fail")
-    check.add_argument("--write-baseline", metavar="FILE", help="record today's violations as the baseline")
-    check.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    _common(check)
 
+    audit = sub.add_parser("audit", help="evaluate `pulumi stack export` files as `pulumi policy analyze` does",
+                           description="Evaluate deployed stacks from their `pulumi stack export` files, as "
+                                       "`pulumi policy analyze --file` does: Remediate (reported, not applied) "
+                                       "and Analyze per resource with its stored inputs, one AnalyzeStack with "
+                                       "the outputs, no ConfigureStack; undecryptable secrets read as "
+                                       "\"[secret]\". Exit status: 0 nothing mandatory; 1 a mandatory "
+                                       "violation; 2 an export could not be evaluated.")
+    audit.add_argument("exports", nargs="+", metavar="EXPORT",
+                       help="export files, directories (every *.json below), or - for standard input")
+    _common(audit)
     listing = sub.add_parser("list", help="print the policy catalogue")
     listing.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -139,7 +162,7 @@ def _check_changed(args: argparse.Namespace) -> int:
     if missing:
         return _missing_extra(missing)
     from .distribution import project_runtime, pulumi_projects
-    codes = []
+    projects = []
     for project in pulumi_projects(args.files, os.getcwd()):
         runtime = project_runtime(project)
         if runtime != "python":  # a repository may hold projects in other languages
@@ -147,14 +170,16 @@ def _check_changed(args: argparse.Namespace) -> int:
                 print(f"payments-guard: {project}: runtime {runtime!r}, not checked (Python programs only)",
                       file=sys.stderr)
             continue
-        argv = ["check", project, "--stack", args.stack, "--mode", args.mode]
-        for flag, value in (("--policy-config", args.policy_config), ("--baseline", args.baseline)):
-            if value:
-                argv += [flag, value]
-        if args.quiet:
-            argv.append("--quiet")
-        codes.append(main(argv))
-    return 2 if 2 in codes else max(codes, default=0)
+        projects.append(project)
+    if not projects:
+        return 0
+    argv = ["check", *projects, "--stack", args.stack, "--mode", args.mode]  # one report of them all
+    for flag, value in (("--policy-config", args.policy_config), ("--baseline", args.baseline)):
+        if value:
+            argv += [flag, value]
+    if args.quiet:
+        argv.append("--quiet")
+    return main(argv)
 
 
 def _presets(args: argparse.Namespace) -> int:
@@ -179,40 +204,116 @@ def _missing_extra(missing: Sequence[str]) -> int:
     return 2
 
 
+def _progress(args: argparse.Namespace):
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"payments-guard: {message}", file=sys.stderr, flush=True)
+    return progress
+
+
+def _settings(args: argparse.Namespace, progress):
+    from .distribution import SERVED_PACK_DIR
+    from .offline.evaluate import PackSettings
+    return PackSettings(pack=os.path.abspath(args.pack) if args.pack else SERVED_PACK_DIR,
+                        policy_config=args.policy_config, baseline=args.baseline, timeout=args.timeout,
+                        progress=progress)
+
+
 def _check(args: argparse.Namespace) -> int:
     missing = missing_check_dependencies()
     if missing:
         return _missing_extra(missing)
-    from .distribution import SERVED_PACK_DIR
-    from .offline.check import CheckError, CheckOptions, run_check
-    from .offline.reports import render
+    from .offline.check import CheckOptions, ProgramSource
+    from .offline.evaluate import evaluate
+    from .offline.many import python_programs
+    progress = _progress(args)
+    programs = list(args.programs)
+    if args.all_root:
+        if not os.path.isdir(args.all_root):
+            return _usage_error(f"--all: {args.all_root} is not a directory")
+        found = python_programs(args.all_root)
+        if not found:
+            return _usage_error(f"--all: no Python program (Pulumi.yaml) below {args.all_root}")
+        programs += [p for p in found if os.path.abspath(p) not in {os.path.abspath(q) for q in programs}]
+    if not programs:
+        return _usage_error("check needs a PROGRAM directory (or --all ROOT)")
+    config, secrets = _pairs(args.config, "--config"), _pairs(args.secret, "--secret")
+    several = len(programs) > 1 or bool(args.all_root)
 
-    def progress(message: str) -> None:
-        if not args.quiet:
-            print(f"payments-guard: {message}", file=sys.stderr, flush=True)
+    def job(program: str):
+        settings = _settings(args, None if several else progress)
+        options = CheckOptions(program=program, stack=args.stack, config=dict(config), secrets=dict(secrets),
+                               policy_config=settings.policy_config, pack=settings.pack, mode=args.mode,
+                               timeout=args.timeout, account=args.account, region=args.region,
+                               invoke_answers=args.invoke_answers, baseline=args.baseline,
+                               progress=settings.progress)
+        return lambda: evaluate(ProgramSource(options), options.pack_settings())
 
-    options = CheckOptions(program=args.program, stack=args.stack, config=_pairs(args.config, "--config"),
-                           secrets=_pairs(args.secret, "--secret"), policy_config=args.policy_config,
-                           pack=os.path.abspath(args.pack) if args.pack else SERVED_PACK_DIR, mode=args.mode,
-                           timeout=args.timeout, account=args.account, region=args.region,
-                           invoke_answers=args.invoke_answers, baseline=args.baseline, progress=progress)
-    try:
-        report = run_check(options)
-    except CheckError as exc:
-        print(f"payments-guard: error: {exc}", file=sys.stderr)
-        return 2
+    return _run(args, [(p, job(p)) for p in programs], several, progress)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from .offline.evaluate import evaluate
+    from .offline.many import export_files
+    from .offline.state import ExportSource
+    progress = _progress(args)
+    exports, several = export_files(args.exports)
+    if exports.count("-") > 1:
+        return _usage_error("standard input (-) can be read once")
+    if not exports:
+        return _usage_error(f"no export files (*.json) in {', '.join(args.exports)}")
+
+    def job(path: str):
+        settings = _settings(args, None if several else progress)
+        return lambda: evaluate(ExportSource(path), settings)
+
+    return _run(args, [(p, job(p)) for p in exports], several, progress)
+
+
+def _run(args: argparse.Namespace, jobs, several: bool, progress) -> int:
+    """One input: today's report of one stack; several: one report of them all."""
+    import json
+
+    from .offline.evaluate import CheckError
+    from .offline.many import run_many
+    from .offline.reports import ReportError, render, render_batch
+    if several:
+        if args.jobs < 1:
+            return _usage_error("--jobs takes a number of at least 1")
+        if args.baseline:  # read once up front: a bad baseline is the run's error, not each input's
+            from .offline.evaluate import load_baseline
+            try:
+                load_baseline(args.baseline)
+            except CheckError as exc:
+                print(f"payments-guard: error: {exc}", file=sys.stderr)
+                return 2
+        result = run_many(jobs, args.jobs, progress)
+        for error in result.errors:
+            print(f"payments-guard: error: {error['error']}", file=sys.stderr)
+        baseline, count = result.baseline, sum(len(r.violations) for r in result.reports)
+        exit_code = result.exit_code
+    else:
+        try:
+            result = jobs[0][1]()
+        except CheckError as exc:
+            print(f"payments-guard: error: {exc}", file=sys.stderr)
+            return 2
+        baseline, count, exit_code = result.baseline, len(result.violations), result.exit_code
     if args.write_baseline:
-        import json
         try:
             with open(args.write_baseline, "w", encoding="utf-8") as handle:
-                json.dump(report.baseline(), handle, indent=2)
+                json.dump(baseline(), handle, indent=2)
                 handle.write("\n")
         except OSError as exc:
             print(f"payments-guard: error: cannot write the baseline {args.write_baseline}: {exc.strerror}",
                   file=sys.stderr)
             return 2
-        progress(f"wrote baseline {args.write_baseline} ({len(report.violations)} violations)")
-    text = render(report, args.format)
+        progress(f"wrote baseline {args.write_baseline} ({count} violations)")
+    try:
+        text = render_batch(result, args.format) if several else render(result, args.format)
+    except ReportError as exc:
+        print(f"payments-guard: error: {exc}", file=sys.stderr)
+        return 2
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as handle:
@@ -222,9 +323,9 @@ def _check(args: argparse.Namespace) -> int:
             return 2
     else:
         sys.stdout.write(text)
-    if report.exit_code == 2:
-        print(f"payments-guard: error: {report.cause or 'the program failed'}", file=sys.stderr)
-    return report.exit_code
+    if not several and exit_code == 2:
+        print(f"payments-guard: error: {result.cause or 'the program failed'}", file=sys.stderr)
+    return exit_code
 
 
 class _Terminated(Exception):
@@ -247,6 +348,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "audit":
+            return _audit(args)
         if args.command == "list":
             from .catalogue import render_listing
             sys.stdout.write(render_listing(args.format))

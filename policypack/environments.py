@@ -14,10 +14,13 @@ from typing import Any, Dict, List, Optional, Set
 
 from .rule import Context
 
+#: `stage` alone is not here: it is the generic noun of API Gateway, CodePipeline and Serverless
+#: stages ("api-stage", a stack's exported stage URL), not an environment. A team whose staging
+#: environment is called "stage" adds it to `environments.staging`.
 DEFAULT_ENVIRONMENTS: Dict[str, List[str]] = {
     "dev": ["dev", "development"],
     "test": ["test", "qa", "uat"],
-    "staging": ["staging", "stage", "stg"],
+    "staging": ["staging", "stg"],
     "production": ["production", "prod", "prd"],
 }
 
@@ -25,7 +28,11 @@ DEFAULT_ENVIRONMENTS: Dict[str, List[str]] = {
 ENVIRONMENT_CONFIG: Dict[str, Dict[str, Any]] = {
     "environments": {
         "type": "object",
-        "description": "Environment name -> the tokens that name it (lower case).",
+        "description": "Environment name -> the tokens that name it (lower case). Default: dev/development, "
+                       "test/qa/uat, staging/stg, production/prod/prd (`stage` alone is the generic noun of API "
+                       "Gateway, CodePipeline and Serverless stages; a team that names its staging environment "
+                       "`stage` configures `\"staging\": [\"staging\", \"stage\", \"stg\"]`). A configured map "
+                       "replaces the default one: list every environment.",
         "additionalProperties": {"type": "array", "items": {"type": "string"}},
         "default": DEFAULT_ENVIRONMENTS,
     },

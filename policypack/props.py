@@ -13,18 +13,20 @@ import json
 from collections.abc import Mapping  # not typing.Mapping: isinstance through typing is several times slower
 from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
-# The SDK's unknown sentinels (pulumi_policy.proxy); copied as literals so this module stays
-# importable without the SDK and cheap on the pack's start-up path.
-UNKNOWN_SENTINELS = frozenset((
-    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
-    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
-    "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string
-    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
-    "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
-    "e48ece36-62e2-4504-bad9-02848725956a",  # archive
-    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
-))
-UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+# The engine's wire constants: the SDK's unknown sentinels by kind (pulumi_policy.proxy) and the
+# signature objects' key and values. The one copy in the package (the offline runner reads them
+# here); literals, so that this module stays importable without the SDK and cheap at start-up.
+UNKNOWN_BY_KIND = {
+    "boolean": "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+    "number": "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+    "string": "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+    "array": "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+    "asset": "030794c1-ac77-496b-92df-f27374a8bd58",
+    "archive": "e48ece36-62e2-4504-bad9-02848725956a",
+    "object": "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+}
+UNKNOWN_SENTINELS = frozenset(UNKNOWN_BY_KIND.values())
+UNKNOWN_STRING = UNKNOWN_BY_KIND["string"]
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"

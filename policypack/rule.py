@@ -18,6 +18,7 @@ from .props import ResourceView
 ADVISORY, MANDATORY, REMEDIATE, DISABLED = "advisory", "mandatory", "remediate", "disabled"
 LEVELS = (ADVISORY, MANDATORY, REMEDIATE, DISABLED)
 SEVERITIES = ("low", "medium", "high", "critical")
+KINDS = ("resource", "stack")
 CONCERNS = ("self-sufficiency", "load-balancing", "encryption", "secrets", "networking",
             "deployment", "capacity", "tagging", "containers", "registry", "logging")
 
@@ -130,6 +131,20 @@ class Rule:
     config_properties: Mapping[str, Mapping[str, Any]] = {}
     compliant_example: str = ""
     remediable: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A policy's metadata is checked where it is declared: a typo in its kind, level, severity
+        or concern fails the import (every test, the pack's start), never a user's preview."""
+        super().__init_subclass__(**kwargs)
+        if not cls.name:
+            return  # a base shared by several policies, not a policy
+        problems = [f"{field} {value!r} is not one of {', '.join(allowed)}"
+                    for field, value, allowed in (("kind", cls.kind, KINDS), ("level", cls.level, LEVELS),
+                                                  ("severity", cls.severity, SEVERITIES),
+                                                  ("concern", cls.concern, CONCERNS))
+                    if value not in allowed]
+        if problems:
+            raise TypeError(f"policy {cls.name}: " + "; ".join(problems))
 
     # --- configuration -------------------------------------------------------------------
     @classmethod

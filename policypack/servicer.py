@@ -6,6 +6,8 @@ of a preview. This servicer keeps the SDK's observable behaviour (diagnostic tex
 enforcement-level handling, not-applicable reporting, GetAnalyzerInfo's fields) but
 decodes each request once and hands every rule the same read-only views. It also guards every
 rule: an exception never escapes into the engine (it would fail the user's whole preview).
+A team's own pulumi-policy policies, composed into the pack, are left to pulumi-policy's servicer
+(`extra`), whose answers follow ours.
 """
 from __future__ import annotations
 

@@ -23,15 +23,13 @@ Usage:
 one the list has never seen (the rule checks an unseen aws: type when it carries a `tags` map).
 
 Importing every resource module takes ~10 s (about 1,750 classes); this script is not on the
-pack's start-up path (the rule reads the JSON lazily and never imports pulumi_aws).
+pack's start-up path (the rule reads the JSON lazily and never imports pulumi_aws). Reading
+pulumi-aws (registered types, classes, source) is shared with generate_input_properties.py in
+pulumi_aws_schema.py.
 """
 from __future__ import annotations
 
 import argparse
-import ast
-import importlib
-import importlib.metadata
-import importlib.util
 import inspect
 import json
 import random
@@ -39,35 +37,12 @@ import re
 import sys
 import time
 import typing
-from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
-OUTPUT = ROOT / "policypack" / "data" / "taggable_types.json"
+from pulumi_aws_schema import (DATA, ROOT, SourceIndex, installed_version, render, resource_class,
+                               tokens_and_classes)
 
-
-def resource_modules() -> List[Dict[str, Any]]:
-    """The `resource_modules` JSON passed to `_utilities.register(...)` in pulumi_aws/__init__.py,
-    read from the source (no import of the package's 230 sub-packages needed)."""
-    spec = importlib.util.find_spec("pulumi_aws")
-    if spec is None or not spec.origin:
-        raise SystemExit("pulumi_aws is not installed in this interpreter")
-    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "register":
-            for keyword in node.keywords:
-                if keyword.arg == "resource_modules" and isinstance(keyword.value, ast.Constant):
-                    return json.loads(keyword.value.value)
-    raise SystemExit("resource_modules registration not found in pulumi_aws/__init__.py")
-
-
-def tokens_and_classes() -> List[Tuple[str, str, str]]:
-    """(type token, module fqn, class name) for every resource pulumi-aws registers."""
-    result = []
-    for module in resource_modules():
-        for token, class_name in (module.get("classes") or {}).items():
-            result.append((token, module["fqn"], class_name))
-    return sorted(result)
+OUTPUT = DATA / "taggable_types.json"
 
 
 def _is_string_map(annotation: Any) -> bool:
@@ -105,8 +80,7 @@ def _is_sequence(annotation: Any) -> bool:
 def classify(fqn: str, class_name: str) -> Optional[Tuple[str, str]]:
     """None when the class has no `tags` input, else (kind, annotation text) with kind in
     map / list / other."""
-    cls = getattr(importlib.import_module(fqn), class_name)
-    parameter = inspect.signature(cls._internal_init).parameters.get("tags")
+    parameter = inspect.signature(resource_class(fqn, class_name)._internal_init).parameters.get("tags")
     if parameter is None:
         return None
     annotation = parameter.annotation
@@ -118,54 +92,22 @@ def classify(fqn: str, class_name: str) -> Optional[Tuple[str, str]]:
     return "other", text
 
 
-_CLASS = "^class {}\\(pulumi\\.CustomResource\\):"
 _TAGS_PARAM = re.compile(r"^\s+tags: (.*) = None,$", re.M)
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
-
-
-class SourceIndex:
-    """Reads `_internal_init` signatures from the installed source files, without importing them
-    (~100x cheaper than importing every class; used by `--check --method source`)."""
-
-    def __init__(self) -> None:
-        spec = importlib.util.find_spec("pulumi_aws")
-        self.root = Path(spec.origin).parent
-
-    def _find(self, package: Path, token: str, class_name: str) -> Optional[Tuple[str, int]]:
-        """The source text defining `class_name` and the offset after its `class` line: the file
-        named after the token's module first (snake_case), else any file of the package."""
-        pattern = re.compile(_CLASS.format(re.escape(class_name)), re.M)
-        guess = package / (_snake(token.split(":")[1].split("/", 1)[-1]) + ".py")
-        candidates = ([guess] if guess.exists() else []) + sorted(p for p in package.glob("*.py") if p != guess)
-        for path in candidates:
-            text = path.read_text(encoding="utf-8")
-            match = pattern.search(text)
-            if match:
-                return text, match.end()
+def classify_source(index: SourceIndex, token: str, fqn: str, class_name: str) -> Optional[Tuple[str, str]]:
+    """`classify`, reading the `_internal_init` signature from the source file (no import)."""
+    text, start = index.find(token, fqn, class_name)
+    begin, end = index.internal_init(text, start, f"{class_name} ({token})")
+    match = _TAGS_PARAM.search(text, begin, end)
+    if match is None:
         return None
-
-    def classify(self, token: str, fqn: str, class_name: str) -> Optional[Tuple[str, str]]:
-        package = self.root.joinpath(*fqn.split(".")[1:])
-        found = self._find(package, token, class_name)
-        if found is None:
-            raise LookupError(f"class {class_name} of {token} not found under {package}")
-        text, start = found
-        begin = text.find("def _internal_init(", start)
-        end = text.find("__props__=None):", begin)
-        if begin < 0 or end < 0:
-            raise LookupError(f"_internal_init of {class_name} ({token}) not found")
-        match = _TAGS_PARAM.search(text, begin, end)
-        if match is None:
-            return None
-        annotation = match.group(1)
-        if re.match(r"pulumi\.Input\[Optional\[Mapping\[", annotation):
-            return "map", annotation
-        if "Sequence[" in annotation and "TagArgs" in annotation:
-            return "list", annotation
-        return "other", annotation
+    annotation = match.group(1)
+    if re.match(r"pulumi\.Input\[Optional\[Mapping\[", annotation):
+        return "map", annotation
+    if "Sequence[" in annotation and "TagArgs" in annotation:
+        return "list", annotation
+    return "other", annotation
 
 
 def generate(selection: Optional[Iterable[Tuple[str, str, str]]] = None, method: str = "import") -> Dict[str, Any]:
@@ -174,7 +116,7 @@ def generate(selection: Optional[Iterable[Tuple[str, str, str]]] = None, method:
     types, list_types, others, untagged = [], [], {}, []
     source = SourceIndex() if method == "source" else None
     for token, fqn, class_name in (selection if selection is not None else tokens_and_classes()):
-        kind = source.classify(token, fqn, class_name) if source else classify(fqn, class_name)
+        kind = classify_source(source, token, fqn, class_name) if source else classify(fqn, class_name)
         if kind is None:
             untagged.append(token)
         elif kind[0] == "map":
@@ -185,16 +127,12 @@ def generate(selection: Optional[Iterable[Tuple[str, str, str]]] = None, method:
             others[token] = "`tags` is not a string map of the resource's own tags"
     return {
         "generatedBy": "scripts/generate_taggable_types.py",
-        "pulumiAws": importlib.metadata.version("pulumi_aws"),
+        "pulumiAws": installed_version(),
         "types": sorted(types),
         "listTagTypes": sorted(list_types),
         "notResourceTags": dict(sorted(others.items())),
         "untaggedTypes": sorted(untagged),
     }
-
-
-def render(data: Dict[str, Any]) -> str:
-    return json.dumps(data, indent=1, sort_keys=False) + "\n"
 
 
 KEYS = ("types", "listTagTypes", "notResourceTags", "untaggedTypes")
@@ -212,7 +150,7 @@ def check(sample: Optional[int], seed: Optional[int], method: str = "import") ->
     except (OSError, ValueError) as exc:
         return [f"{OUTPUT} unreadable: {exc}"]
     problems = []
-    installed = importlib.metadata.version("pulumi_aws")
+    installed = installed_version()
     if committed.get("pulumiAws") != installed:
         problems.append(f"generated from pulumi-aws {committed.get('pulumiAws')}, installed {installed}")
     for key in ("types", "listTagTypes", "untaggedTypes"):

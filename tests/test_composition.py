@@ -309,3 +309,16 @@ def test_pulumi_policy_range_is_the_version_the_tests_run_against():
         declared = re.search(r'"(pulumi-policy[^"]*)"', handle.read()).group(1)
     for requirement in [r for r in lines if r.name == "pulumi-policy"] + [Requirement(declared)]:
         assert requirement.specifier == tested, requirement
+
+
+def test_the_wire_constants_are_the_sdks():
+    """props holds the package's one copy of the engine's wire constants (literals, for a cheap
+    start-up); they must be the SDK's own."""
+    from pulumi.runtime import rpc
+    from pulumi_policy import proxy
+    from policypack import props as P
+    assert P.UNKNOWN_BY_KIND == {kind: getattr(proxy, f"UNKNOWN_{kind.upper()}_VALUE") for kind in P.UNKNOWN_BY_KIND}
+    assert P.UNKNOWN_SENTINELS == {v for k, v in vars(proxy).items() if k.startswith("UNKNOWN_") and k.endswith("_VALUE")}
+    assert (P.SIG_KEY, P.SECRET_SIG, P.ASSET_SIG, P.ARCHIVE_SIG, P.RESOURCE_REF_SIG) == (
+        rpc._special_sig_key, rpc._special_secret_sig, rpc._special_asset_sig, rpc._special_archive_sig,
+        rpc._special_resource_sig)

@@ -278,4 +278,12 @@ def _options(resource: Mapping[str, Any]) -> Any:
         deleteBeforeReplaceDefined=bool(opts.get("deleteBeforeReplaceDefined")),
         additionalSecretOutputs=list(opts.get("additionalSecretOutputs") or []),
         aliases=list(opts.get("aliases") or []), parent=resource.get("parent") or "",
-        customTimeouts=proto.AnalyzerResourceOptions.CustomTimeouts())
+        customTimeouts=_timeouts(opts.get("customTimeouts")))
+
+
+def _timeouts(value: Any) -> Any:
+    """Custom timeouts in seconds, as state stores them (`create`, `update`, `delete`, `read`)."""
+    value = value if isinstance(value, Mapping) else {}
+    return proto.AnalyzerResourceOptions.CustomTimeouts(
+        **{k: float(value[k]) for k in ("create", "update", "delete", "read")
+           if isinstance(value.get(k), (int, float)) and not isinstance(value.get(k), bool)})

@@ -192,6 +192,23 @@ def pack_environment(context: Optional[StackContext]) -> Dict[str, str]:
 
 
 # --- the evaluation ----------------------------------------------------------------------------
+_active_lock = threading.Lock()
+_active: Dict[int, Callable[[], None]] = {}
+
+
+def stop_all() -> None:
+    """Stop every pack and source still running (several inputs run in worker threads, whose
+    finally blocks a SIGTERM in the main thread does not reach)."""
+    with _active_lock:
+        closers = list(_active.values())
+        _active.clear()
+    for close in closers:
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
+
+
 def evaluate(source: Source, settings: PackSettings) -> Report:
     """Run one source through the pack; raises CheckError when it could not be evaluated."""
     started = time.monotonic()
@@ -213,6 +230,8 @@ def evaluate(source: Source, settings: PackSettings) -> Report:
 
         # The pack starts while the source works: a program takes about as long as the pack.
         starter = threading.Thread(target=start_pack, daemon=True)
+        with _active_lock:
+            _active[id(pack)] = lambda: (pack.stop(), source.close())
         starter.start()
         try:
             evaluation = source.collect(deadline)
@@ -241,6 +260,8 @@ def evaluate(source: Source, settings: PackSettings) -> Report:
         except PolicyConfigError as exc:
             raise CheckError(str(exc)) from exc
         finally:
+            with _active_lock:
+                _active.pop(id(pack), None)
             starter.join(5)
             pack.stop()
     finally:

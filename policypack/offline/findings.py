@@ -77,6 +77,8 @@ def collect(reply: Any, resource: Optional[Mapping[str, Any]], by_urn: Mapping[s
             urn = root_urn
         target = by_urn.get(urn) or resource
         level = PROTO_TO_LEVEL.get(diag.enforcementLevel, "advisory")
+        if level == "remediate":  # still violated after remediation: the engine reports it as mandatory
+            level = "mandatory"
         message = diag.message
         if diag.description and message.startswith(diag.description):
             message = message[len(diag.description):].lstrip("\n") or diag.description

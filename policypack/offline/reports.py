@@ -1,6 +1,8 @@
 """Reports of the offline check: text, JSON (schema in docs/report-schema.json), SARIF 2.1.0,
-JUnit XML and GitHub workflow annotations. Every format carries every violation and program
-finding, and names the mode (update/preview) it was evaluated in."""
+JUnit XML, GitHub workflow annotations and HTML. Every format carries every violation and program
+finding, and names the mode (update/preview for a program, state for an export) it was evaluated
+in. One input renders one `Report`; several render one `Batch` (many.py): every stack's report,
+the inputs that could not be evaluated, and totals (JSON schemaVersion 2)."""
 from __future__ import annotations
 
 import json
@@ -9,9 +11,11 @@ from typing import Any, Dict, List
 from xml.etree import ElementTree as ET
 
 from .evaluate import Report
+from .many import Batch
 
-FORMATS = ("text", "json", "sarif", "junit", "github")
+FORMATS = ("text", "json", "sarif", "junit", "github", "html")
 SCHEMA_VERSION = "1"
+BATCH_SCHEMA_VERSION = "2"
 
 
 def to_json_dict(report: Report) -> Dict[str, Any]:
@@ -40,7 +44,8 @@ def render_json(report: Report) -> str:
 def render_text(report: Report) -> str:
     lines: List[str] = []
     pack = f"{report.pack.get('name', '?')}@{report.pack.get('version', '?')}"
-    lines.append(f"payments-guard offline check — {report.project}/{report.stack}, {report.mode} mode, pack {pack}")
+    what = f"audit of {report.program}" if report.mode == "state" else "offline check"
+    lines.append(f"payments-guard {what} — {report.project}/{report.stack}, {report.mode} mode, pack {pack}")
     lines.append("")
     if report.program_findings:
         lines.append("Program findings:")
@@ -89,7 +94,7 @@ def _where(source: Any) -> str:
 _SARIF_LEVEL = {"mandatory": "error", "advisory": "warning", "error": "error", "remediate": "error"}
 
 
-def render_sarif(report: Report) -> str:
+def _sarif_run(report: Report, automation_id: str) -> Dict[str, Any]:
     rules, index = [], {}
 
     def rule_index(rule_id: str, description: str, url: str = "", severity: str = "") -> int:
@@ -124,12 +129,10 @@ def render_sarif(report: Report) -> str:
                         "level": _SARIF_LEVEL.get(f["level"], "note"), "message": {"text": f["message"]},
                         "locations": [_sarif_location(report, f.get("source"), f.get("urn", ""))],
                         "properties": {"level": f["level"], "mode": report.mode}})
-    sarif = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
-             "runs": [{"tool": {"driver": _sarif_driver(report, rules)},
-                       "automationDetails": {"id": f"payments-guard/{report.project}/{report.stack}/{report.mode}"},
-                       "properties": {"mode": report.mode, "stack": report.stack, "project": report.project},
-                       "results": results}]}
-    return json.dumps(sarif, indent=2) + "\n"
+    return {"tool": {"driver": _sarif_driver(report, rules)},
+            "automationDetails": {"id": automation_id},
+            "properties": {"mode": report.mode, "stack": report.stack, "project": report.project},
+            "results": results}
 
 
 #: GitHub code scanning's scale for `security-severity`: critical over 9.0, high 7.0-8.9,
@@ -137,18 +140,38 @@ def render_sarif(report: Report) -> str:
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0"}
 
 
-def _sarif_driver(report: Report, rules: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """The tool: its links come from the release's declared [project.urls] (none when none is
+def _tool_driver() -> Dict[str, Any]:
+    """The tool: its link comes from the release's declared [project.urls] (none when none is
     declared), never from an address written here."""
     from ..distribution import homepage_url
     from .. import __version__
-    driver: Dict[str, Any] = {"name": "payments-guard", "version": report.pack.get("version", "") or __version__,
-                              "semanticVersion": __version__}
+    driver: Dict[str, Any] = {"name": "payments-guard", "version": __version__, "semanticVersion": __version__}
     home = homepage_url()
     if home:
         driver["informationUri"] = home
+    return driver
+
+
+def _sarif_driver(report: Report, rules: List[Dict[str, Any]]) -> Dict[str, Any]:
+    driver = _tool_driver()
+    driver["version"] = report.pack.get("version", "") or driver["version"]  # the pack evaluated
     driver["rules"] = rules
     return driver
+
+
+def _automation_id(report: Report) -> str:
+    return f"payments-guard/{report.project}/{report.stack}/{report.mode}"
+
+
+def _sarif(runs: List[Dict[str, Any]]) -> str:
+    sarif = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": runs}
+    return json.dumps(sarif, indent=2) + "\n"
+
+
+def render_sarif(report: Report) -> str:
+    return _sarif([_sarif_run(report, _automation_id(report))])
+
+
 
 
 def _sarif_location(report: Report, source: Any, urn: str) -> Dict[str, Any]:
@@ -165,6 +188,12 @@ def _sarif_location(report: Report, source: Any, urn: str) -> Dict[str, Any]:
 def render_junit(report: Report) -> str:
     """One test case per (policy, resource) evaluated with a violation, plus one per policy that
     passed everywhere and one per program finding; mandatory and error = failure."""
+    suites = ET.Element("testsuites")
+    suites.append(_junit_suite(report))
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _junit_suite(report: Report) -> ET.Element:
     suite = ET.Element("testsuite", name=f"payments-guard {report.project}/{report.stack} ({report.mode})")
     failures = 0
     violated = set()
@@ -195,9 +224,7 @@ def render_junit(report: Report) -> str:
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))
     suite.set("time", f"{report.duration_seconds:.3f}")
-    suites = ET.Element("testsuites")
-    suites.append(suite)
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    return suite
 
 
 def _gh_escape(text: str) -> str:
@@ -229,9 +256,106 @@ def render_github(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _html_one(report: Report) -> str:
+    return _html([to_json_dict(report)], [])
+
+
+def _html(stacks: List[Dict[str, Any]], errors: List[Dict[str, str]]) -> str:
+    """The HTML page is html.py's (one self-contained page for one stack or many)."""
+    try:
+        from .html import render_html as page  # noqa: F811 - the page renderer, html.py
+    except ImportError:
+        raise ReportError("--format html is not available in this build (policypack/offline/html.py is missing)") \
+            from None
+    return page(stacks, errors)
+
+
+class ReportError(Exception):
+    """A format could not be rendered (exit status 2)."""
+
+
 RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif, "junit": render_junit,
-             "github": render_github}
+             "github": render_github, "html": _html_one}
 
 
 def render(report: Report, fmt: str) -> str:
     return RENDERERS[fmt](report)
+
+
+# --- several inputs: one report --------------------------------------------------------------
+def batch_json_dict(batch: Batch) -> Dict[str, Any]:
+    return {"schemaVersion": BATCH_SCHEMA_VERSION, "stacks": [to_json_dict(r) for r in batch.reports],
+            "errors": batch.errors, "totals": batch.totals(),
+            "durationSeconds": round(batch.duration_seconds, 3)}
+
+
+def _batch_json(batch: Batch) -> str:
+    return json.dumps(batch_json_dict(batch), indent=2) + "\n"
+
+
+def _batch_text(batch: Batch) -> str:
+    parts = [render_text(r) for r in batch.reports]
+    lines = []
+    if batch.errors:
+        lines.append("Inputs that could not be evaluated:")
+        lines.extend(f"  - {e['error']}" for e in batch.errors)
+        lines.append("")
+    t = batch.totals()
+    lines.append(f"{t['stacks']} stack(s) of {t['inputs']} input(s): {t['resources']} resources, "
+                 f"{t['mandatory']} mandatory, {t['advisory']} advisory, {t['baselined']} baselined, "
+                 f"{t['errors']} input(s) not evaluated — exit {t['exitCode']}")
+    return "\n".join(parts + ["\n".join(lines)]) + "\n"
+
+
+def _batch_sarif(batch: Batch) -> str:
+    """One run per stack, each with its own automationDetails.id (a repeated project/stack/mode
+    gets its input's position); the inputs that could not be evaluated are a run's failed
+    invocations."""
+    runs, seen = [], set()
+    for position, report in enumerate(batch.reports, 1):
+        automation_id = _automation_id(report)
+        if automation_id in seen:
+            automation_id = f"{automation_id}/{position}"
+        seen.add(automation_id)
+        runs.append(_sarif_run(report, automation_id))
+    if batch.errors:
+        runs.append({"tool": {"driver": _tool_driver()},
+                     "automationDetails": {"id": "payments-guard/inputs-not-evaluated"},
+                     "invocations": [{"executionSuccessful": False, "toolExecutionNotifications": [
+                         {"level": "error", "message": {"text": e["error"]},
+                          "locations": [{"physicalLocation": {"artifactLocation": {"uri": e["input"]}}}]}
+                         for e in batch.errors]}],
+                     "results": []})
+    return _sarif(runs)
+
+
+def _batch_junit(batch: Batch) -> str:
+    suites = ET.Element("testsuites")
+    for report in batch.reports:
+        suites.append(_junit_suite(report))
+    if batch.errors:
+        suite = ET.SubElement(suites, "testsuite", name="payments-guard inputs not evaluated",
+                              tests=str(len(batch.errors)), failures="0", errors=str(len(batch.errors)))
+        for e in batch.errors:
+            case = ET.SubElement(suite, "testcase", classname="input", name=e["input"])
+            node = ET.SubElement(case, "error", message=e["error"][:500], type="input")
+            node.text = e["error"]
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _batch_github(batch: Batch) -> str:
+    parts = [render_github(r) for r in batch.reports]
+    parts += [f"::error title={_gh_prop('input not evaluated')}::{_gh_escape(e['error'])}\n" for e in batch.errors]
+    t = batch.totals()
+    parts.append(f"payments-guard: {t['stacks']} stack(s), {t['mandatory']} mandatory, {t['advisory']} advisory, "
+                 f"{t['errors']} input(s) not evaluated\n")
+    return "".join(parts)
+
+
+BATCH_RENDERERS = {"text": _batch_text, "json": _batch_json, "sarif": _batch_sarif, "junit": _batch_junit,
+                   "github": _batch_github,
+                   "html": lambda batch: _html([to_json_dict(r) for r in batch.reports], batch.errors)}
+
+
+def render_batch(batch: Batch, fmt: str) -> str:
+    return BATCH_RENDERERS[fmt](batch)

@@ -28,18 +28,9 @@ import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import urns as U
+from ..props import RESOURCE_REF_SIG, SECRET_SIG, SIG_KEY, UNKNOWN_BY_KIND
 
-UNKNOWN_BY_KIND = {
-    "string": "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
-    "number": "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
-    "boolean": "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
-    "array": "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
-    "object": "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
-}
 UNKNOWN_ID = UNKNOWN_BY_KIND["string"]
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 
 
 def unknown_like(value: Any) -> str:

@@ -5,17 +5,21 @@ no-external-infrastructure-ids (seeds 1, 2)
     a StackReference. A pack never sees a StackReference (a read, not a registered resource), only
     what it leaves behind: known literal IDs and exact ARNs in reference-valued properties (names
     ending in Id/Ids/Arn/Arns, subnets, securityGroups, cluster, loadBalancers, nested ones too)
-    that did not come from a resource of this stack. Property dependencies are per top-level
-    property, so in a property that depends on stack resources a value passes when it appears
-    among those resources' outputs (a StackReference subnet next to a stack security group in
-    `networkConfiguration` is still reported; `checkDependentProperties: false` restores
-    whole-property passing). Passes: values
+    that did not come from a resource of this stack. Only input properties are judged (the
+    type's inputs in the installed pulumi-aws, shipped as `data/input_properties.json`): what the
+    provider computes (an instance's `outpostArn`, a node group's `resources`) is not a reference
+    the program made; a type the table does not know has all its properties judged. Property
+    dependencies are per top-level property, so in a property that depends on stack resources a
+    value passes when it appears among those resources' outputs (a StackReference subnet next to a
+    stack security group in `networkConfiguration` is still reported; `checkDependentProperties:
+    false` restores whole-property passing). Passes: values
     equal to a stack resource's id/ARN/URN or to infrastructure AWS creates with it (a stack VPC's
     default security group and main route table, an endpoint's ENIs); a resource's own outputs
     and outputs AWS derives from its other inputs (an ALB's vpcId); policy documents (`policy`,
     `assumeRolePolicy`, `*Policy`, anything with a `Statement`); AWS-owned ARNs (account `aws`,
     service-linked roles, `alias/aws/*` keys, `/aws/` public parameters); wildcard ARNs; the
-    AWS-managed KMS keys AWS fills into RDS/EBS/EFS when no key is given; provider settings.
+    AWS-managed KMS keys AWS fills into RDS/EBS/EFS when no key is given; provider settings. The
+    message's suggested fix follows the kind of reference and the property (`kms_key_id=key.arn`).
     Certificates (ACM, ACM PCA, IAM server certificates) pass by default: a payment platform's
     TLS certificates are commonly issued or imported by a key custodian outside application stacks
     (PCI DSS 3.6/4.2.1 key management) — `allowCertificateArns: false` makes them findings.
@@ -33,7 +37,9 @@ no-cross-environment-references (seed 4)
     stack tag `environment`, else the one environment all resources' `environment` tags (and
     provider default tags) agree on. Resources tagged with several environments are reported as
     a mixed stack; with no clue at all the rule is not applicable (it says so and how to map the
-    stack) rather than guessing.
+    stack) rather than guessing. `stage` alone names no environment (API Gateway, CodePipeline and
+    Serverless stages); names of AWS-owned resources that carry AWS's own environment token (ECR's
+    layer bucket `prod-<region>-starport-layer-bucket`) pass (`awsOwnedNames`).
 """
 from __future__ import annotations
 
@@ -44,6 +50,7 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .. import props as P
+from ..data_files import Lazy
 from ..environments import ENVIRONMENT_CONFIG, alias_index, environments_named, stack_environment
 from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, pci
 from ..rule import NotApplicable
@@ -146,6 +153,13 @@ _OWNED_OUTPUTS: Dict[str, Tuple[str, ...]] = {
     "aws:efs/mountTarget:MountTarget": ("networkInterfaceId",),
     "aws:ec2/mainRouteTableAssociation:MainRouteTableAssociation": ("originalRouteTableId",),
 }
+#: Inputs AWS fills in from the account's default VPC when the program leaves them out. AnalyzeStack
+#: cannot tell them from a literal (the engine drops empty property dependencies), and the stack
+#: does depend on a VPC it does not create; the message says how such a value arises.
+_DEFAULT_VPC_FILLED = {
+    "aws:ec2/securityGroup:SecurityGroup": frozenset(("vpcId",)),
+    "aws:ec2/instance:Instance": frozenset(("subnetId", "vpcSecurityGroupIds")),
+}
 #: Encryption keys AWS fills in with the account's AWS-managed key (aws/rds, aws/ebs...) when the
 #: program leaves them out: at `pulumi up` they read as a key ARN of the account.
 _DEFAULTED_KMS = {
@@ -164,6 +178,79 @@ _ID_LABELS = {"vpc": "VPC ID", "subnet": "subnet ID", "sg": "security group ID",
               "vpce": "VPC endpoint ID", "acl": "network ACL ID", "eigw": "egress-only gateway ID",
               "pcx": "peering connection ID", "eipalloc": "Elastic IP allocation ID", "fs": "EFS file system ID",
               "fsap": "EFS access point ID", "tgw": "transit gateway ID"}
+#: What to create in the stack, and the output to pass, per kind of reference: the fix the message
+#: suggests follows the property (a KMS key for `kmsKeyId`, subnets for `subnets`).
+_ID_FIXES = {
+    "VPC ID": ("VPC", "aws.ec2.Vpc", "vpc.id"), "subnet ID": ("subnets", "aws.ec2.Subnet", "subnet.id"),
+    "security group ID": ("security group", "aws.ec2.SecurityGroup", "sg.id"),
+    "route table ID": ("route table", "aws.ec2.RouteTable", "route_table.id"),
+    "internet gateway ID": ("internet gateway", "aws.ec2.InternetGateway", "igw.id"),
+    "NAT gateway ID": ("NAT gateway", "aws.ec2.NatGateway", "nat.id"),
+    "network interface ID": ("network interface", "aws.ec2.NetworkInterface", "eni.id"),
+    "VPC endpoint ID": ("VPC endpoint", "aws.ec2.VpcEndpoint", "endpoint.id"),
+    "network ACL ID": ("network ACL", "aws.ec2.NetworkAcl", "acl.id"),
+    "egress-only gateway ID": ("egress-only gateway", "aws.ec2.EgressOnlyInternetGateway", "eigw.id"),
+    "peering connection ID": ("peering connection", "aws.ec2.VpcPeeringConnection", "peering.id"),
+    "Elastic IP allocation ID": ("Elastic IP", "aws.ec2.Eip", "eip.allocation_id"),
+    "EFS file system ID": ("file system", "aws.efs.FileSystem", "fs.id"),
+    "EFS access point ID": ("access point", "aws.efs.AccessPoint", "access_point.id"),
+    "KMS key ID": ("KMS key", "aws.kms.Key", "key.arn"), "KMS alias": ("KMS key", "aws.kms.Key", "key.arn"),
+    "certificate ARN": ("certificate", "aws.acm.Certificate", "certificate.arn"),
+}
+#: (service, ARN resource prefix) -> (what, class, output); prefix "" is the service's default.
+_ARN_FIXES = {
+    ("kms", ""): ("KMS key", "aws.kms.Key", "key.arn"),
+    ("elasticloadbalancing", "targetgroup/"): ("target group", "aws.lb.TargetGroup", "target_group.arn"),
+    ("elasticloadbalancing", "listener-rule/"): ("listener rule", "aws.lb.ListenerRule", "rule.arn"),
+    ("elasticloadbalancing", "listener/"): ("listener", "aws.lb.Listener", "listener.arn"),
+    ("elasticloadbalancing", ""): ("load balancer", "aws.lb.LoadBalancer", "alb.arn"),
+    ("ecs", ""): ("cluster", "aws.ecs.Cluster", "cluster.arn"),
+    ("ecs", "service/"): ("service", "aws.ecs.Service", "service.id"),
+    ("ecs", "task-definition/"): ("task definition", "aws.ecs.TaskDefinition", "task_definition.arn"),
+    ("iam", "role/"): ("IAM role", "aws.iam.Role", "role.arn"),
+    ("iam", "policy/"): ("IAM policy", "aws.iam.Policy", "policy.arn"),
+    ("iam", "instance-profile/"): ("instance profile", "aws.iam.InstanceProfile", "profile.arn"),
+    ("secretsmanager", ""): ("secret", "aws.secretsmanager.Secret", "secret.arn"),
+    ("logs", ""): ("log group", "aws.cloudwatch.LogGroup", "log_group.arn"),
+    ("ecr", ""): ("repository", "aws.ecr.Repository", "repository.arn"),
+    ("ssm", ""): ("parameter", "aws.ssm.Parameter", "parameter.arn"),
+    ("sns", ""): ("topic", "aws.sns.Topic", "topic.arn"),
+    ("sqs", ""): ("queue", "aws.sqs.Queue", "queue.arn"),
+    ("lambda", ""): ("function", "aws.lambda_.Function", "function.arn"),
+    ("s3", ""): ("bucket", "aws.s3.Bucket", "bucket.arn"),
+    ("dynamodb", ""): ("table", "aws.dynamodb.Table", "table.arn"),
+    ("servicediscovery", ""): ("service discovery service", "aws.servicediscovery.Service", "registry.arn"),
+    ("wafv2", ""): ("web ACL", "aws.wafv2.WebAcl", "web_acl.arn"),
+    ("rds", ""): ("database", "aws.rds.Instance", "db.arn"),
+}
+
+
+def _fix_hint(path: Tuple, text: str, kind: str) -> str:
+    """The fix that fits the property and the kind of value found: what to create, and the
+    argument to pass its output to (`kms_key_id=key.arn`, `subnets=[subnet.id ...]`)."""
+    names = [step for step in path if isinstance(step, str)]
+    leaf = names[-1] if names else ""
+    fix = _ID_FIXES.get(kind)
+    if fix is None:
+        match = _ARN.fullmatch(text.strip())
+        if match:
+            service, resource = match.group(2), match.group(5)
+            prefixes = [p for (s, p) in _ARN_FIXES if s == service and p and resource.startswith(p)]
+            fix = _ARN_FIXES.get((service, prefixes[0] if prefixes else ""))
+    what, cls, output = fix or ("resource", "the resource's class", "resource.arn")
+    if leaf == "arn":  # forward.targetGroups[].arn: a nested block names it `arn`
+        argument = "arn"
+    else:
+        argument = _snake(leaf) if leaf else "the argument"
+    value = output
+    if path and isinstance(path[-1], int):  # a list of references
+        value = "[subnet.id for subnet in private_subnets]" if what == "subnets" else f"[{output}]"
+    elif what == "subnets":
+        what = "subnet"
+    inside = f" inside `{_snake(names[0])}`" if len(names) > 1 else ""
+    return f"create the {what} in this stack (`{cls}`) and pass its output: `{argument}={value}`{inside}"
+
+
 _ARN = re.compile(r"arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}|aws|):(\S+)")
 _UUID = re.compile(r"(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.I)
 _PREFIX_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
@@ -278,6 +365,38 @@ class _Classifier:
         return f"{service} ARN"
 
 
+class _InputProperties:
+    """Each pulumi-aws type's input properties (what a program can set), from the shipped table
+    `data/input_properties.json` (scripts/generate_input_properties.py). A type's names are split
+    the first time the type is met: most stacks use a few dozen of the ~1,750 types."""
+
+    def __init__(self, inputs: Mapping[str, str]) -> None:
+        self._inputs = inputs
+        self._split: Dict[str, Optional[frozenset]] = {}
+
+    def of(self, type_: str) -> Optional[frozenset]:
+        """The type's inputs, or None for a type the table does not know (another provider, a newer
+        pulumi-aws): then every property is judged, as before the table."""
+        try:
+            return self._split[type_]
+        except KeyError:
+            text = self._inputs.get(type_)
+            names = frozenset(text.split()) if isinstance(text, str) else None
+            self._split[type_] = names
+            return names
+
+
+def _parse_input_properties(data: Any) -> _InputProperties:
+    inputs = data.get("inputs") if isinstance(data, Mapping) else None
+    if not isinstance(inputs, Mapping):
+        raise ValueError("no `inputs` map")
+    return _InputProperties(inputs)
+
+
+INPUT_PROPERTIES = Lazy("input_properties.json", _parse_input_properties, _InputProperties({}),
+                        "no-external-infrastructure-ids judges every property, computed attributes included")
+
+
 class _DependencyOutputs:
     """The known strings among the outputs of stack resources, built lazily once per resource: a
     value of a property that depends on resource R and appears among R's outputs came from R."""
@@ -358,9 +477,13 @@ class NoExternalInfrastructureIds(Rule):
         strict = cfg_bool(ctx, "checkDependentProperties", True)
         owned = self._owned_values(stack)
         flowed = _DependencyOutputs(stack)
+        table = INPUT_PROPERTIES.get()
         for resource in stack.resources:
             if resource.type.startswith("pulumi:"):
                 continue  # providers (assumeRole.roleArn is how cross-account deploys work), the stack
+            # Only what the program can set is a reference it made: AnalyzeStack also shows what the
+            # provider computed (an instance's outpostArn, a node group's resources).
+            settable = table.of(resource.type)
             computed = set(_COMPUTED_REFERENCES.get(resource.type, ()))
             for (type_, prop), source in _DERIVED_WHEN_SET.items():
                 if type_ == resource.type and resource.props.get(source) not in (None, ""):
@@ -372,10 +495,13 @@ class NoExternalInfrastructureIds(Rule):
             for top, value in resource.props.items():
                 if not isinstance(top, str) or top in ("id", "arn", "urn") or _is_policy_key(top):
                     continue
+                if settable is not None and top not in settable:
+                    continue
                 depends = _stack_dependencies(stack, resource, top)
                 if depends and not strict:
                     continue
                 findings: List[str] = []
+                hint: Optional[str] = None
                 for path, text, key in _reference_strings(value, (top,), top, _is_reference_key(top)):
                     dotted = _dotted(path)
                     if dotted in computed:
@@ -393,14 +519,17 @@ class NoExternalInfrastructureIds(Rule):
                         continue
                     shown = "(secret value)" if resource.is_secret(path) else text
                     findings.append(f"`{P.format_path(path)}` = {shown} ({kind})")
+                    if hint is None:
+                        hint = _fix_hint(path, text, kind)
                 if findings:
+                    origin = ("a StackReference, an `aws.*.get_*` lookup, a literal or, when the argument is left "
+                              "out, the account's default VPC" if top in _DEFAULT_VPC_FILLED.get(resource.type, ())
+                              else "a StackReference, an `aws.*.get_*` lookup or a literal")
                     yield Violation(
                         f"{resource.type} '{resource.name}': `{top}` references infrastructure this stack does not "
-                        f"create: {_listing(findings)}. Such values typically come from a StackReference, an "
-                        "`aws.*.get_*` lookup or a literal, and the deployment then cannot run in isolation. Create "
-                        f"the resource in this stack and pass its output to `{_snake(top)}` (e.g. "
-                        "`subnets=[s.id for s in private_subnets]`), or allow an intended dependency with "
-                        "`allowedPatterns`.",
+                        f"create: {_listing(findings)}. Such values typically come from {origin}, and the "
+                        "deployment then cannot run in isolation: "
+                        f"{hint}, or allow an intended dependency with `allowedPatterns`.",
                         urn=resource.urn, path=top)
 
     @staticmethod
@@ -423,6 +552,14 @@ DEFAULT_ENV_TAG_KEYS = ["environment", "env"]
 #: listener (route, port, rule, target group) in every environment.
 DEFAULT_DEPLOYMENT_VOCABULARY = [
     r"(?i)(?<![a-z0-9])(prod|production|test)[-_. ]?(listener|traffic|route|port|rule|tg|target[-_. ]?group)s?(?![a-z0-9])",
+]
+#: Names of resources AWS owns (in its own accounts) that carry an environment token of AWS's, not
+#: of the stack: ECR serves image layers from `prod-<region>-starport-layer-bucket`, which the S3
+#: gateway endpoint policy of every private ECR pull names. Matched as whole names (not inside a
+#: longer bucket name) and removed before matching, like the deployment vocabulary.
+_REGION = r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]"
+DEFAULT_AWS_OWNED_NAMES = [
+    r"(?<![A-Za-z0-9_.-])prod-" + _REGION + r"-starport-layer-bucket(?![A-Za-z0-9_-])",
 ]
 DEFAULT_IGNORED_PROPERTIES = ["*description"]
 DEFAULT_IGNORED_ENV_VARS = ["NODE_ENV", "RAILS_ENV", "RACK_ENV", "MIX_ENV"]
@@ -462,6 +599,7 @@ class _EnvironmentScan:
         self.index = index
         self.allowed = _compile_patterns(cfg_list(ctx, "allowedPatterns"))
         self.vocabulary = _compile_patterns(cfg_list(ctx, "deploymentVocabulary"))
+        self.aws_owned = _compile_patterns(cfg_list(ctx, "awsOwnedNames"))
         self.ignored = [p.lower() for p in cfg_list(ctx, "ignoredProperties") if isinstance(p, str)]
         self.ignored_vars = {v.lower() for v in cfg_list(ctx, "ignoredEnvironmentVariables") if isinstance(v, str)}
         self.tag_keys = {k.lower() for k in cfg_list(ctx, "environmentTagKeys") if isinstance(k, str)}
@@ -489,6 +627,8 @@ class _EnvironmentScan:
                 stripped = self.own_names.sub(" ", stripped)
             for phrase in self.vocabulary:
                 stripped = phrase.sub(" ", stripped)
+            for owned in self.aws_owned:
+                stripped = owned.sub(" ", stripped)
             envs = environments_named(stripped, self.index) - {self.env}
             self._foreign[text] = envs
         return envs
@@ -590,6 +730,14 @@ class NoCrossEnvironmentReferences(Rule):
             "description": "Regular expressions of phrases removed before matching: blue/green deployments "
                            "name a production and a test listener, route or target group in every environment "
                            "(\"test-listener\", \"prod-traffic-route\"), which names no environment.",
+        },
+        "awsOwnedNames": {
+            "type": "array", "items": {"type": "string"}, "default": DEFAULT_AWS_OWNED_NAMES,
+            "description": "Regular expressions of names of AWS-owned resources that carry an environment token "
+                           "of AWS's own, removed before matching. Default: ECR's image layer bucket "
+                           "`prod-<region>-starport-layer-bucket` (named by the S3 gateway endpoint policy that "
+                           "private ECR pulls need), as a whole bucket name only. A configured list replaces the "
+                           "default one.",
         },
         "ignoredProperties": {
             "type": "array", "items": {"type": "string"}, "default": DEFAULT_IGNORED_PROPERTIES,

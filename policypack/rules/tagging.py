@@ -33,14 +33,13 @@ reports them.
 """
 from __future__ import annotations
 
-import json
 import sys
 import threading
-from pathlib import Path
 from collections.abc import Mapping
 from typing import Any, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Tuple
 
 from .. import props as P
+from ..data_files import read_json
 from ..rule import Context, Framework, Rule, Violation, cfg_bool, cfg_list, glob_match, pci
 
 DEFAULT_REQUIRED_TAGS = ["environment", "team", "cost-center", "application", "compliance", "backup"]
@@ -63,12 +62,7 @@ _taggable_lock = threading.Lock()
 
 
 def _read_data() -> Dict[str, Any]:
-    try:  # importlib.resources works from a wheel/zip too; the path is the fallback
-        from importlib import resources
-        text = resources.files("policypack").joinpath("data", DATA_FILE).read_text(encoding="utf-8")
-    except Exception:  # noqa: BLE001
-        text = (Path(__file__).resolve().parent.parent / "data" / DATA_FILE).read_text(encoding="utf-8")
-    return json.loads(text)
+    return read_json(DATA_FILE)
 
 
 def taggable_types() -> TaggableTypes:
