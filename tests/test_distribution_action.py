@@ -10,6 +10,7 @@ import sys
 import pytest
 import yaml
 
+from distribution_helpers import sarif_schema_errors
 from offline_helpers import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -66,7 +67,9 @@ def action_runs(tmp_path_factory):
 def _sarif_results(repo, directory):
     files = sorted(os.listdir(os.path.join(repo, directory)))
     assert len(files) == 1 and files[0].endswith(".sarif")
-    return json.load(open(os.path.join(repo, directory, files[0])))["runs"][0]["results"]
+    document = json.load(open(os.path.join(repo, directory, files[0])))
+    assert sarif_schema_errors(document) == []  # what the upload step sends to code scanning
+    return document["runs"][0]["results"]
 
 
 def test_a_clean_program_passes(action_runs):
