@@ -8,10 +8,11 @@ repository it runs in, annotate the diff, write SARIF for code scanning.
 
 Run with the interpreter that has this release installed (`payments-guard[check]`), from the
 repository root. For each program directory: create its environment as its own toolchain does
-(when asked: a fresh runner has none), run `payments-guard check` once for the annotations
-(`--format github`, on stdout, which GitHub turns into diff annotations) and once for SARIF. The
-exit code (worst of all programs: 2 could not run, 1 mandatory violation, 0 clean) goes to
-$GITHUB_OUTPUT as `exit-code`, with `sarif-dir`; the script itself exits with it too.
+(when asked: a fresh runner has none); then run `payments-guard check` on all of them once for
+the annotations (`--format github`, on stdout, which GitHub turns into diff annotations) and once
+for SARIF (one run per stack). The exit code (2 a program could not be checked, 1 a mandatory
+violation, 0 clean) goes to $GITHUB_OUTPUT as `exit-code`, with `sarif-dir`; the script itself
+exits with it too.
 """
 from __future__ import annotations
 
@@ -94,8 +95,9 @@ def create_environment(program: str) -> Optional[str]:
     return None
 
 
-def _check(program: str, options: Sequence[str], fmt: str, output: Optional[str] = None) -> int:
-    argv = [sys.executable, "-m", "policypack", "check", program, *options, "--format", fmt]
+def _check(programs: Sequence[str], options: Sequence[str], fmt: str, output: Optional[str] = None) -> int:
+    """One `payments-guard check` of every program (several give one report, a SARIF run per stack)."""
+    argv = [sys.executable, "-m", "policypack", "check", *programs, *options, "--format", fmt]
     if output:
         argv += ["--output", output, "--quiet"]
     sys.stdout.flush()
@@ -144,22 +146,24 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     if args.baseline:
         options += ["--baseline", args.baseline]
     os.makedirs(args.sarif_dir, exist_ok=True)
-    codes = []
-    for index, program in enumerate(programs):
-        print(f"::group::payments-guard check {program}")
-        if _truthy(args.create_environments):
+    codes, ready = [], []
+    if _truthy(args.create_environments):
+        for program in programs:
+            print(f"::group::payments-guard: the environment of {program}")
             cause = create_environment(program)
+            print("::endgroup::")
             if cause:
-                print("::endgroup::")
                 print(f"::error title=payments-guard::{cause}")
                 codes.append(2)
-                continue
-        code = _check(program, options, "github")
-        sarif = os.path.join(args.sarif_dir, f"{index:02d}-{program.replace(os.sep, '_').strip('._') or 'root'}.sarif")
-        _check(program, options, "sarif", sarif)
-        print("::endgroup::")
-        print(f"payments-guard: {program}: exit {code}")
-        codes.append(code)
+            else:
+                ready.append(program)
+    else:
+        ready = list(programs)
+    if ready:
+        # annotations on stdout (GitHub puts them on the diff), then the SARIF for code scanning
+        codes.append(_check(ready, options, "github"))
+        _check(ready, options, "sarif", os.path.join(args.sarif_dir, "payments-guard.sarif"))
+        print(f"payments-guard: {' '.join(ready)}: exit {codes[-1]}")
     worst = _worst(codes)
     _set_output("exit-code", str(worst))
     _set_output("sarif-dir", os.path.abspath(args.sarif_dir))

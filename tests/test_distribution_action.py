@@ -25,10 +25,11 @@ def _git(repo, *args):
 
 
 def sample_repository(path):
-    """A git repository with the sample program at infra/payments."""
+    """A git repository with the sample program twice: infra/payments and infra/payments-eu."""
     os.makedirs(path)
-    shutil.copytree(os.path.join(ROOT, "examples", "payment-service"), os.path.join(path, "infra", "payments"),
-                    ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    for name in ("payments", "payments-eu"):
+        shutil.copytree(os.path.join(ROOT, "examples", "payment-service"), os.path.join(path, "infra", name),
+                        ignore=shutil.ignore_patterns("__pycache__", "venv"))
     _git(path, "init", "-q")
     _git(path, "add", ".")
     _git(path, "commit", "-qm", "payments")
@@ -64,12 +65,12 @@ def action_runs(tmp_path_factory):
     return {"repo": repo, "clean": clean, "public": public, "line": line}
 
 
-def _sarif_results(repo, directory):
+def _sarif_runs(repo, directory):
     files = sorted(os.listdir(os.path.join(repo, directory)))
     assert len(files) == 1 and files[0].endswith(".sarif")
     document = json.load(open(os.path.join(repo, directory, files[0])))
     assert sarif_schema_errors(document) == []  # what the upload step sends to code scanning
-    return document["runs"][0]["results"]
+    return document["runs"]
 
 
 def test_a_clean_program_passes(action_runs):
@@ -77,7 +78,10 @@ def test_a_clean_program_passes(action_runs):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert outputs["exit-code"] == "0"
     assert "::error" not in done.stdout
-    assert not [r for r in _sarif_results(action_runs["repo"], "sarif-clean") if r["level"] == "error"]
+    runs = _sarif_runs(action_runs["repo"], "sarif-clean")
+    assert len(runs) == 2  # both programs, a run each
+    assert len({run["automationDetails"]["id"] for run in runs}) == 2
+    assert not [r for run in runs for r in run["results"] if r["level"] == "error"]
 
 
 def test_a_public_ip_fails_with_an_annotation_on_the_line_and_a_sarif_result(action_runs):
@@ -88,7 +92,8 @@ def test_a_public_ip_fails_with_an_annotation_on_the_line_and_a_sarif_result(act
     flagged = [line for line in errors if "ecs-service-no-public-ip" in line]
     assert flagged and flagged[0].startswith("::error file=infra/payments/__main__.py,line=")
     assert int(flagged[0].split("line=")[1].split(",")[0]) == action_runs["line"]
-    results = [r for r in _sarif_results(action_runs["repo"], "sarif-public") if r["ruleId"] == "ecs-service-no-public-ip"]
+    (run,) = _sarif_runs(action_runs["repo"], "sarif-public")
+    results = [r for r in run["results"] if r["ruleId"] == "ecs-service-no-public-ip"]
     assert results and results[0]["level"] == "error"
     location = results[0]["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "infra/payments/__main__.py"
