@@ -73,10 +73,10 @@ def _from_installed_distribution() -> Optional[Dict[str, Any]]:
     except Exception:  # noqa: BLE001 - not installed (a clone, a vendored pack)
         return None
     try:
-        located = os.path.abspath(str(dist.locate_file(os.path.join("policypack", "__init__.py"))))
+        located = os.path.realpath(str(dist.locate_file(os.path.join("policypack", "__init__.py"))))
     except Exception:  # noqa: BLE001
         return None
-    if located != os.path.join(PACKAGE_DIR, "__init__.py"):
+    if located != os.path.realpath(os.path.join(PACKAGE_DIR, "__init__.py")):
         return None
     urls = {}
     for entry in dist.metadata.get_all("Project-URL") or []:
