@@ -127,3 +127,22 @@ def test_environment_is_created_with_the_programs_own_toolchain(tmp_path):
     bare.mkdir()
     (bare / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
     assert github_action.environment_commands(str(bare)) == []
+
+
+def test_action_is_composite_and_passes_every_input_to_the_script():
+    action = yaml.safe_load(open(os.path.join(ROOT, "action.yml")))
+    assert action["runs"]["using"] == "composite"
+    assert set(action["inputs"]) == {"programs", "stack", "policy-config", "baseline", "create-environments",
+                                     "upload-sarif", "python-version"}
+    assert action["inputs"]["create-environments"]["default"] == "true"
+    steps = action["runs"]["steps"]
+    install = next(step for step in steps if "pip" in step.get("run", ""))
+    assert '"$ACTION_PATH[check]"' in install["run"] and install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
+    check = next(step for step in steps if step.get("id") == "check")
+    passed = {value for value in check["env"].values()}
+    for name in ("programs", "stack", "policy-config", "baseline", "create-environments"):
+        assert "${{ inputs.%s }}" % name in passed, name
+    upload = next(step for step in steps if "upload-sarif" in step.get("uses", ""))
+    assert "inputs.upload-sarif == 'true'" in upload["if"]
+    workflow = yaml.safe_load(open(os.path.join(ROOT, ".github", "workflows", "offline-check.yml")))
+    assert any(step.get("uses") == "./" for job in workflow["jobs"].values() for step in job["steps"])

@@ -102,3 +102,14 @@ def test_projects_in_other_languages_are_passed_over(tmp_path):
     done = subprocess.run([sys.executable, "-m", "policypack", "check-changed", "web/index.ts"], cwd=tmp_path,
                           env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "nodejs" in done.stderr
+
+
+def test_hook_manifest_is_valid_for_pre_commit():
+    from pre_commit.clientlib import load_manifest
+    hooks = {hook["id"]: hook for hook in load_manifest(os.path.join(ROOT, ".pre-commit-hooks.yaml"))}
+    assert set(hooks) == {"payments-guard-system", "payments-guard"}
+    # no environment to build, so it works offline (pre-commit 4.4+ names `system` `unsupported`;
+    # `system` still reads in every version)
+    assert hooks["payments-guard-system"]["language"] in ("system", "unsupported")
+    for hook in hooks.values():
+        assert hook["entry"] == "payments-guard check-changed" and hook["require_serial"]

@@ -105,9 +105,11 @@ def test_without_the_check_extra_the_cause_names_it(release):
     assert "pulumi-aws" in line and "jsonschema" in line and "payments-guard[check]" in line
 
 
-def test_installed_release_prints_its_versions(release):
+def test_installed_release_prints_its_versions_and_ships_its_presets(release):
     done = _guard(release, "--version")
     assert done.returncode == 0 and done.stdout.startswith(f"payments-guard {__version__} (pulumi-policy ")
+    done = _guard(release, "presets")
+    assert done.stdout.split() == sorted(name[:-5] for name in presets())
 
 
 def test_installed_check_reports_on_the_sample_stacks(release):
