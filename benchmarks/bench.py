@@ -611,14 +611,21 @@ def measure_check(python: str, reps: int) -> Dict[str, Any]:
     # exactly the documented command, from the repository root (Pulumi.dev.yaml selects codedeploy)
     check = [python, "-m", "policypack", "check", "examples/payment-service", "--quiet", "--format", "json"]
     mocks = [python, "benchmarks/mock_baseline.py", "examples/payment-service"]
+    # the interpreter named (--python): no look for `python3` on PATH; the difference with `check`
+    # is what picking the program's interpreter costs, to compare with one interpreter start
+    named = check + ["--python", python]
+    probe = [shutil.which("python3") or python, "-c", "import importlib.util"]
     out: Dict[str, Any] = {"check": {"wall": [], "cpu": []}, "mocks": {"wall": [], "cpu": []},
+                           "named": {"wall": [], "cpu": []}, "named_exit": [], "start": {"wall": [], "cpu": []},
+                           "start_exit": [],
                            "check_exit": [], "mocks_exit": [], "check_violations": None,
-                           "commands": {"check": " ".join(check[1:]), "mocks": " ".join(mocks[1:])}}
+                           "commands": {"check": " ".join(check[1:]), "mocks": " ".join(mocks[1:]),
+                                        "named": " ".join(named[1:]), "start": " ".join(probe)}}
     env = bytecode_env()
-    for argv in (check, mocks):  # warm-up (and bytecode cache)
+    for argv in (check, mocks, named):  # warm-up (and bytecode cache)
         run_timed(argv, ROOT, 300, env)
     for rep in range(reps):
-        pairs = [("check", check), ("mocks", mocks)]
+        pairs = [("check", check), ("mocks", mocks), ("named", named), ("start", probe)]
         for name, argv in (pairs if rep % 2 == 0 else pairs[::-1]):
             wall, cpu, status, stdout = run_timed(argv, ROOT, 300, env)
             out[name]["wall"].append(wall)
@@ -1132,6 +1139,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         ("<=", 1.5), baseline_label="mocks",
                         note="CPU: %.2fx" % (statistics.median(check["check"]["cpu"]) / statistics.median(check["mocks"]["cpu"])),
                         unavailable=None if ok else f"a run failed: exits {check['check_exit']} / {check['mocks_exit']}")
+            start = statistics.median(check["start"]["wall"])
+            figures.add("4b", "offline check: interpreter looked up vs named (--python)", check["check"]["wall"],
+                        check["named"]["wall"], "s", None, baseline_label="--python",
+                        note="difference %.3f s; one python3 start: %.3f s" % (
+                            statistics.median(check["check"]["wall"]) - statistics.median(check["named"]["wall"]),
+                            start))
         # 6: AWSGuard
         if not ag:
             for fid, name in (("6a", "start-up vs AWSGuard"), ("6b", "Analyze vs AWSGuard"),

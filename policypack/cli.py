@@ -75,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
                        help="JSON object: invoke token -> result, for invokes without a built-in answer")
     check.add_argument("--region", help="AWS region of the mock account (default: aws:region config or us-east-1)")
     check.add_argument("--account", default="123456789012", help="AWS account id of the mock account")
+    check.add_argument("--python", metavar="FILE",
+                       help="the interpreter that runs every program (default: the one Pulumi.yaml's virtualenv or "
+                            "toolchain names, else PULUMI_PYTHON_CMD, else python3 on PATH when it has pulumi, "
+                            "else the check's own)")
+    check.add_argument("--allow-unseen", action="append", metavar="TYPE_GLOB", default=[],
+                       help="accept multi-language components of these types (e.g. 'awsx:*'): their unseen "
+                            "children are then an advisory finding, not a failure (repeatable)")
     _common(check)
 
     audit = sub.add_parser("audit", help="evaluate `pulumi stack export` files as `pulumi policy analyze` does",
@@ -246,7 +253,8 @@ def _check(args: argparse.Namespace) -> int:
                                policy_config=settings.policy_config, pack=settings.pack, mode=args.mode,
                                timeout=args.timeout, account=args.account, region=args.region,
                                invoke_answers=args.invoke_answers, baseline=args.baseline,
-                               progress=settings.progress)
+                               progress=settings.progress, python=args.python,
+                               allow_unseen=list(args.allow_unseen))
         return lambda: evaluate(ProgramSource(options), options.pack_settings())
 
     return _run(args, [(p, job(p)) for p in programs], several, progress)

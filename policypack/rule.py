@@ -79,9 +79,14 @@ class Context:
 
 
 class StackView:
-    """Every resource of the stack (AnalyzeStack's outputs), indexed once per call."""
+    """Every resource of the stack (AnalyzeStack's outputs), indexed once per call.
 
-    def __init__(self, resources: Sequence[ResourceView]) -> None:
+    `reads`: resources read, not created, by the stack (StackReference, `.get`), which only stored
+    state shows a pack; kept out of `resources` and the indexes, so a reference to one counts as
+    external as it does at preview."""
+
+    def __init__(self, resources: Sequence[ResourceView], reads: Sequence[ResourceView] = ()) -> None:
+        self.reads = list(reads)
         self.resources = list(resources)
         self.by_urn: Dict[str, ResourceView] = {r.urn: r for r in self.resources}
         self._by_type: Dict[str, List[ResourceView]] = {}

@@ -78,7 +78,9 @@ def test_wire_inputs_camel_case_secrets_and_dependencies(update):
 
 def test_update_mode_outputs_are_realistic(update):
     key = by_name(update, "key")
-    assert key["outputs"]["arn"].startswith("arn:aws:kms:eu-west-1:123456789012:key/")
+    # created through the explicit us-east-1 provider, not in the stack's eu-west-1
+    assert key["outputs"]["arn"].startswith("arn:aws:kms:us-east-1:123456789012:key/")
+    assert by_name(update, "logs")["outputs"]["arn"].startswith("arn:aws:logs:eu-west-1:123456789012:")
     assert key["id"] and key["id"] not in UNKNOWN_SENTINELS
 
 

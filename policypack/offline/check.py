@@ -19,11 +19,14 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .evaluate import (REPO_ROOT, CheckError, Evaluation, PackSettings, Report, StackContext, evaluate,
                        load_baseline, pack_environment)
+from .interpreter import EnvironmentMissing, Interpreter, start_probe
+from .interpreter import pick as pick_interpreter
 from .runner import config_string
 # client (grpc), findings and the analysis are imported once the program runner is started: it
 # is the long pole, and the check's own imports need not delay it.
 
 MODES = ("update", "preview")
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 __all__ = ["CheckError", "CheckOptions", "Report", "ProgramSource", "load_baseline", "load_project", "run_check",
            "run_program", "stack_config"]
 
@@ -43,7 +46,8 @@ class CheckOptions:
     region: Optional[str] = None
     invoke_answers: Optional[str] = None
     baseline: Optional[str] = None                               # --baseline FILE
-    python: Optional[str] = None                                 # interpreter for the program
+    python: Optional[str] = None                                 # --python: interpreter for every program
+    allow_unseen: List[str] = field(default_factory=list)        # --allow-unseen TYPE_GLOB (repeatable)
     progress: Optional[Callable[[str], None]] = None
     stack_tags: Dict[str, str] = field(default_factory=dict)
 
@@ -103,6 +107,8 @@ def stack_config(program: str, project: Dict[str, Any], options: CheckOptions) -
         for key, value in (entries or {}).items():
             qualified = _qualify(str(key), name)
             if isinstance(value, dict) and set(value) == {"secure"}:
+                if any(_qualify(given, name) == qualified for given in list(options.secrets) + list(options.config)):
+                    continue  # supplied on the command line
                 warnings.append(f"config {qualified} is encrypted (secure:) and cannot be decrypted offline: "
                                 f"pass --secret {key}=VALUE to supply it")
                 continue
@@ -132,25 +138,80 @@ class ProgramRun:
             if not isinstance(invoke_answers, dict):
                 raise CheckError(f"invoke answers {options.invoke_answers} must be an object keyed by invoke token")
         self.options = options
-        program_dir = os.path.abspath(options.program)
-        main = project.get("main")
-        spec = {"program": program_dir, "main": os.path.join(program_dir, main) if isinstance(main, str) else None,
+        project_root = os.path.abspath(options.program)
+        program_dir, entry = program_entry(project_root, project)
+        self.process = None
+        self.tmp = tempfile.mkdtemp(prefix="payments-guard-")
+        self.out_path = os.path.join(self.tmp, "result.json")
+        self.err = open(os.path.join(self.tmp, "stderr.txt"), "w+b")
+        # `python3` on PATH is probed for pulumi (one interpreter start); meanwhile the program
+        # starts under the check's own interpreter, and is restarted only if the probe says so.
+        deferred: List[str] = []
+
+        def defer(path: str) -> bool:
+            deferred.append(path)
+            return False
+
+        try:
+            self.interpreter: Optional[Interpreter] = pick_interpreter(project_root, program_dir, project,
+                                                                       options.python, probe=defer)
+        except EnvironmentMissing as exc:
+            self.interpreter = None
+            self.missing = exc
+            return
+        self.probes = [(path, start_probe(path)) for path in deferred]
+        spec = {"program": program_dir, "projectRoot": project_root, "main": entry,
                 "project": project["name"], "stack": options.stack, "organization": options.organization,
                 "mode": options.mode, "account": options.account, "region": region, "config": config,
-                "secretKeys": secret_keys, "invokeAnswers": invoke_answers}
-        self.tmp = tempfile.mkdtemp(prefix="payments-guard-")
-        spec_path, self.out_path = os.path.join(self.tmp, "spec.json"), os.path.join(self.tmp, "result.json")
-        with open(spec_path, "w", encoding="utf-8") as handle:
+                "secretKeys": secret_keys, "invokeAnswers": invoke_answers,
+                "allowUnseen": list(options.allow_unseen)}
+        self.spec_path = os.path.join(self.tmp, "spec.json")
+        with open(self.spec_path, "w", encoding="utf-8") as handle:
             json.dump(spec, handle)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        # Only the policypack package reaches the program's interpreter: the check's site-packages
+        # would shadow the program's own pulumi and providers.
+        self.path_dir = os.path.join(self.tmp, "path")
+        os.mkdir(self.path_dir)
+        _link_package(self.path_dir)
+        self.program_dir = program_dir
+        self._launch()
+
+    def _launch(self) -> None:
+        env = self.interpreter.environ(os.environ)
+        env["PYTHONPATH"] = self.path_dir + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env["PYTHONUNBUFFERED"] = "1"
-        argv = [options.python or sys.executable, "-m", "policypack.offline.runner", spec_path, self.out_path]
-        self.err = open(os.path.join(self.tmp, "stderr.txt"), "w+b")
-        self.process = subprocess.Popen(argv, cwd=program_dir, env=env, stdin=subprocess.DEVNULL,
+        argv = [self.interpreter.executable, "-m", "policypack.offline.runner", self.spec_path, self.out_path]
+        self.process = subprocess.Popen(argv, cwd=self.program_dir, env=env, stdin=subprocess.DEVNULL,
                                         stdout=self.err, stderr=self.err, start_new_session=True)
 
+    def _settle_probes(self, deadline: float) -> None:
+        """The first probed `python3`/`python` that has pulumi takes over from the check's own."""
+        probes, self.probes = self.probes, []
+        for path, probe in probes:
+            try:
+                has_pulumi = probe.wait(max(0.1, deadline - time.monotonic())) == 0
+            except subprocess.TimeoutExpired:
+                probe.kill()
+                has_pulumi = False
+            if has_pulumi:
+                for _other, rest in probes:
+                    if rest.poll() is None:
+                        rest.kill()
+                        rest.wait()
+                _kill_group(self.process)
+                self.err.seek(0)
+                self.err.truncate()
+                if os.path.exists(self.out_path):
+                    os.remove(self.out_path)
+                self.interpreter = Interpreter(path, "python3", f"`{os.path.basename(path)}` on PATH ({path}) has "
+                                                                "pulumi; the project names no virtualenv or toolchain")
+                self._launch()
+                return
+
     def result(self, deadline: float) -> Dict[str, Any]:
+        if self.process is None:
+            return self._missing_result()
+        self._settle_probes(deadline)
         try:
             self.process.wait(max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
@@ -164,13 +225,51 @@ class ProgramRun:
             raise CheckError(f"the program exited early (status {self.process.returncode}) before it finished "
                              f"registering resources: {tail}")
         with open(self.out_path, encoding="utf-8") as handle:
-            return json.load(handle)
+            result = json.load(handle)
+        result["interpreter"] = self.interpreter.as_dict() if self.interpreter else None
+        return result
+
+    def _missing_result(self) -> Dict[str, Any]:
+        exc = self.missing
+        create = f" Create it with `{exc.command}` in {self.options.program}." if exc.command else ""
+        return {"resources": [], "reads": [], "invokes": [], "unseen": [], "warnings": [], "interpreter": None,
+                "error": {"id": "program-environment-missing", "level": "error", "command": exc.command,
+                          "message": f"The program's Python environment is missing: {exc}.{create}",
+                          "traceback": "", "source": None, "exceptionType": ""}}
 
     def close(self) -> None:
         """Always: the runner's process group is killed and its scratch directory removed."""
-        _kill_group(self.process)
+        for _path, probe in getattr(self, "probes", []):
+            if probe.poll() is None:
+                probe.kill()
+                probe.wait()
+        if self.process is not None:
+            _kill_group(self.process)
         self.err.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def program_entry(project_root: str, project: Mapping[str, Any]) -> Tuple[str, Optional[str]]:
+    """(program directory, entry point) as the CLI gives them to the language host: `main:` names a
+    directory (the program directory) or a file (run from its directory)."""
+    main = project.get("main")
+    if not isinstance(main, str) or not main.strip():
+        return project_root, None
+    path = os.path.normpath(os.path.join(project_root, main))
+    if os.path.isdir(path):
+        return path, None
+    if os.path.isfile(path):
+        return os.path.dirname(path), path
+    raise CheckError(f"Pulumi.yaml main: {main} does not exist in {project_root}")
+
+
+def _link_package(directory: str) -> None:
+    """`directory/policypack` -> this package (a copy where symlinks are not allowed)."""
+    target = os.path.join(directory, "policypack")
+    try:
+        os.symlink(PACKAGE_DIR, target, target_is_directory=True)
+    except OSError:
+        shutil.copytree(PACKAGE_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
 def run_program(options: CheckOptions, project: Dict[str, Any], config: Dict[str, str],
@@ -233,7 +332,8 @@ class ProgramSource:
         evaluation = Evaluation(label=self.program, project=name, stack=self.options.stack, mode=self.options.mode,
                                 resources=list(result["resources"]),
                                 warnings=self.warnings + list(result.get("warnings", [])),
-                                program_findings=F.program_findings(result, self.options.stack, name))
+                                program_findings=F.program_findings(result, self.options.stack, name),
+                                interpreter=result.get("interpreter"), allow_unseen=list(self.options.allow_unseen))
         if result.get("error"):
             evaluation.cause = result["error"]["message"]
         return evaluation

@@ -53,6 +53,8 @@ class Evaluation:
     warnings: List[str] = field(default_factory=list)
     program_findings: List[Dict[str, Any]] = field(default_factory=list)
     cause: str = ""                             # set when the source failed: nothing is analyzed
+    interpreter: Optional[Dict[str, Any]] = None  # a program's: which Python ran it, and why
+    allow_unseen: List[str] = field(default_factory=list)  # --allow-unseen globs in force
     #: a deployment applies remediations to the inputs before Analyze; `pulumi policy analyze`
     #: only reports them, and reports a remediation's diagnostic as an advisory violation
     apply_remediations: bool = True
@@ -84,6 +86,12 @@ class Report:
     not_applicable: List[Dict[str, str]] = field(default_factory=list)
     duration_seconds: float = 0.0
     cause: str = ""                                              # set when the program failed
+    interpreter: Optional[Dict[str, Any]] = None                 # which Python ran the program, and why
+    allow_unseen: List[str] = field(default_factory=list)        # --allow-unseen globs in force
+
+    def unseen_components(self) -> int:
+        """Multi-language components whose children no policy evaluated."""
+        return sum(1 for f in self.program_findings if f.get("id") == "program-unseen-component")
 
     @property
     def exit_code(self) -> int:
@@ -239,6 +247,7 @@ def evaluate(source: Source, settings: PackSettings) -> Report:
                             program=evaluation.label)
             report.warnings = list(evaluation.warnings)
             report.program_findings = list(evaluation.program_findings)
+            report.interpreter, report.allow_unseen = evaluation.interpreter, list(evaluation.allow_unseen)
             starter.join(max(0.1, deadline - time.monotonic()))
             if pack_error:
                 raise CheckError(str(pack_error[0]))

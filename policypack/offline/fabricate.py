@@ -201,12 +201,17 @@ def _fields_of(cls: type) -> tuple[tuple[str, str, _Shape], ...]:
     return tuple((py, pn, _shape_of(_return_hint(cls, prop))) for py, pn, prop in _getters(cls))
 
 
+def _python_package(token: str) -> str:
+    """The Python package of a provider's generated SDK: `docker:index/image:Image` -> pulumi_docker."""
+    return "pulumi_" + token.split(":", 1)[0].replace("-", "_")
+
+
 @functools.lru_cache(maxsize=None)
-def _resource_table() -> dict[str, tuple[str, str]]:
-    """Type token -> (python module, class name), from the `resource_modules` JSON that
-    pulumi_aws/__init__.py registers. Read as text so that looking a type up imports only the
-    module that defines it."""
-    spec = importlib.util.find_spec("pulumi_aws")
+def _resource_table(package: str = "pulumi_aws") -> dict[str, tuple[str, str]]:
+    """Type token -> (python module, class name), from the `resource_modules` JSON that a generated
+    SDK's __init__.py registers (pulumi_aws, pulumi_docker, pulumi_random...). Read as text so that
+    looking a type up imports only the module that defines it."""
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.origin:
         return {}
     with open(spec.origin, encoding="utf-8") as handle:
@@ -238,11 +243,14 @@ class _Schema:
 
 @functools.lru_cache(maxsize=None)
 def _schema_for(token: str) -> Optional[_Schema]:
-    entry = _resource_table().get(token)
+    entry = _resource_table(_python_package(token)).get(token)
     if entry is None:
         return None
     module = importlib.import_module(entry[0])
     cls = getattr(module, entry[1])
+    import pulumi
+    if not (isinstance(cls, type) and issubclass(cls, pulumi.CustomResource)):
+        return None  # a component: its outputs are whatever it registers
     fields = _fields_of(cls)
     return _Schema(fields=fields, inputs=frozenset(_input_names(cls, fields)))
 
@@ -1072,68 +1080,71 @@ def _identity_string(path: tuple[str, ...], ctx: _Ctx) -> Optional[str]:
     return None
 
 
+def _when(*fields: str, ends: tuple = (), top: Optional[bool] = None) -> Callable[[str, tuple], bool]:
+    """A field-name test: one of `fields`, or ending with one of `ends` (camelCase aware);
+    top=True/False: only at the top level / only nested."""
+    def test(field: str, path: tuple) -> bool:
+        if top is not None and (len(path) == 1) != top:
+            return False
+        return field in fields or (bool(ends) and _ends(field, *ends))
+    return test
+
+
+def _host(ctx: _Ctx) -> str:
+    return f"{ctx.physical}.{_ARN_SERVICES.get(ctx.module, ctx.module)}.{ctx.region}.amazonaws.com"
+
+
+def _digest(salt: str, ctx: _Ctx) -> str:
+    return base64.b64encode(hashlib.sha256(salt.encode() + ctx.rand.hex(salt, 8).encode()).digest()).decode()
+
+
+_TIME_FIELD = re.compile(r"(Date|Time|At|Timestamp|Before|After|Created|Updated)$")
+
+# Output-only strings by the shape of their name, first match wins: (test(field, path), build(field, salt, ctx)).
+_COMPUTED_STRINGS: list[tuple[Callable[[str, tuple], bool], Callable[[str, str, _Ctx], str]]] = [
+    (_when("arn", top=True), lambda f, s, c: c.resource_arn),
+    (_when("id", top=True), lambda f, s, c: c.id),
+    (_when("id"), lambda f, s, c: c.rand.hex(s, 17)),
+    (lambda f, p: f == "data" and any("certificate" in part.lower() for part in p),
+     lambda f, s, c: base64.b64encode(_FAKE_PEM_CERT.encode()).decode()),
+    (_when(ends=("arn",)), lambda f, s, c: _arn_for_field(f, c)),
+    (lambda f, p: bool(_TIME_FIELD.search(f)) or f in ("lastModified", "expiration", "created", "updated"),
+     lambda f, s, c: _ISO_TIME),
+    (_when(ends=("cidr", "cidrBlock")), lambda f, s, c: "10.0.0.0/16"),
+    (_when(ends=("email",)), lambda f, s, c: f"{c.physical}@example.com"),
+    (_when("uuid"), lambda f, s, c: c.rand.uuid(s)),
+    (_when(ends=("certificate", "certificateChain", "certificatePem")), lambda f, s, c: _FAKE_PEM_CERT),
+    (_when("policy"), lambda f, s, c: json.dumps({"Version": "2012-10-17", "Statement": []})),
+    (_when("status"), lambda f, s, c: "ACTIVE"),
+    (_when("state", ends=("status", "state")), lambda f, s, c: "available"),
+    (_when(ends=("reason", "message", "description", "comment")), lambda f, s, c: ""),
+    (_when("etag", "checksum", "fingerprint", ends=("hash", "sha256", "etag")), lambda f, s, c: _digest(s, c)),
+    (_when("version", "latestVersion", "defaultVersion", ends=("version",)), lambda f, s, c: "1"),
+    (_when("uniqueId"), lambda f, s, c: "AROA" + c.rand.upper(s, 17)),
+    (_when("keyId"), lambda f, s, c: c.rand.uuid(s)),
+    (_when(ends=("availabilityZoneId",)), lambda f, s, c: f"{_region_code(c.region)}-az1"),
+    (lambda f, p: _id_prefix_for_field(f) is not None, lambda f, s, c: _ec2_id(_id_prefix_for_field(f) or "", c, s)),
+    (_when(ends=("zoneId",)), lambda f, s, c: "Z" + c.rand.upper(s, 13)),
+    (_when(ends=("resourceId",)), lambda f, s, c: c.rand.lower(s, 10)),
+    (_when(ends=("id",)), lambda f, s, c: c.rand.hex(s, 17)),
+    (_when(ends=("ip", "ipAddress")),
+     lambda f, s, c: _public_ip(c, s) if "public" in f.lower() else _private_ip(c, s)),
+    (_when(ends=("url", "uri")), lambda f, s, c: f"https://{_host(c)}/"),
+    (_when(ends=("endpoint", "dnsName", "domainName", "address", "hostname", "domain", "fqdn")),
+     lambda f, s, c: _host(c)),
+    (_when("issuer"), lambda f, s, c: f"https://{c.physical}.{c.region}.amazonaws.com/id/{c.rand.hex(s, 32).upper()}"),
+    (_when("name", ends=("name",)), lambda f, s, c: f"{c.physical}-{_kebab(f)}"),
+    (_when("owner", "createdBy"), lambda f, s, c: c.account),
+    (_when("path"), lambda f, s, c: "/"),
+]
+
+
 def _computed_string(path: tuple[str, ...], ctx: _Ctx) -> str:
     """A realistic value for an output-only string property, by the shape of its name."""
-    field = path[-1]
-    salt = ".".join(path)
-    if field == "arn" and len(path) == 1:
-        return ctx.resource_arn
-    if field == "id":
-        return ctx.id if len(path) == 1 else ctx.rand.hex(salt, 17)
-    if field in ("data",) and any("certificate" in p.lower() for p in path):
-        return base64.b64encode(_FAKE_PEM_CERT.encode()).decode()
-    if _ends(field, "arn"):
-        return _arn_for_field(field, ctx)
-    if re.search(r"(Date|Time|At|Timestamp|Before|After|Created|Updated)$", field) or field in (
-            "lastModified", "expiration", "created", "updated"):
-        return _ISO_TIME
-    if _ends(field, "cidr", "cidrBlock"):
-        return "10.0.0.0/16"
-    if _ends(field, "email"):
-        return f"{ctx.physical}@example.com"
-    if field == "uuid":
-        return ctx.rand.uuid(salt)
-    if _ends(field, "certificate", "certificateChain", "certificatePem"):
-        return _FAKE_PEM_CERT
-    if field == "policy":
-        return json.dumps({"Version": "2012-10-17", "Statement": []})
-    if field in ("status", "state") or _ends(field, "status", "state"):
-        return "ACTIVE" if field in ("status",) else "available"
-    if _ends(field, "reason", "message", "description", "comment"):
-        return ""
-    if field in ("etag", "checksum", "fingerprint") or _ends(field, "hash", "sha256", "etag"):
-        return base64.b64encode(hashlib.sha256(salt.encode() + ctx.rand.hex(salt, 8).encode()).digest()).decode()
-    if field in ("version", "latestVersion", "defaultVersion") or _ends(field, "version"):
-        return "1"
-    if field == "uniqueId":
-        return "AROA" + ctx.rand.upper(salt, 17)
-    if field in ("keyId",):
-        return ctx.rand.uuid(salt)
-    if _ends(field, "availabilityZoneId"):
-        return f"{_region_code(ctx.region)}-az1"
-    prefix = _id_prefix_for_field(field)
-    if prefix is not None:
-        return _ec2_id(prefix, ctx, salt)
-    if _ends(field, "zoneId"):
-        return "Z" + ctx.rand.upper(salt, 13)
-    if _ends(field, "resourceId"):
-        return ctx.rand.lower(salt, 10)
-    if _ends(field, "id"):
-        return ctx.rand.hex(salt, 17)
-    if _ends(field, "ip", "ipAddress"):
-        return _public_ip(ctx, salt) if "public" in field.lower() else _private_ip(ctx, salt)
-    if _ends(field, "url", "uri"):
-        return f"https://{ctx.physical}.{_ARN_SERVICES.get(ctx.module, ctx.module)}.{ctx.region}.amazonaws.com/"
-    if _ends(field, "endpoint", "dnsName", "domainName", "address", "hostname", "domain", "fqdn"):
-        return f"{ctx.physical}.{_ARN_SERVICES.get(ctx.module, ctx.module)}.{ctx.region}.amazonaws.com"
-    if field == "issuer":
-        return f"https://{ctx.physical}.{ctx.region}.amazonaws.com/id/{ctx.rand.hex(salt, 32).upper()}"
-    if field in ("name",) or _ends(field, "name"):
-        return f"{ctx.physical}-{_kebab(field)}"
-    if field in ("owner", "createdBy"):
-        return ctx.account
-    if field == "path":
-        return "/"
+    field, salt = path[-1], ".".join(path)
+    for applies, build in _COMPUTED_STRINGS:
+        if applies(field, path):
+            return build(field, salt, ctx)
     return f"{_kebab(field)}-{ctx.rand.hex(salt, 8)}"
 
 
@@ -1291,29 +1302,30 @@ def fabricate(type_token: str, name: str, inputs: dict, env: Environment, previe
     """Return (id, outputs) for a registered resource. `inputs` are the wire-form inputs as a plain
     dict with camelCase keys (as produced by pulumi.runtime.rpc.deserialize_properties of the
     RegisterResourceRequest object — i.e. what pulumi.runtime.mocks.MockResourceArgs.inputs holds).
-    Outputs = inputs, plus every declared output not given as an input, fabricated by name and type.
+    Outputs = inputs, plus every declared output not given as an input, fabricated by name and type
+    from the provider's generated SDK (any provider installed in the program's environment).
     preview=True: return inputs only (no fabricated outputs) and id "" — the program then sees
-    unknowns, exactly as a first `pulumi preview`."""
-    try:
-        token = str(type_token or "")
-        name = str(name or "")
-        plain = _plain_copy(inputs) if isinstance(inputs, dict) else {}
-        if preview:
-            return "", plain
-        if token.startswith("aws:"):
-            return _fabricate_aws(token, name, plain, env)
-        return _fabricate_foreign(token, name, plain, env)
-    except Exception:
-        return _fallback(type_token, name, inputs, env)
+    unknowns, exactly as a first `pulumi preview`.
 
-
-def _fabricate_aws(token: str, name: str, inputs: dict, env: Environment) -> tuple[str, dict]:
-    try:
-        schema = _schema_for(_canonical(token)) or _schema_for(token)
-    except Exception:  # the module failed to import: still give the basics
-        schema = None
+    It does not swallow errors: values the program controls are checked where they are read
+    (malformed inputs are tested never to raise); anything else is a bug the caller reports."""
+    token = str(type_token or "")
+    name = str(name or "")
+    plain = _plain_copy(inputs) if isinstance(inputs, dict) else {}
+    if preview:
+        return "", plain
+    builder = _FOREIGN.get(token)
+    if builder is not None:
+        return builder(_Rand(f"{token}|{name}"), name, plain)
+    if token.startswith("pulumi:providers:"):
+        return _Rand(f"{token}|{name}").uuid("provider"), plain
+    schema = _schema_for(_canonical(token)) or _schema_for(token) if token.count(":") == 2 else None
     if schema is None:
-        return _fallback(token, name, inputs, env)
+        return _basics(token, name, plain, env)
+    return _from_schema(token, name, plain, env, schema)
+
+
+def _from_schema(token: str, name: str, inputs: dict, env: Environment, schema: _Schema) -> tuple[str, dict]:
     ctx = _Ctx(token, name, inputs, env, schema)
     outputs = dict(inputs)
     for _py, field, shape in schema.fields:
@@ -1323,25 +1335,22 @@ def _fabricate_aws(token: str, name: str, inputs: dict, env: Environment) -> tup
             continue
         is_input = field in schema.inputs
         if shape.optional:
-            continue  # absent unless AWS always sets it: the user didn't, so neither do we
+            continue  # absent unless the provider always sets it: the user didn't, so neither do we
         value = _value(shape, path, ctx, computed=not is_input)
         if value is not None:
             outputs[field] = value
     return ctx.id, outputs
 
 
-def _fallback(token: Any, name: Any, inputs: Any, env: Environment) -> tuple[str, dict]:
-    """Inputs plus id/arn/name, for types the SDK can't describe; must not raise."""
-    try:
-        plain = _plain_copy(inputs) if isinstance(inputs, dict) else {}
-        ctx = _Ctx(str(token or ""), str(name or ""), plain, env, None)
-        if str(token).startswith("aws:"):
-            plain.setdefault("arn", ctx.resource_arn)
-            plain.setdefault("name", ctx.physical)
-            return ctx.id, plain
-        return f"{name}-{ctx.rand.hex('id', 8)}", plain
-    except Exception:
-        return f"{name}-id", dict(inputs) if isinstance(inputs, dict) else {}
+def _basics(token: str, name: str, inputs: dict, env: Environment) -> tuple[str, dict]:
+    """Types no installed SDK describes (components, unknown packages): inputs, plus an id — and
+    for aws types an arn and name."""
+    ctx = _Ctx(token, name, inputs, env, None)
+    if token.startswith("aws:"):
+        inputs.setdefault("arn", ctx.resource_arn)
+        inputs.setdefault("name", ctx.physical)
+        return ctx.id, inputs
+    return f"{name}-{ctx.rand.hex('id', 8)}", inputs
 
 
 def complete_object(cls: type, given: dict, token: str, seed: str, env: Environment,
@@ -1386,17 +1395,6 @@ def _complete_value(value: Any, shape: _Shape, path: tuple[str, ...], ctx: _Ctx,
 # --------------------------------------------------------------------------------------------
 # Non-aws packages (random, tls, awsx, providers, components)
 # --------------------------------------------------------------------------------------------
-
-
-def _fabricate_foreign(token: str, name: str, inputs: dict, env: Environment) -> tuple[str, dict]:
-    rand = _Rand(f"{token}|{name}")
-    builder = _FOREIGN.get(token)
-    if builder is not None:
-        return builder(rand, name, inputs)
-    if token.startswith("pulumi:providers:"):
-        return rand.uuid("provider"), inputs
-    # Components and unknown packages: their outputs are whatever the program registers.
-    return f"{name}-{rand.hex('id', 8)}", inputs
 
 
 def _random_string(rand: _Rand, name: str, inputs: dict) -> str:

@@ -18,7 +18,22 @@ from .client import PROTO_TO_LEVEL
 from .urns import base_type, name_of
 
 FINDING_LEVELS = {"program-stack-reference": "mandatory", "program-resource-read": "advisory",
-                  "program-config-missing": "error", "program-invalid-argument": "error", "program-error": "error"}
+                  "program-unseen-component": "mandatory",  # advisory once accepted with --allow-unseen
+                  "program-config-missing": "error", "program-invalid-argument": "error", "program-error": "error",
+                  "program-environment-missing": "error", "program-environment-unsupported": "error"}
+
+
+def unseen_component(component: Mapping[str, Any]) -> Dict[str, Any]:
+    """A multi-language component: its plugin builds children the check never sees, so no policy
+    judged them. Mandatory unless the user accepted the type (--allow-unseen)."""
+    accepted = component.get("acceptedBy")
+    message = (f"{component['type']} '{component['name']}' is a multi-language component: its children are built "
+               "by its plugin and were not evaluated by this check. `pulumi preview --policy-pack` evaluates them.")
+    if accepted:
+        message += f" Accepted with --allow-unseen {accepted}."
+    return {"id": "program-unseen-component", "level": "advisory" if accepted else "mandatory",
+            "urn": component["urn"], "resourceType": component["type"], "resourceName": component["name"],
+            "acceptedBy": accepted, "source": component.get("source"), "message": message}
 
 
 def _environment(name: str) -> Optional[str]:
@@ -50,6 +65,7 @@ def program_findings(result: Mapping[str, Any], stack: str, project: str) -> Lis
                           "message": (f"{read['type']} '{read['name']}' is read from existing infrastructure "
                                       f"(.get with id {read.get('id')!r}): the stack depends on something it does "
                                       "not create.")})
+    found.extend(unseen_component(component) for component in result.get("unseen", []))
     error = result.get("error")
     if error:
         finding = dict(error)

@@ -24,7 +24,10 @@ def to_json_dict(report: Report) -> Dict[str, Any]:
         "pack": report.pack, "project": report.project, "stack": report.stack, "mode": report.mode,
         "program": report.program, "resources": report.resources,
         "summary": {"policies": len(report.policies), **report.counts(),
-                    "programFindings": len(report.program_findings), "exitCode": report.exit_code},
+                    "programFindings": len(report.program_findings),
+                    "unseenComponents": report.unseen_components(), "exitCode": report.exit_code},
+        "interpreter": report.interpreter,
+        "allowUnseen": report.allow_unseen,
         "violations": [{k: v.get(k) for k in ("policyName", "enforcementLevel", "severity", "urn", "resourceType",
                                               "resourceName", "message", "property", "fingerprint", "baselined",
                                               "source")} for v in report.violations],
@@ -46,6 +49,8 @@ def render_text(report: Report) -> str:
     pack = f"{report.pack.get('name', '?')}@{report.pack.get('version', '?')}"
     what = f"audit of {report.program}" if report.mode == "state" else "offline check"
     lines.append(f"payments-guard {what} — {report.project}/{report.stack}, {report.mode} mode, pack {pack}")
+    if report.interpreter:
+        lines.append(f"program run by {report.interpreter['executable']}: {report.interpreter['reason']}")
     lines.append("")
     if report.program_findings:
         lines.append("Program findings:")
@@ -81,8 +86,13 @@ def render_text(report: Report) -> str:
     baselined = f", {counts['baselined']} baselined" if counts["baselined"] else ""
     lines.append(f"{report.resources} resources, {len(report.policies)} policies: {counts['mandatory']} mandatory, "
                  f"{counts['advisory']} advisory violation(s){baselined}, {len(report.program_findings)} program finding(s) "
-                 f"[{report.mode} mode] — exit {report.exit_code}")
+                 f"[{report.mode} mode]{_unseen_summary(report)} — exit {report.exit_code}")
     return "\n".join(lines) + "\n"
+
+
+def _unseen_summary(report: Report) -> str:
+    unseen = report.unseen_components()
+    return f"; {unseen} component(s) not evaluated (their children are unseen)" if unseen else ""
 
 
 def _where(source: Any) -> str:

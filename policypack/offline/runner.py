@@ -81,6 +81,9 @@ class SourceTracker:
     def __init__(self, program_dir: str) -> None:
         self.program_dir = os.path.realpath(program_dir)
         self.locations: Dict[Tuple[str, str], Dict[str, Any]] = {}
+        # (type, name) -> the output property names a remote component declares (its generated
+        # class sets each to None in the props it registers)
+        self.output_names: Dict[Tuple[str, str], List[str]] = {}
         self._lock = threading.Lock()
         self._in_program: Dict[str, bool] = {}
 
@@ -112,8 +115,10 @@ class SourceTracker:
         return None
 
     def install(self) -> None:
+        import inspect
         import pulumi
         original = pulumi.Resource.__init__
+        signature = inspect.signature(original)
         tracker = self
 
         def __init__(self, t, name, *args, **kwargs):
@@ -121,6 +126,16 @@ class SourceTracker:
             if location is not None:
                 with tracker._lock:
                     tracker.locations.setdefault((t, name), location)
+            try:
+                bound = signature.bind(self, t, name, *args, **kwargs).arguments
+            except TypeError:
+                bound = {}
+            props = bound.get("props")
+            if bound.get("remote") and props is not None:
+                # generated classes pass their args object, outputs set to None in its __dict__
+                fields = props if isinstance(props, dict) else getattr(props, "__dict__", {})
+                with tracker._lock:
+                    tracker.output_names[(t, name)] = [k for k, v in fields.items() if v is None]
             return original(self, t, name, *args, **kwargs)
 
         pulumi.Resource.__init__ = __init__
@@ -139,6 +154,7 @@ class Recorder:
         self.resources: List[Dict[str, Any]] = []
         self.by_urn: Dict[str, Dict[str, Any]] = {}
         self.reads: List[Dict[str, Any]] = []
+        self.unseen: List[Dict[str, Any]] = []   # remote components whose children the check cannot build
         self.invokes: List[Dict[str, Any]] = []
         self.warnings: List[str] = []
         self.default_providers: Dict[str, Dict[str, Any]] = {}
@@ -147,6 +163,26 @@ class Recorder:
 
     def urn(self, type_: str, name: str, parent: str) -> str:
         return U.make_urn(self.spec["stack"], self.spec["project"], type_, name, parent)
+
+    def env_for_provider(self, provider_ref: str):
+        """The account/region an invoke or resource through this provider sees: an explicit aws
+        provider's `region` input, else the stack's."""
+        import dataclasses
+        urn = (provider_ref or "").rsplit("::", 1)[0] if "::" in (provider_ref or "") else provider_ref
+        with self.lock:
+            record = self.by_urn.get(urn) if urn else None
+        region = record["inputs"].get("region") if record is not None else None
+        if isinstance(region, str) and region and region != self.env.region:
+            return dataclasses.replace(self.env, region=region)
+        return self.env
+
+    def env_for(self, wire_inputs: Dict[str, Any], provider_ref: str):
+        """A resource's own `region` argument (pulumi-aws 7) wins over its provider's."""
+        import dataclasses
+        own = wire_inputs.get("region") if isinstance(wire_inputs, dict) else None
+        if isinstance(own, str) and own and own != self.env.region:
+            return dataclasses.replace(self.env, region=own)
+        return self.env_for_provider(provider_ref)
 
     # -- providers -------------------------------------------------------------------------
     def provider_id(self, urn: str) -> str:
@@ -210,163 +246,6 @@ def engine_wire(value: Any) -> Any:
     if isinstance(value, list):
         return [engine_wire(v) for v in value]
     return value
-
-
-def build_monitor(recorder: Recorder):
-    from google.protobuf import empty_pb2, json_format
-    from pulumi.runtime import mocks as M
-    from pulumi.runtime import rpc
-    from pulumi.runtime.proto import resource_pb2
-    from pulumi.runtime.sync_await import _sync_await
-    from .fabricate import fabricate
-    from .invokes import answer_invoke
-
-    user_answers = recorder.spec.get("invokeAnswers") or {}
-
-    class RecordingMocks(M.Mocks):
-        def new_resource(self, args):  # pragma: no cover - the monitor below does the work
-            return "", {}
-
-        def call(self, args):
-            try:
-                answer = answer_invoke(args.token, dict(args.args or {}), recorder.env, user_answers)
-            except Exception as exc:  # noqa: BLE001 - an invoke answer must not crash the program
-                recorder.warnings.append(f"invoke {args.token}: built-in answer failed ({exc}); returned {{}}")
-                answer = None
-            with recorder.lock:
-                recorder.invokes.append({"token": args.token, "answered": answer is not None})
-            if answer is None:
-                recorder.warnings.append(
-                    f"invoke {args.token} has no built-in answer: returned an empty result "
-                    "(answer it with --invoke-answers FILE)")
-                return {}
-            return answer
-
-    class RecordingMonitor(M.MockMonitor):
-        def make_urn(self, parent: str, type_: str, name: str) -> str:
-            return recorder.urn(type_, name, parent)
-
-        def RegisterResource(self, request):
-            urn = self.make_urn(request.parent, request.type, request.name)
-            if request.type == U.ROOT_STACK_TYPE:
-                record = {"urn": urn, "type": request.type, "name": request.name, "custom": False,
-                          "parent": "", "provider": "", "dependencies": [], "propertyDependencies": {},
-                          "inputs": {}, "outputs": {}, "id": "", "source": None, "options": {}}
-                with recorder.lock:
-                    recorder.resources.append(record)
-                    recorder.by_urn[urn] = record
-                return resource_pb2.RegisterResourceResponse(urn=urn)
-            M._ensure_event_loop()
-            wire_inputs = {k: v for k, v in engine_wire(json_format.MessageToDict(request.object)).items()
-                           if not k.startswith("__")}
-            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
-            package = request.type.split(":", 1)[0]
-            provider = request.provider
-            is_provider = request.type.startswith("pulumi:providers:")
-            if is_provider and request.version and "version" not in wire_inputs:
-                # the engine adds the plugin version to explicit providers' inputs too
-                wire_inputs["version"] = request.version
-            if request.custom and not provider and not is_provider:
-                provider = recorder.default_provider_ref(package, request.version)
-            id_, outputs, wire_outputs = self._outputs(request, inputs, wire_inputs, is_provider, urn)
-            for key in request.additionalSecretOutputs:  # the engine marks these outputs secret
-                value = wire_outputs.get(key)
-                if key in wire_outputs and not (isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG):
-                    wire_outputs[key] = {SIG_KEY: SECRET_SIG, "value": value}
-            record = {
-                "urn": urn, "type": request.type, "name": request.name, "custom": bool(request.custom),
-                "parent": request.parent, "provider": provider,
-                "dependencies": list(dict.fromkeys(request.dependencies)),
-                "propertyDependencies": {k: list(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
-                "inputs": wire_inputs, "outputs": wire_outputs, "id": id_ if request.custom else "",
-                "version": request.version,
-                "source": recorder.tracker.locations.get((request.type, request.name)),
-                "options": {"protect": bool(request.protect), "ignoreChanges": list(request.ignoreChanges),
-                            "deleteBeforeReplace": bool(request.deleteBeforeReplace),
-                            "deleteBeforeReplaceDefined": bool(request.deleteBeforeReplaceDefined),
-                            "additionalSecretOutputs": list(request.additionalSecretOutputs),
-                            # the engine sends aliases only when one matched old state: never on a
-                            # first deployment, which is what the check evaluates
-                            "aliases": []},
-            }
-            with recorder.lock:
-                recorder.resources.append(record)
-                recorder.by_urn[urn] = record
-                # pulumi:pulumi:getResource (resource references) answers from this map
-                self.resources[urn] = M.MockMonitor.ResourceRegistration(urn, id_ or "", outputs)
-            obj = _sync_await(rpc.serialize_properties(outputs, {}))
-            return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj)
-
-        def _outputs(self, request, inputs, wire_inputs, is_provider, urn):
-            """(id, outputs for the program, outputs in wire form for AnalyzeStack)."""
-            if not request.custom:
-                if request.remote:
-                    # A multi-language component's outputs come from its provider and may share a
-                    # name but not a type with its inputs (awsx Vpc natGateways): echo nothing.
-                    return "", {}, {}
-                return "", inputs, dict(wire_inputs)
-            if is_provider:
-                return recorder.provider_id(urn) if not recorder.preview else "", inputs, dict(wire_inputs)
-            try:
-                id_, full = fabricate(request.type, request.name, _json_safe(inputs), recorder.env, False)
-            except Exception as exc:  # noqa: BLE001 - fall back to inputs, keep running
-                recorder.warnings.append(f"could not fabricate outputs of {request.type} {request.name}: {exc}")
-                id_, full = f"{request.name}-id", dict(inputs)
-            computed = {k: v for k, v in full.items() if k not in wire_inputs}
-            # AWS also sets fields inside blocks the user gave (vpcConfig.vpcId...): keep those
-            # fills, never overriding what the user set (nor a secret or unknown value).
-            wire_outputs = {k: _fill_missing(v, full.get(k)) for k, v in wire_inputs.items()}
-            if recorder.preview:
-                # A first preview: inputs are known, computed outputs (and the id) are not.
-                for key, value in computed.items():
-                    wire_outputs[key] = unknown_like(value)
-                wire_outputs["id"] = UNKNOWN_ID
-                return "", inputs, wire_outputs
-            wire_outputs.update(_json_safe(computed))
-            wire_outputs["id"] = id_
-            program_outputs = dict(inputs)
-            program_outputs.update(computed)
-            for key, value in wire_outputs.items():
-                if key in inputs and isinstance(value, dict) and isinstance(inputs[key], dict):
-                    program_outputs[key] = _fill_missing(inputs[key], full.get(key))
-            return id_, program_outputs, wire_outputs
-
-        def RegisterResourceOutputs(self, request):
-            outputs = engine_wire(json_format.MessageToDict(request.outputs))
-            with recorder.lock:
-                record = recorder.by_urn.get(request.urn)
-                if record is not None and not record["custom"]:
-                    record["outputs"] = outputs
-            return empty_pb2.Empty()
-
-        def ReadResource(self, request):
-            M._ensure_event_loop()
-            urn = self.make_urn(request.parent, request.type, request.name)
-            wire_inputs = json_format.MessageToDict(request.properties)
-            location = recorder.tracker.locations.get((request.type, request.name))
-            if request.type == "pulumi:pulumi:StackReference":
-                referenced = wire_inputs.get("name") if isinstance(wire_inputs.get("name"), str) else request.id
-                with recorder.lock:
-                    recorder.reads.append({"kind": "stack-reference", "urn": urn, "type": request.type,
-                                           "name": request.name, "stack": referenced, "source": location})
-                props = _sync_await(rpc.serialize_properties({"name": referenced}, {}))
-                # unknown=True: its outputs stay unknown, in update mode too (a skipped read).
-                return resource_pb2.ReadResourceResponse(urn=urn, properties=props, unknown=True)
-            try:
-                id_, state = fabricate(request.type, request.name, _json_safe(
-                    rpc.deserialize_properties(request.properties)), recorder.env, False)
-            except Exception:  # noqa: BLE001
-                state = {}
-            state = dict(state)
-            state["id"] = request.id
-            self.resources[urn] = M.MockMonitor.ResourceRegistration(urn, request.id, state)
-            with recorder.lock:
-                recorder.reads.append({"kind": "read", "urn": urn, "type": request.type, "name": request.name,
-                                       "id": request.id, "source": location})
-            props = _sync_await(rpc.serialize_properties(state, {}))
-            return resource_pb2.ReadResourceResponse(urn=urn, properties=props)
-
-    return RecordingMocks(), RecordingMonitor
 
 
 class _LogCapture(logging.Handler):
@@ -490,12 +369,16 @@ def run(spec: Dict[str, Any]) -> Dict[str, Any]:
     from pulumi.runtime.config import set_all_config
     from pulumi.runtime.stack import run_in_stack
 
+    from .monitor import RecordingMocks, RecordingMonitor
+
     program_dir = os.path.abspath(spec["program"])
-    tracker = SourceTracker(program_dir)
+    tracker = SourceTracker(spec.get("projectRoot") or program_dir)
     tracker.install()
     recorder = Recorder(spec, tracker)
-    mocks, monitor_class = build_monitor(recorder)
-    monitor = monitor_class(mocks)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    mocks = RecordingMocks(recorder)
+    monitor = RecordingMonitor(mocks, recorder, loop)
     logger = logging.getLogger("payments-guard.program")
     logger.propagate = False
     logger.addHandler(_LogCapture(recorder))
@@ -513,8 +396,6 @@ def run(spec: Dict[str, Any]) -> Dict[str, Any]:
     sys.path.insert(0, program_dir)
     os.chdir(program_dir)
     error = None
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
     try:
         loop.run_until_complete(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
     except SystemExit as exc:
@@ -531,7 +412,7 @@ def run(spec: Dict[str, Any]) -> Dict[str, Any]:
         except BaseException:  # noqa: BLE001
             pass
     return {"resources": recorder.resources, "reads": recorder.reads, "invokes": recorder.invokes,
-            "warnings": list(dict.fromkeys(recorder.warnings)), "error": error}
+            "unseen": recorder.unseen, "warnings": list(dict.fromkeys(recorder.warnings)), "error": error}
 
 
 def _root_cause(exc: BaseException, tracker: Optional[SourceTracker] = None) -> BaseException:
@@ -553,13 +434,30 @@ def _root_cause(exc: BaseException, tracker: Optional[SourceTracker] = None) -> 
     return chain[-1]
 
 
+def _environment_unsupported() -> Optional[str]:
+    """Checked before pulumi is imported: the program's interpreter and its pulumi version."""
+    from importlib import metadata
+    from .interpreter import unsupported_reason
+    try:
+        version: Optional[str] = metadata.version("pulumi")
+    except metadata.PackageNotFoundError:
+        version = None
+    return unsupported_reason(tuple(sys.version_info[:3]), version)
+
+
 def main(argv: List[str]) -> int:
     spec_path, out_path = argv[1], argv[2]
     with open(spec_path, encoding="utf-8") as handle:
         spec = json.load(handle)
     # The program's prints must not mix with anything: send its stdout to stderr.
     sys.stdout = sys.stderr
-    result = run(spec)
+    unsupported = _environment_unsupported()
+    if unsupported:
+        result = {"resources": [], "reads": [], "invokes": [], "unseen": [], "warnings": [],
+                  "error": {"id": "program-environment-unsupported", "level": "error", "message": unsupported,
+                            "traceback": "", "source": None, "exceptionType": ""}}
+    else:
+        result = run(spec)
     tmp = out_path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(result, handle)

@@ -54,6 +54,7 @@ from ..data_files import Lazy
 from ..environments import ENVIRONMENT_CONFIG, alias_index, environments_named, stack_environment
 from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, pci
 from ..rule import NotApplicable
+from .stack_references import foreign_stack_references
 
 _MAX_LISTED = 6  # paths listed in one message before "and N more"
 
@@ -775,6 +776,7 @@ class NoCrossEnvironmentReferences(Rule):
         scan = _EnvironmentScan(stack, ctx, env, index)
         for resource in stack.resources:
             yield from self._check_resource(scan, stack, resource, ctx)
+        yield from foreign_stack_references(stack, ctx, env, index)  # visible in stored state only
 
     # --- the stack's environment -----------------------------------------------------------
     @staticmethod
