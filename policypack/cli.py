@@ -137,6 +137,8 @@ def _distribution_commands(sub) -> None:
     changed.add_argument("--policy-config", metavar="FILE|PRESET")
     changed.add_argument("--baseline", metavar="FILE")
     changed.add_argument("--mode", choices=("update", "preview"), default="update")
+    changed.add_argument("--allow-unseen", action="append", metavar="TYPE_GLOB", default=[],
+                         help="as for check: remote component types accepted unseen (repeatable)")
     changed.add_argument("--quiet", action="store_true", help="no progress on stderr")
     presets = sub.add_parser("presets", help="list the shipped policy-config presets")
     presets.add_argument("--paths", action="store_true", help="print each preset's file path")
@@ -184,6 +186,8 @@ def _check_changed(args: argparse.Namespace) -> int:
     for flag, value in (("--policy-config", args.policy_config), ("--baseline", args.baseline)):
         if value:
             argv += [flag, value]
+    for pattern in args.allow_unseen:
+        argv += ["--allow-unseen", pattern]
     if args.quiet:
         argv.append("--quiet")
     return main(argv)

@@ -45,7 +45,7 @@ def hooked_repository(tmp_path_factory):
     (repo / "docs" / "notes.md").write_text("notes\n")
     (repo / ".pre-commit-config.yaml").write_text(
         f"repos:\n- repo: {hooks}\n  rev: {rev}\n  hooks:\n  - id: payments-guard-system\n"
-        "    args: [--policy-config, pci-dss, --quiet]\n")
+        "    args: [--policy-config, pci-dss, --allow-unseen, 'awsx:*', --quiet]\n")
     _git(str(repo), "init", "-q")
     _git(str(repo), "add", ".")
     _git(str(repo), "commit", "-qm", "sample", "--no-verify")
