@@ -4,7 +4,7 @@ repository it runs in, annotate the diff, write SARIF for code scanning.
 
     python scripts/github_action.py --programs "infra/payments infra/edge" [--stack dev]
         [--policy-config pci-dss|FILE] [--baseline FILE] [--create-environments true|false]
-        [--sarif-dir DIR]
+        [--allow-unseen "awsx:* eks:*"] [--sarif-dir DIR]
 
 Run with the interpreter that has this release installed (`payments-guard[check]`), from the
 repository root. For each program directory: create its environment as its own toolchain does
@@ -122,6 +122,8 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--policy-config", default="", help="a preset name or a policy-config file")
     parser.add_argument("--baseline", default="")
     parser.add_argument("--create-environments", default="true")
+    parser.add_argument("--allow-unseen", default="", help="remote component type globs accepted unseen, "
+                                                         "whitespace-separated")
     parser.add_argument("--sarif-dir", default="payments-guard-sarif")
     parser.add_argument("--docs-repository", default="",
                         help="owner/name of the action's repository, for documentation links")
@@ -145,6 +147,8 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
         options += ["--policy-config", args.policy_config]
     if args.baseline:
         options += ["--baseline", args.baseline]
+    for pattern in shlex.split(args.allow_unseen):
+        options += ["--allow-unseen", pattern]
     os.makedirs(args.sarif_dir, exist_ok=True)
     codes, ready = [], []
     if _truthy(args.create_environments):

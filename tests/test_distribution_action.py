@@ -60,8 +60,8 @@ def action_runs(tmp_path_factory):
     clean = run_action(repo, "--programs", "infra/*", "--policy-config", "pci-dss", "--sarif-dir", "sarif-clean")
     line = give_the_service_a_public_ip(repo)
     _git(repo, "commit", "-qam", "public ip")
-    public = run_action(repo, "--programs", "infra/payments", "--policy-config", "pci-dss", "--sarif-dir",
-                        "sarif-public")
+    public = run_action(repo, "--programs", "infra/payments", "--policy-config", "pci-dss", "--allow-unseen",
+                        "awsx:* eks:*", "--sarif-dir", "sarif-public")
     return {"repo": repo, "clean": clean, "public": public, "line": line}
 
 
@@ -133,14 +133,14 @@ def test_action_is_composite_and_passes_every_input_to_the_script():
     action = yaml.safe_load(open(os.path.join(ROOT, "action.yml")))
     assert action["runs"]["using"] == "composite"
     assert set(action["inputs"]) == {"programs", "stack", "policy-config", "baseline", "create-environments",
-                                     "upload-sarif", "python-version"}
+                                     "allow-unseen", "upload-sarif", "python-version"}
     assert action["inputs"]["create-environments"]["default"] == "true"
     steps = action["runs"]["steps"]
     install = next(step for step in steps if "pip" in step.get("run", ""))
     assert '"$ACTION_PATH[check]"' in install["run"] and install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
     check = next(step for step in steps if step.get("id") == "check")
     passed = {value for value in check["env"].values()}
-    for name in ("programs", "stack", "policy-config", "baseline", "create-environments"):
+    for name in ("programs", "stack", "policy-config", "baseline", "create-environments", "allow-unseen"):
         assert "${{ inputs.%s }}" % name in passed, name
     upload = next(step for step in steps if "upload-sarif" in step.get("uses", ""))
     assert "inputs.upload-sarif == 'true'" in upload["if"]
