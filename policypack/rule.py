@@ -22,9 +22,6 @@ KINDS = ("resource", "stack")
 CONCERNS = ("self-sufficiency", "load-balancing", "encryption", "secrets", "networking",
             "deployment", "capacity", "tagging", "containers", "registry", "logging")
 
-DOCS_BASE = "https://github.com/payments-guard/payments-guard/blob/main/docs/rules.md"
-
-
 @dataclass(frozen=True)
 class Framework:
     """A compliance framework a rule serves, with the requirement or control IDs."""
@@ -414,7 +411,10 @@ class Rule:
 
     @property
     def url(self) -> str:
-        return f"{DOCS_BASE}#{self.name}"
+        """`<documentation page>#<name>`, the page declared in pyproject.toml's [project.urls]
+        (or its override); "" when none is declared."""
+        from .distribution import policy_url
+        return policy_url(self.name)
 
 
 def glob_match(value: str, patterns: Iterable[Any]) -> bool:
