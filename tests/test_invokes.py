@@ -60,6 +60,7 @@ SDK_CALLS: dict[str, tuple[str, dict]] = {
     "aws:secretsmanager/getSecret:getSecret": ("secretsmanager.get_secret", {"name": "db"}),
     "aws:secretsmanager/getSecretVersion:getSecretVersion": ("secretsmanager.get_secret_version", {"secret_id": "db"}),
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": ("ecr.get_authorization_token", {}),
+    "aws:ecr/getCredentials:getCredentials": ("ecr.get_credentials", {"registry_id": "123456789012"}),
     "aws:ecr/getRepository:getRepository": ("ecr.get_repository", {"name": "payments"}),
     "aws:lb/getLoadBalancer:getLoadBalancer": ("lb.get_load_balancer", {"name": "web"}),
     "aws:alb/getLoadBalancer:getLoadBalancer": ("alb.get_load_balancer", {"name": "web"}),

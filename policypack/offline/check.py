@@ -227,6 +227,9 @@ class ProgramRun:
         with open(self.out_path, encoding="utf-8") as handle:
             result = json.load(handle)
         result["interpreter"] = self.interpreter.as_dict() if self.interpreter else None
+        error = result.get("error") or {}
+        if error.get("id") == "program-environment-unsupported" and self.interpreter is not None:
+            error["message"] += f" (the interpreter: {self.interpreter.executable}, because {self.interpreter.reason})"
         return result
 
     def _missing_result(self) -> Dict[str, Any]:

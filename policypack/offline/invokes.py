@@ -512,6 +512,16 @@ def _get_ecr_token(args: dict, env: Environment) -> dict:
             "expiresAt": "2024-01-01T12:00:00Z", "id": region, "region": region}
 
 
+@_handles("aws:ecr/getCredentials:getCredentials")
+def _get_ecr_credentials(args: dict, env: Environment) -> dict:
+    """The older form of getAuthorizationToken (programs pushing images to ECR with docker)."""
+    token = _get_ecr_token(args, env)
+    registry = _s(args, "registryId") or env.account
+    return {"authorizationToken": token["authorizationToken"], "expiresAt": token["expiresAt"],
+            "proxyEndpoint": token["proxyEndpoint"], "registryId": registry, "id": registry,
+            "region": token["region"]}
+
+
 @_handles("aws:ecr/getRepository:getRepository")
 def _get_ecr_repository(args: dict, env: Environment) -> dict:
     region = _region(args, env)

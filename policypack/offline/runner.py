@@ -382,8 +382,12 @@ def run(spec: Dict[str, Any]) -> Dict[str, Any]:
     logger = logging.getLogger("payments-guard.program")
     logger.propagate = False
     logger.addHandler(_LogCapture(recorder))
-    settings = M.MockSettings(monitor=monitor, monitor_features=set(
-        monitor.GetDeploymentInfo(None).supportedFeatures), engine=M.MockEngine(logger),
+    # Newer SDKs read the monitor's features from GetDeploymentInfo; older ones (before it existed)
+    # ask SupportsFeature one feature at a time, which the mock monitor answers.
+    features = {}
+    if hasattr(monitor, "GetDeploymentInfo"):
+        features["monitor_features"] = set(monitor.GetDeploymentInfo(None).supportedFeatures)
+    settings = M.MockSettings(monitor=monitor, **features, engine=M.MockEngine(logger),
         project=spec["project"], stack=spec["stack"], dry_run=recorder.preview,
         organization=spec.get("organization", "organization"), callbacks=None)
     S.configure(settings)
