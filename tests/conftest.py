@@ -30,7 +30,7 @@ def pytest_configure(config):
         settings.load_profile("dev")
 
 
-# Test modules that run Pulumi programs (the offline check, the runner) or a browser, with their xdist
+# Test modules that run Pulumi programs (the offline check, the runner), a browser or pip, with their xdist
 # group. All their tests are `slow`. Under pytest-xdist the tests of one group run on one worker, so a
 # module's or session's program runs (fixtures) happen once, and tests that look for leftover processes
 # of a fixture program never see another test's. A new module that runs programs belongs here.
@@ -47,6 +47,10 @@ SLOW_MODULES = {
     "test_program_transforms.py": "program-transforms",
     "test_program_config.py": "program-config",
     "test_html_report.py": "html-report",
+    "test_distribution.py": "distribution",
+    "test_distribution_action.py": "distribution-action",
+    "test_distribution_precommit.py": "distribution-precommit",
+    "test_distribution_wheel.py": "distribution-wheel",
 }
 
 
