@@ -44,12 +44,12 @@ def ensure_venv() -> None:
 
 
 def _parallel(args) -> list:
-    """pytest-xdist options unless the caller chose (`-n 0`, `-p no:xdist`): one worker per core; tests
-    of one xdist_group (a module whose fixtures run a program) stay on one worker; scopes are taken in
-    collection order, which tests/conftest.py sorts longest first."""
+    """pytest-xdist options unless the caller chose (`-n 0`, `-p no:xdist`): one worker per core; each
+    module on one worker (its fixtures, which may run a program, run once); modules taken in collection
+    order, which tests/conftest.py sorts longest first."""
     if any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in args):
         return []
-    return ["-n", "auto", "--dist", "loadgroup", "--no-loadscope-reorder"]
+    return ["-n", "auto", "--dist", "loadfile", "--no-loadscope-reorder"]
 
 
 def main(argv) -> int:

@@ -30,47 +30,35 @@ def pytest_configure(config):
         settings.load_profile("dev")
 
 
-# Test modules that run Pulumi programs (the offline check, the runner), a browser or pip, with their xdist
-# group. All their tests are `slow`. Under pytest-xdist the tests of one group run on one worker, so a
-# module's or session's program runs (fixtures) happen once, and tests that look for leftover processes
-# of a fixture program never see another test's. A new module that runs programs belongs here.
+# Test modules that run Pulumi programs (the offline check, the runner), a browser or pip: all their
+# tests are `slow`. `dev.py test` runs with `--dist loadfile`, so each module runs on one worker and its
+# module and session fixtures (the program runs) happen once; tests that look for leftover processes of
+# a fixture program never see another test's. (`--dist loadgroup` with xdist_group marks would allow
+# finer groups, but pytest-xdist 3.8 cannot rename node ids under pytest 9, so it degrades to `load`.)
+# A new module that runs programs belongs here.
 SLOW_MODULES = {
-    "test_offline_check.py": "offline-check",
-    "test_samples.py": "samples",
-    "test_independent_programs.py": "independent-programs",
-    "test_offline_runner.py": "offline-runner",
-    "test_audit.py": "audit",
-    "test_composition.py": "composition",
-    "test_state_analysis.py": "state-analysis",
-    "test_program_components.py": "program-components",
-    "test_program_environments.py": "program-environments",
-    "test_program_transforms.py": "program-transforms",
-    "test_program_config.py": "program-config",
-    "test_html_report.py": "html-report",
-    "test_distribution.py": "distribution",
-    "test_distribution_action.py": "distribution-action",
-    "test_distribution_precommit.py": "distribution-precommit",
-    "test_distribution_wheel.py": "distribution-wheel",
+    "test_offline_check.py", "test_samples.py", "test_independent_programs.py", "test_offline_runner.py",
+    "test_audit.py", "test_composition.py", "test_state_analysis.py", "test_program_components.py",
+    "test_program_environments.py", "test_program_transforms.py", "test_program_config.py",
+    "test_html_report.py", "test_distribution.py", "test_distribution_action.py",
+    "test_distribution_precommit.py", "test_distribution_wheel.py",
 }
+# The module of the longest test (20,000 resources through the check): scheduled before all others.
+LONGEST_MODULE = "test_offline_check.py"
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
-    """Marks the slow modules (above), then sorts slow tests first, the longest of all first of them:
-    under pytest-xdist (`dev.py test` schedules in this order) a worker starts each long test at once
-    instead of ending the run on it."""
+    """Marks the slow modules (above), then sorts: the longest module first, other slow tests next.
+    `dev.py test` hands modules to workers in this order, so each long one starts at once instead of
+    ending the run on one worker while the other idles."""
     for item in items:
-        group = SLOW_MODULES.get(item.path.name)
-        if group is not None:
+        if item.path.name in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
-            if item.get_closest_marker("xdist_group") is None:
-                item.add_marker(pytest.mark.xdist_group(group))
 
     def rank(item):
-        if item.get_closest_marker("slow") is None:
-            return 2
-        group = item.get_closest_marker("xdist_group")
-        return 0 if group is not None and group.args == ("large-program",) else 1
+        if item.path.name == LONGEST_MODULE:
+            return 0
+        return 1 if item.get_closest_marker("slow") is not None else 2
     items.sort(key=rank)  # stable: collection order within each rank
 
 

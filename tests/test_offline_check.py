@@ -183,7 +183,6 @@ def test_bad_program_dir_and_usage():
     assert cli("check", program("stdout-noise"), "--config", "novalue").returncode == 2
 
 
-@pytest.mark.xdist_group("large-program")  # the longest test: its own group, started first (conftest)
 def test_twenty_thousand_resources_give_a_correct_report(tmp_path):
     out = tmp_path / "large.json"
     result = cli("check", program("large"), "--format", "json", "--output", str(out), "--quiet", "--timeout", "900",
