@@ -6,11 +6,11 @@ import json
 import os
 from typing import Any, Dict, List, Optional
 
+from .distribution import PRESETS_DIR  # shipped in the package (`payments-guard presets`)
 from .rules import ALL_RULES, CORE
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS_PATH = os.path.join(REPO_ROOT, "docs", "rules.md")
-PRESETS_DIR = os.path.join(REPO_ROOT, "presets")
 #: Advisory by default, but a production stack must not run without them.
 PRODUCTION_MANDATORY = ("alb-deletion-protection", "alb-access-logs", "secret-rotation", "vpc-flow-logs",
                         "kms-key-deletion-window", "ecr-immutable-tags", "ecr-lifecycle-policy",

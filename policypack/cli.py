@@ -1,4 +1,4 @@
-"""`payments-guard` / `python -m policypack`: check, audit, list, docs.
+"""`payments-guard` / `python -m policypack`: check, audit, list, docs, pack, presets, check-changed.
 
 Exit status of `check` and `audit`: 0 nothing mandatory; 1 a mandatory violation or program
 finding; 2 an input could not be evaluated (program error, unreadable export, bad config, pack
@@ -33,9 +33,11 @@ def _usage_error(message: str) -> int:
 def _common(command: argparse.ArgumentParser) -> None:
     """The options `check` and `audit` share: the pack, its config, baselines, report, timing."""
     from .offline.reports import FORMATS
-    command.add_argument("--policy-config", metavar="FILE",
-                         help="policy config, as for `pulumi preview --policy-pack-config`")
-    command.add_argument("--pack", metavar="DIR", help="the Python policy pack to drive (default: this repository)")
+    command.add_argument("--policy-config", metavar="FILE|PRESET",
+                         help="policy config, as for `pulumi preview --policy-pack-config`, or the name of a "
+                              "shipped preset (`payments-guard presets`)")
+    command.add_argument("--pack", metavar="DIR",
+                         help="the Python policy pack to drive (default: the policies of this installed release)")
     command.add_argument("--format", choices=FORMATS, default="text")
     command.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
     command.add_argument("--timeout", type=float, default=300.0,
@@ -51,6 +53,8 @@ def _common(command: argparse.ArgumentParser) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="payments-guard", description=(
         "Pulumi CrossGuard policy pack for payment platforms on AWS ECS Fargate, and its offline check."))
+    parser.add_argument("--version", action=_VersionAction, nargs=0,
+                        help="print the release and the pulumi-policy and pulumi versions it runs with")
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="run Pulumi Python programs under mocks and evaluate them with the pack",
@@ -96,7 +100,119 @@ def _parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="generate docs/rules.md from the rules' metadata")
     docs.add_argument("--output", default=None, help="default: docs/rules.md in this repository")
     docs.add_argument("--check", action="store_true", help="exit 1 when the file is stale instead of writing it")
+    _distribution_commands(sub)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .distribution import versions
+        found = versions()
+        print(f"payments-guard {found['payments-guard']} (pulumi-policy {found['pulumi-policy']}, "
+              f"pulumi {found['pulumi']})")
+        parser.exit(0)
+
+
+def _distribution_commands(sub) -> None:
+    pack = sub.add_parser("pack", help="write a ready policy-pack directory for `pulumi preview --policy-pack` "
+                                       "and `pulumi policy publish`",
+                          description="Writes PulumiPolicy.yaml, __main__.py, requirements.txt (pulumi and "
+                                      "pulumi-policy only) and the policies' package into DIR (absent or empty).")
+    pack.add_argument("directory", metavar="DIR")
+    pack.add_argument("--name", default=None, help="the pack's name (default: payments-guard)")
+    pack.add_argument("--policies", action="append", metavar="NAME[,NAME...]",
+                      help="serve only these policies (repeatable; comma-separated)")
+    pack.add_argument("--frameworks", action="append", metavar="NAME[,NAME...]",
+                      help="serve only the policies of these compliance frameworks (prefix, e.g. pci)")
+    pack.add_argument("--preset", metavar="NAME|FILE",
+                      help="the pack's initial config (used when no --policy-pack-config is given), also "
+                           "written as policy-config.json for `pulumi policy enable --config`")
+    changed = sub.add_parser("check-changed", help="check the Pulumi projects that contain the given files "
+                                                   "(the pre-commit hook)",
+                             description="Each file's project is the nearest directory above it with a "
+                                         "Pulumi.yaml; files outside any project are passed over. Exit status "
+                                         "as for check, the worst of all projects.")
+    changed.add_argument("files", nargs="*", metavar="FILE")
+    changed.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    changed.add_argument("--policy-config", metavar="FILE|PRESET")
+    changed.add_argument("--baseline", metavar="FILE")
+    changed.add_argument("--mode", choices=("update", "preview"), default="update")
+    changed.add_argument("--allow-unseen", action="append", metavar="TYPE_GLOB", default=[],
+                         help="as for check: remote component types accepted unseen (repeatable)")
+    changed.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    presets = sub.add_parser("presets", help="list the shipped policy-config presets")
+    presets.add_argument("--paths", action="store_true", help="print each preset's file path")
+
+
+def _split_list(values: Optional[Sequence[str]]) -> Optional[List[str]]:
+    items = [item.strip() for value in values or () for item in value.split(",") if item.strip()]
+    return items or None
+
+
+def _pack(args: argparse.Namespace) -> int:
+    from . import PACK_NAME
+    from .distribution import DistributionError, stage_pack
+    try:
+        target = stage_pack(args.directory, name=args.name if args.name is not None else PACK_NAME,
+                            policies=_split_list(args.policies), frameworks=_split_list(args.frameworks),
+                            preset=args.preset)
+    except DistributionError as exc:
+        print(f"payments-guard: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"payments-guard: error: cannot write {args.directory}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(target)
+    return 0
+
+
+def _check_changed(args: argparse.Namespace) -> int:
+    missing = missing_check_dependencies()
+    if missing:
+        return _missing_extra(missing)
+    from .distribution import project_runtime, pulumi_projects
+    projects = []
+    for project in pulumi_projects(args.files, os.getcwd()):
+        runtime = project_runtime(project)
+        if runtime != "python":  # a repository may hold projects in other languages
+            if not args.quiet:
+                print(f"payments-guard: {project}: runtime {runtime!r}, not checked (Python programs only)",
+                      file=sys.stderr)
+            continue
+        projects.append(project)
+    if not projects:
+        return 0
+    argv = ["check", *projects, "--stack", args.stack, "--mode", args.mode]  # one report of them all
+    for flag, value in (("--policy-config", args.policy_config), ("--baseline", args.baseline)):
+        if value:
+            argv += [flag, value]
+    for pattern in args.allow_unseen:
+        argv += ["--allow-unseen", pattern]
+    if args.quiet:
+        argv.append("--quiet")
+    return main(argv)
+
+
+def _presets(args: argparse.Namespace) -> int:
+    from .distribution import preset_names, preset_path
+    for name in preset_names():
+        print(f"{name}\t{preset_path(name)}" if args.paths else name)
+    return 0
+
+
+#: import name -> distribution, for what `payments-guard check` needs beyond the pack itself
+CHECK_EXTRA = {"jsonschema": "jsonschema", "yaml": "pyyaml", "pulumi_aws": "pulumi-aws"}
+
+
+def missing_check_dependencies() -> List[str]:
+    import importlib.util
+    return [dist for module, dist in CHECK_EXTRA.items() if importlib.util.find_spec(module) is None]
+
+
+def _missing_extra(missing: Sequence[str]) -> int:
+    print(f"payments-guard: error: the check needs {', '.join(missing)} (not installed): "
+          "pip install 'payments-guard[check]'", file=sys.stderr)
+    return 2
 
 
 def _progress(args: argparse.Namespace):
@@ -107,13 +223,17 @@ def _progress(args: argparse.Namespace):
 
 
 def _settings(args: argparse.Namespace, progress):
-    from .offline.evaluate import REPO_ROOT, PackSettings
-    return PackSettings(pack=os.path.abspath(args.pack) if args.pack else REPO_ROOT,
+    from .distribution import SERVED_PACK_DIR
+    from .offline.evaluate import PackSettings
+    return PackSettings(pack=os.path.abspath(args.pack) if args.pack else SERVED_PACK_DIR,
                         policy_config=args.policy_config, baseline=args.baseline, timeout=args.timeout,
                         progress=progress)
 
 
 def _check(args: argparse.Namespace) -> int:
+    missing = missing_check_dependencies()
+    if missing:
+        return _missing_extra(missing)
     from .offline.check import CheckOptions, ProgramSource
     from .offline.evaluate import evaluate
     from .offline.many import python_programs
@@ -168,7 +288,7 @@ def _run(args: argparse.Namespace, jobs, several: bool, progress) -> int:
 
     from .offline.evaluate import CheckError
     from .offline.many import run_many
-    from .offline.reports import ReportError, render, render_batch
+    from .offline.reports import render, render_batch
     if several:
         if args.jobs < 1:
             return _usage_error("--jobs takes a number of at least 1")
@@ -201,11 +321,7 @@ def _run(args: argparse.Namespace, jobs, several: bool, progress) -> int:
                   file=sys.stderr)
             return 2
         progress(f"wrote baseline {args.write_baseline} ({count} violations)")
-    try:
-        text = render_batch(result, args.format) if several else render(result, args.format)
-    except ReportError as exc:
-        print(f"payments-guard: error: {exc}", file=sys.stderr)
-        return 2
+    text = render_batch(result, args.format) if several else render(result, args.format)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as handle:
@@ -249,6 +365,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.command == "docs":
             from .catalogue import write_docs
             return write_docs(args.output, check=args.check)
+        if args.command == "pack":
+            return _pack(args)
+        if args.command == "presets":
+            return _presets(args)
+        if args.command == "check-changed":
+            return _check_changed(args)
     except KeyboardInterrupt:
         print("payments-guard: interrupted", file=sys.stderr)
         return 2

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 from concurrent import futures
-from typing import Iterable, List, Optional, Sequence
+from typing import Any, Iterable, List, Mapping, Optional, Sequence
 
 import grpc
 import pulumi_policy as sdk
@@ -21,7 +21,7 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 from . import __version__, PACK_NAME, PACK_DESCRIPTION
 from .rule import Rule
 from .rules import ALL_RULES
-from .servicer import PackServicer, policy_info
+from .servicer import _LEVEL_TO_PROTO as LEVEL_TO_PROTO, PackServicer, policy_info
 
 
 def select_rules(names: Optional[Iterable[str]] = None, concerns: Optional[Iterable[str]] = None,
@@ -79,11 +79,15 @@ class Pack:
     everything needed to serve them as one pack."""
 
     def __init__(self, rules: Sequence[Rule], name: str = PACK_NAME, version: str = __version__,
-                 description: str = PACK_DESCRIPTION, extra_policies: Iterable[sdk.Policy] = ()) -> None:
+                 description: str = PACK_DESCRIPTION, extra_policies: Iterable[sdk.Policy] = (),
+                 initial_config: Optional[Mapping[str, Mapping[str, Any]]] = None) -> None:
         self.extra_policies = checked_extra_policies(extra_policies)
         if not rules and not self.extra_policies:
             raise ValueError("a pack needs at least one policy")
         self.name, self.version, self.description = name, version, description
+        #: policy name -> {"enforcementLevel": level, property: value...}: the pack's initial config
+        #: (GetAnalyzerInfo's initialConfig, what the CLI applies when no --policy-pack-config is given)
+        self.initial_config = dict(initial_config or {})
         self.rules = list(rules)
 
     def _extra_servicer(self) -> Optional[_PolicyAnalyzerServicer]:
@@ -100,6 +104,12 @@ class Pack:
                                   description=self.description, displayName=PACK_NAME, provider="aws",
                                   tags=["aws", "ecs", "fargate", "payments"])
         info.policies.extend(policy_info(rule) for rule in self.rules)
+        for policy_name, entry in self.initial_config.items():
+            config = proto.PolicyConfig()
+            if entry.get("enforcementLevel"):
+                config.enforcementLevel = LEVEL_TO_PROTO[entry["enforcementLevel"]]
+            config.properties.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
+            info.initialConfig[policy_name].CopyFrom(config)
         extra = self._extra_servicer()
         if extra is not None:
             info.policies.extend(extra.GetAnalyzerInfo(None, None).policies)

@@ -10,10 +10,10 @@ import copy
 import fnmatch
 from dataclasses import dataclass, field
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .exemptions import EXEMPTIONS_SCHEMA
-from .props import ResourceView
+from .props import MISSING, ResourceView, is_unknown
 
 ADVISORY, MANDATORY, REMEDIATE, DISABLED = "advisory", "mandatory", "remediate", "disabled"
 LEVELS = (ADVISORY, MANDATORY, REMEDIATE, DISABLED)
@@ -21,9 +21,6 @@ SEVERITIES = ("low", "medium", "high", "critical")
 KINDS = ("resource", "stack")
 CONCERNS = ("self-sufficiency", "load-balancing", "encryption", "secrets", "networking",
             "deployment", "capacity", "tagging", "containers", "registry", "logging")
-
-DOCS_BASE = "https://github.com/payments-guard/payments-guard/blob/main/docs/rules.md"
-
 
 @dataclass(frozen=True)
 class Framework:
@@ -82,15 +79,22 @@ class Context:
 
 
 class StackView:
-    """Every resource of the stack (AnalyzeStack's outputs), indexed once per call."""
+    """Every resource of the stack (AnalyzeStack's outputs), indexed once per call.
 
-    def __init__(self, resources: Sequence[ResourceView]) -> None:
+    `reads`: resources read, not created, by the stack (StackReference, `.get`), which only stored
+    state shows a pack; kept out of `resources` and the indexes, so a reference to one counts as
+    external as it does at preview."""
+
+    def __init__(self, resources: Sequence[ResourceView], reads: Sequence[ResourceView] = ()) -> None:
+        self.reads = list(reads)
         self.resources = list(resources)
         self.by_urn: Dict[str, ResourceView] = {r.urn: r for r in self.resources}
         self._by_type: Dict[str, List[ResourceView]] = {}
         for resource in self.resources:
             self._by_type.setdefault(resource.type, []).append(resource)
         self._by_id: Optional[Dict[str, ResourceView]] = None
+        self._by_output: Dict[str, Dict[str, List[ResourceView]]] = {}
+        self._unnamed_by_types: Dict[Tuple[str, ...], List[ResourceView]] = {}
 
     def of_type(self, *tokens: str) -> List[ResourceView]:
         if len(tokens) == 1:
@@ -115,6 +119,224 @@ class StackView:
                         index.setdefault(ref, resource)
             self._by_id = index
         return self._by_id.get(value)
+
+    # --- the resolver ----------------------------------------------------------------------
+    def _named(self, output: str, value: str) -> List[ResourceView]:
+        """Resources whose known `output` (arn, id, name...) equals `value`, built once per output."""
+        index = self._by_output.get(output)
+        if index is None:
+            index = {}
+            for resource in self.resources:
+                ref = resource.props.get(output)
+                if isinstance(ref, str) and ref and not is_unknown(ref):
+                    index.setdefault(ref, []).append(resource)
+            self._by_output[output] = index
+        return index.get(value, [])
+
+    def _unnamed(self, types: Tuple[str, ...]) -> List[ResourceView]:
+        """Resources of `types` whose `name` output is not known yet (preview), once per types."""
+        found = self._unnamed_by_types.get(types)
+        if found is None:
+            found = self._unnamed_by_types[types] = [r for r in self.of_type(*types)
+                                                     if is_unknown(r.props.get("name"))]
+        return found
+
+    def dependencies_of(self, owner: ResourceView, prop: str) -> Tuple[List[ResourceView], str]:
+        """The stack resources `owner`'s top-level property `prop` depends on, and where that came
+        from: its propertyDependencies for `prop` when it has some, else its `dependencies`."""
+        urns = owner.depends_on_resources(prop)
+        via = "propertyDependencies"
+        if not urns:
+            urns, via = owner.dependencies, "dependencies"
+        return [self.by_urn[u] for u in dict.fromkeys(urns) if u in self.by_urn], via
+
+    def _through_dependencies(self, owner: ResourceView, prop: str, types: Tuple[str, ...],
+                              seen: Set[str]) -> Tuple[List[ResourceView], str]:
+        """Resources of `types` an unknown value of `prop` comes from: the dependencies of that type;
+        failing those, the same property of dependencies that have it (an endpoint's `vpcId` taken
+        from a subnet's `vpcId`), followed a few steps."""
+        seen.add(owner.urn)
+        deps, via = self.dependencies_of(owner, prop)
+        found = [d for d in deps if d.type in types]
+        if found or len(seen) > 4:
+            return found, via
+        for dep in deps:
+            if dep.urn in seen or prop not in dep.props:
+                continue
+            value = dep.props.get(prop)
+            if isinstance(value, str) and not is_unknown(value):
+                found.extend(r for r in self._lookup(value, types, ("arn", "id")) if r.type in types)
+            else:
+                found.extend(self._through_dependencies(dep, prop, types, seen)[0])
+        return list(dict.fromkeys(found)), via
+
+    def _lookup(self, value: str, types: Tuple[str, ...], by: Sequence[str]) -> List[ResourceView]:
+        """Resources named by `value` (URN, then each output in `by`), those of `types` first."""
+        if value in self.by_urn:
+            return [self.by_urn[value]]
+        matches: List[ResourceView] = []
+        for output in by:
+            matches.extend(self._named(output, value))
+        typed = [r for r in matches if r.type in types]
+        return list(dict.fromkeys(typed or matches))
+
+    def resolve(self, owner: ResourceView, prop: str, types: Sequence[str], value: Any = ..., *,
+                by: Sequence[str] = ("arn", "id"), update: bool = False) -> Resolution:
+        """Which resources of this stack, of `types`, a reference refers to.
+
+        `owner`: the resource holding the reference; `prop`: its top-level property (the key of
+        propertyDependencies); `value`: the reference itself - a string, an unknown, or a list of
+        them - read from a nested place of `prop` (default: the whole property). Known strings are
+        matched by URN and by the outputs named in `by` (default `arn`, `id`; CodeDeploy refers by
+        `name`). An unknown value resolves through `owner`'s propertyDependencies of `prop` (then its
+        `dependencies`) to the resources of `types` among them, so a preview decides what an update
+        would; only a value no dependency decides is undecidable (so is, at preview, a literal name
+        while a resource of `types` has a name not known yet: programs choose names, not ARNs). `update`
+        (not a preview): every
+        output of this stack is known then, so such a value comes from outside the stack: external.
+        """
+        types = tuple(types)
+        if value is ...:  # not given: the whole property
+            value = owner.props.get(prop)
+        items = value if isinstance(value, list) else [value]
+        resources: List[ResourceView] = []
+        external: List[str] = []
+        wrong: List[ResourceView] = []
+        invalid = False
+        unknown = False
+        unknown_name = ""
+        via = "value"
+        for item in items:
+            if item is None or item is MISSING:
+                continue
+            if is_unknown(item):
+                unknown = True
+                continue
+            if not isinstance(item, str):
+                invalid = True
+                continue
+            text = item.strip()
+            if not text:
+                continue
+            named = self._lookup(text, types, by)
+            if any(r.type in types for r in named):
+                resources.extend(r for r in named if r.type in types)
+            elif named:
+                wrong.extend(named)
+            else:
+                # A dependency of the expected type whose identifying output (arn, id...) is not known
+                # - not yet, or redacted in stored state - cannot be compared with the value: it is
+                # what the value names.
+                deps, dep_via = self.dependencies_of(owner, prop)
+                uncomparable = [d for d in deps if d.type in types and any(is_unknown(d.props.get(k)) for k in by)]
+                if uncomparable:
+                    resources.extend(uncomparable)
+                    via = dep_via
+                elif not update and "name" in by and self._unnamed(types):
+                    # A program chooses names: the literal may be the name of one not known yet.
+                    unnamed = self._unnamed(types)
+                    unknown_name = f"the `name` of '{unnamed[0].name}', which `{prop}` may name, is not known yet"
+                else:
+                    external.append(text)
+        undecidable = unknown_name
+        if unknown:
+            found, dep_via = self._through_dependencies(owner, prop, types, set())
+            if found:
+                resources.extend(found)
+                via = dep_via
+            elif update:
+                external.append(UNKNOWN_EXTERNAL)
+            elif not undecidable:
+                undecidable = (f"`{prop}` of '{owner.name}' is not known yet and depends on no "
+                               f"{_type_names(types)} of this stack")
+        return Resolution(tuple(dict.fromkeys(resources)), tuple(dict.fromkeys(external)),
+                          tuple(dict.fromkeys(wrong)), invalid, undecidable, via)
+
+
+#: Resolution.status values (see StackView.resolve).
+RESOLVED, EXTERNAL, UNDECIDABLE, ABSENT = "resolved", "external", "undecidable", "absent"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a reference-valued property of a stack resource refers to (`StackView.resolve`).
+
+    - `resources`: resources of this stack, of the expected types, that the value names (by URN, or
+      by an output such as `arn`/`id`), or - for a value not known yet - that the property depends on.
+    - `external`: known values that name no resource of this stack (raw strings: another stack's or
+      the account's infrastructure); `wrong_type`: resources of this stack it names that are of
+      another type; `invalid`: a part of the value is not a string.
+    - `undecidable`: why a part of the value cannot be resolved ("" when all of it is): only an
+      unknown value at preview that no dependency decides.
+    - `via`: how `resources` were found: "value", "propertyDependencies" or "dependencies".
+
+    `status` sums it up: UNDECIDABLE when any part is undecidable, else EXTERNAL when any part is
+    external, of a wrong type or invalid, else RESOLVED; ABSENT for a missing or empty value."""
+    resources: Tuple[ResourceView, ...] = ()
+    external: Tuple[str, ...] = ()
+    wrong_type: Tuple[ResourceView, ...] = ()
+    invalid: bool = False
+    undecidable: str = ""
+    via: str = "value"
+
+    @property
+    def status(self) -> str:
+        if self.undecidable:
+            return UNDECIDABLE
+        if self.external or self.wrong_type or self.invalid:
+            return EXTERNAL
+        return RESOLVED if self.resources else ABSENT
+
+    @property
+    def urns(self) -> Set[str]:
+        return {r.urn for r in self.resources}
+
+    @property
+    def single(self) -> Optional[ResourceView]:
+        """The one resource referred to (None when there are none or several candidates)."""
+        return self.resources[0] if len(self.resources) == 1 else None
+
+    def keys(self) -> Set[str]:
+        """URNs of the stack resources and the raw external values: comparable identities."""
+        return self.urns | set(self.external)
+
+
+#: An unknown value of the offline check's update mode that no dependency of the expected type
+#: explains: every output of this stack is known at `up`, so it comes from outside the stack.
+UNKNOWN_EXTERNAL = "(a value from outside this stack)"
+
+
+class Undecided:
+    """Why a rule could not decide (a value unknown at preview that no dependency resolves).
+
+    A rule that cannot decide says so instead of passing silently: `report(violations)` passes the
+    violations through and, when there were none but something was undecided, raises
+    NotApplicable with the reasons (the engine shows it as the policy's not-applicable reason)."""
+
+    def __init__(self) -> None:
+        self.reasons: List[str] = []
+
+    def add(self, reason: str) -> None:
+        if reason and reason not in self.reasons:
+            self.reasons.append(reason)
+
+    def __bool__(self) -> bool:
+        return bool(self.reasons)
+
+    def report(self, violations: Iterable[Violation]) -> Iterator[Violation]:
+        found = False
+        for violation in violations:
+            found = True
+            yield violation
+        if self.reasons and not found:
+            shown = "; ".join(self.reasons[:3]) + (f" (and {len(self.reasons) - 3} more)" if len(self.reasons) > 3 else "")
+            raise NotApplicable(f"decided when the values are known: {shown}")
+
+
+def _type_names(types: Sequence[str]) -> str:
+    """`aws:ec2/vpc:Vpc` -> "Vpc" (the last part of each token), for reasons and messages."""
+    names = list(dict.fromkeys(t.rsplit(":", 1)[-1] for t in types))
+    return " or ".join(names) if names else "resource"
 
 
 class Rule:
@@ -189,7 +411,10 @@ class Rule:
 
     @property
     def url(self) -> str:
-        return f"{DOCS_BASE}#{self.name}"
+        """`<documentation page>#<name>`, the page declared in pyproject.toml's [project.urls]
+        (or its override); "" when none is declared."""
+        from .distribution import policy_url
+        return policy_url(self.name)
 
 
 def glob_match(value: str, patterns: Iterable[Any]) -> bool:

@@ -12,6 +12,7 @@ A team's own pulumi-policy policies, composed into the pack, are left to pulumi-
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import threading
 import traceback
@@ -26,10 +27,12 @@ from pulumi_policy.version import VERSION as SDK_VERSION
 
 from . import exemptions
 from . import props as P
+from . import stored_state
 # NotApplicable is re-exported for packs written against earlier versions (it lived here).
 from .rule import (ADVISORY, DISABLED, MANDATORY, REMEDIATE, Context, NotApplicable, Rule, StackView,  # noqa: F401
                    Violation)
 
+_REDACTED, _REDACTED_VALUE = stored_state.REDACTED, stored_state.REDACTED_VALUE  # (hot path: no attribute lookups)
 _LEVEL_TO_PROTO = {ADVISORY: proto.ADVISORY, MANDATORY: proto.MANDATORY,
                    REMEDIATE: proto.REMEDIATE, DISABLED: proto.DISABLED}
 _PROTO_TO_LEVEL = {v: k for k, v in _LEVEL_TO_PROTO.items()}
@@ -58,7 +61,11 @@ def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: Optional[set]) -
     works on it; an asset's or archive's fields are content, never unwrapped)."""
     kind = value.WhichOneof("kind")
     if kind == "string_value":
-        return value.string_value
+        text = value.string_value
+        if text == _REDACTED and secret_paths is not None:  # a secret `pulumi policy analyze` could not decrypt
+            secret_paths.add(path)
+            return _REDACTED_VALUE
+        return text
     if kind == "number_value":
         return value.number_value
     if kind == "bool_value":
@@ -102,6 +109,10 @@ def view_from_request(request: Any, with_links: bool = False,
     caches decoded provider properties by URN: AnalyzeStack repeats them on every resource."""
     secret_paths: set = set()
     props = decode_struct(request.properties, secret_paths)
+    if secret_paths:
+        redacted = stored_state.redacted_keys(props, secret_paths)
+        if redacted:
+            props = stored_state.RedactedProps(props, redacted)
     provider_type, provider_props, provider_urn = "", {}, ""
     if request.HasField("provider"):
         provider_type = request.provider.type
@@ -186,7 +197,13 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
         self._stack_rules = [r for r in self.rules if r.kind == "stack"]
         self._levels: Dict[str, str] = {}
         self._configs: Dict[str, Dict[str, Any]] = {}
-        self._stack: Dict[str, Any] = {"stack": "", "project": "", "organization": "", "dry_run": False}
+        # Until ConfigureStack: the host's environment, else the URNs (`pulumi policy analyze` sends
+        # no ConfigureStack and sets no PULUMI_STACK; every URN carries the stack and project).
+        self._stack: Dict[str, Any] = {"stack": os.environ.get("PULUMI_STACK", ""),
+                                       "project": os.environ.get("PULUMI_PROJECT", ""),
+                                       "organization": os.environ.get("PULUMI_ORGANIZATION", ""), "dry_run": False}
+        self._stack_configured = False
+        self._read_urns: set = set()  # read resources met in Analyze, kept apart in AnalyzeStack
         self._stack_tags: Mapping[str, str] = MappingProxyType({})
         self._contexts: Dict[str, Context] = {}
         self._lock = threading.Lock()
@@ -221,10 +238,24 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
             self._stack = {"stack": request.stack, "project": request.project,
                            "organization": request.organization, "dry_run": request.dry_run}
             self._stack_tags = MappingProxyType(dict(request.tags))
+            self._stack_configured = True
             self._contexts = {}
         if self.extra is not None:
             self.extra.ConfigureStack(request, context)
         return proto.AnalyzerStackConfigureResponse()
+
+    def _identity_from(self, urn: str) -> None:
+        """Without ConfigureStack: the stack and project of the URNs being analyzed."""
+        if self._stack["stack"] and self._stack["project"]:
+            return  # known (the common case after the first request): no parsing, no lock
+        identity = stored_state.identity_from_urn(urn)
+        if identity is None:
+            return
+        with self._lock:
+            if not self._stack_configured and not (self._stack["stack"] and self._stack["project"]):
+                self._stack = dict(self._stack, stack=self._stack["stack"] or identity[0],
+                                   project=self._stack["project"] or identity[1])
+                self._contexts = {}
 
     # --- levels and contexts -------------------------------------------------------------
     def level_of(self, rule: Rule) -> str:
@@ -258,29 +289,53 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
             enforcementLevel=_LEVEL_TO_PROTO[level], severity=_SEVERITY_TO_PROTO.get(rule.severity, 0))
 
     def _run(self, rule: Rule, response: Any, level: str, evaluate, default_urn: str, ctx: Context,
-             locate) -> None:
+             locate, redacted: Sequence[P.ResourceView] = ()) -> None:
         try:
-            for violation in evaluate() or ():
+            stored_state.reset(redacted)
+            violations = list(evaluate() or ())
+            if redacted:
+                # the rule needed a value the CLI could not decrypt: it could not judge, it did not pass
+                reason = stored_state.not_applicable_reason(redacted, bool(violations))
+                if reason:
+                    raise NotApplicable(reason)
+            for violation in violations:
                 response.diagnostics.append(self._diagnostic(rule, level, violation, default_urn, ctx, locate))
         except NotApplicable as exc:
-            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=exc.reason))
+            # a redacted value reads as unknown to the rule; say which one, and why it stays unknown
+            reason = (stored_state.not_applicable_reason(redacted, False) if redacted else "") or exc.reason
+            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=reason))
         except Exception:  # noqa: BLE001 - a rule must never fail the user's preview
             reason = _record_internal_error(rule.name)
             response.not_applicable.append(proto.PolicyNotApplicable(policy_name=rule.name, reason=reason))
 
+    def _is_read(self, request) -> bool:
+        """A read resource (StackReference, `.get`) in stored state: not created by this stack, so
+        resource rules do not judge it (how it is told apart: policypack/stored_state.py)."""
+        if self._stack_configured and request.type != stored_state.STACK_REFERENCE:
+            return False  # at a preview reads never reach Analyze (the common case: nothing to decode)
+        if not self._stack_configured:
+            self._identity_from(request.urn)
+        if stored_state.is_read_resource(request.type, request.HasField("provider"),
+                                         not request.properties.fields, self._stack_configured):
+            self._read_urns.add(request.urn)
+            return True
+        return False
+
     def Analyze(self, request, context):
         response = proto.AnalyzeResponse()
         view = None
-        for rule in self._resource_rules:
+        redacted: Sequence[P.ResourceView] = ()
+        for rule in () if self._is_read(request) else self._resource_rules:
             level = self.level_of(rule)
             if level == DISABLED or not rule.applies_to(request.type):
                 continue
             if view is None:
                 view = view_from_request(request)
+                redacted = (view,) if isinstance(view.props, stored_state.RedactedProps) else ()
             ctx = self.context_for(rule)
             level = MANDATORY if level == REMEDIATE else level
             self._run(rule, response, level, lambda: rule.check(view, ctx), request.urn, ctx,
-                      lambda urn: (request.type, request.name))
+                      lambda urn: (request.type, request.name), redacted)
         if self.extra is not None:
             response.MergeFrom(self.extra.Analyze(request, context))
         return response
@@ -301,21 +356,29 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
                 continue
             if stack is None:
                 providers: Dict[str, Any] = {}
-                stack = StackView([view_from_request(r, True, providers) for r in request.resources])
+                if not self._stack_configured and request.resources:
+                    self._identity_from(request.resources[0].urn)
+                views = [view_from_request(r, True, providers) for r in request.resources]
+                reads = [v for v in views if v.type == stored_state.STACK_REFERENCE or v.urn in self._read_urns]
+                if reads:
+                    views = [v for v in views if v.type != stored_state.STACK_REFERENCE and v.urn not in self._read_urns]
+                stack = StackView(views, reads)
+                redacted = [v for v in views if isinstance(v.props, stored_state.RedactedProps)]
 
                 def locate(urn: str, stack: StackView = stack):
-                    resource = stack.by_urn.get(urn)
+                    resource = stack.by_urn.get(urn) or next((r for r in stack.reads if r.urn == urn), None)
                     return (resource.type, resource.name) if resource else ("", "")
             ctx = self.context_for(rule)
             level = MANDATORY if level == REMEDIATE else level
-            self._run(rule, response, level, lambda: rule.check_stack(stack, ctx), "", ctx, locate)
+            self._run(rule, response, level, lambda: rule.check_stack(stack, ctx), "", ctx, locate, redacted)
         return response
 
     def Remediate(self, request, context):
         response = proto.RemediateResponse()
         view = None
         wire = None
-        for rule in self._resource_rules:
+        # nothing of a read resource is this stack's to change
+        for rule in () if self._is_read(request) else self._resource_rules:
             if self.level_of(rule) != REMEDIATE or not rule.applies_to(request.type):
                 continue
             if not rule.remediable:

@@ -5,33 +5,26 @@
 
 `pulumi policy publish` archives the pack directory, honouring .gitignore (venv/, caches) but
 nothing else: published from the repository root it would carry tests, examples, benchmarks and
-the offline check. The staged directory holds the entry point, PulumiPolicy.yaml, the runtime
-requirements and the `policypack` package without its offline check.
+the offline check. The staged directory is what `payments-guard pack` writes (one staging
+function: entry point, PulumiPolicy.yaml, runtime requirements, the `policypack` package with its
+presets and without its offline check) plus this repository's README.
 """
 import os
 import shutil
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FILES = ("__main__.py", "PulumiPolicy.yaml", "requirements.txt", "README.md", ".gitignore")
-EXCLUDED_PACKAGES = ("offline",)  # the offline check is a development and CI tool
+sys.path.insert(0, ROOT)
 
-
-def _ignore(directory: str, names):
-    skipped = {n for n in names if n == "__pycache__" or n.endswith(".pyc")}
-    if os.path.abspath(directory) == os.path.join(ROOT, "policypack"):
-        skipped |= set(EXCLUDED_PACKAGES) & set(names)
-    return skipped
+from policypack.distribution import stage_pack  # noqa: E402
 
 
 def stage(target: str) -> str:
     target = os.path.abspath(target)
     if os.path.exists(target):
         shutil.rmtree(target)
-    os.makedirs(target)
-    for name in FILES:
-        shutil.copy2(os.path.join(ROOT, name), os.path.join(target, name))
-    shutil.copytree(os.path.join(ROOT, "policypack"), os.path.join(target, "policypack"), ignore=_ignore)
+    stage_pack(target)
+    shutil.copy2(os.path.join(ROOT, "README.md"), os.path.join(target, "README.md"))
     return target
 
 

@@ -49,12 +49,13 @@ class Harness:
 
     def __init__(self, policies: Optional[Iterable[str]] = None, config: Optional[Mapping[str, Any]] = None,
                  stack: str = STACK, project: str = PROJECT, dry_run: bool = True,
-                 stack_tags: Optional[Mapping[str, str]] = None) -> None:
+                 stack_tags: Optional[Mapping[str, str]] = None, configure_stack: bool = True) -> None:
         self.pack = Pack(select_rules(names=policies))
         self.servicer = self.pack.servicer()
         self.stack, self.project = stack, project
-        self.servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(
-            stack=stack, project=project, organization="acme", dry_run=dry_run, tags=dict(stack_tags or {})), None)
+        if configure_stack:  # False: as `pulumi policy analyze`, which sends no ConfigureStack
+            self.servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(
+                stack=stack, project=project, organization="acme", dry_run=dry_run, tags=dict(stack_tags or {})), None)
         if config is not None:
             self.configure(config)
 

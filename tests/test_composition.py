@@ -230,7 +230,7 @@ TEAM_NAME = "team-iam-role-description"
 def _policy_config(tmp: str) -> Mapping[str, str]:
     """A preset, an exemption and `remediate` on required-tags; the composed pack also configures
     the team's policy above its declared advisory level."""
-    with open(os.path.join(ROOT, "presets", "production.json"), encoding="utf-8") as handle:
+    with open(os.path.join(ROOT, "policypack", "presets", "production.json"), encoding="utf-8") as handle:
         ours = json.load(handle)
     ours["required-tags"] = {"enforcementLevel": "remediate",
                              "defaultTagValues": {"application": "payments", "compliance": "pci-dss"}}

@@ -131,14 +131,17 @@ def test_every_violation_at_once(h):
     assert policies_of(h.analyze(TD, td(bad))) == sorted(TASK_RULES)
 
 
-@pytest.mark.parametrize("definitions", [UNKNOWN, None, "not json", "{\"name\": \"x\"}", "[1, 2]", "[\"a\"]",
+@pytest.mark.parametrize("definitions", [UNKNOWN, "not json", "{\"name\": \"x\"}", "[1, 2]", "[\"a\"]",
                                          "[", "null", "42", [UNKNOWN], 7.0, {"a": 1}])
-def test_unknown_missing_or_invalid_definitions_are_silent(h, definitions):
-    props = {"family": "app"}
-    if definitions is not None:
-        props["containerDefinitions"] = definitions
+def test_unknown_or_invalid_definitions_are_not_applicable(h, definitions):
+    """The rules cannot decide: they say so (not-applicable), never pass silently or report."""
+    props = {"family": "app", "containerDefinitions": definitions}
     assert h.analyze(TD, props) == []
-    assert h.not_applicable(TD, props) == []
+    assert sorted(h.not_applicable(TD, props)) == sorted(TASK_RULES)
+
+
+def test_missing_definitions_are_silent(h):
+    assert h.analyze(TD, {"family": "app"}) == [] and h.not_applicable(TD, {"family": "app"}) == []
 
 
 def test_empty_container_list_is_silent(h):

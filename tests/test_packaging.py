@@ -38,12 +38,14 @@ def test_start_up_path_is_light():
 
 def test_every_catalogue_policy_is_served():
     assert [r.name for r in ALL_RULES] == list(CATALOGUE)
-    with PackProcess(ROOT, dict(os.environ), timeout=30, python=sys.executable) as pack:
+    docs = "https://docs.example.test/payments-guard/rules.md"  # the declared place's override
+    with PackProcess(ROOT, dict(os.environ, PAYMENTS_GUARD_DOCS_URL=docs), timeout=30, python=sys.executable) as pack:
         info = pack.analyzer_info()
     assert info.name == PACK_NAME
     assert [p.name for p in info.policies] == list(CATALOGUE)
     for policy in info.policies:
-        assert policy.description and policy.remediation_steps and policy.url
+        assert policy.description and policy.remediation_steps
+        assert policy.url == f"{docs}#{policy.name}"
         assert policy.severity != 0
 
 

@@ -9,6 +9,7 @@ the policy's JSON schema. A policy absent everywhere is sent with its default le
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from typing import Any, Dict, Optional
 
@@ -20,12 +21,25 @@ class PolicyConfigError(Exception):
     """A policy-config file the CLI would reject (exit status 2 of the check)."""
 
 
+def resolve(path_or_preset: str) -> str:
+    """A file path as given, or the shipped preset of that name (`pci-dss`, `pci-dss.json`) when
+    no such file exists: an existing file always wins."""
+    if os.path.exists(path_or_preset):
+        return path_or_preset
+    from ..distribution import preset_path
+    return preset_path(path_or_preset) or path_or_preset
+
+
 def load_file(path: str) -> Dict[str, Any]:
+    """A policy-config file, or a shipped preset by name."""
+    given, path = path, resolve(path)
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except OSError as exc:
-        raise PolicyConfigError(f"cannot read policy config {path}: {exc.strerror}") from exc
+        from ..distribution import preset_names
+        raise PolicyConfigError(f"cannot read policy config {given}: {exc.strerror} "
+                                f"(or name a preset: {', '.join(preset_names())})") from exc
     try:
         data = json.loads(text)
     except ValueError as exc:

@@ -11,6 +11,7 @@ from typing import Any, Dict, List
 from xml.etree import ElementTree as ET
 
 from .evaluate import Report
+from .html import render_html
 from .many import Batch
 
 FORMATS = ("text", "json", "sarif", "junit", "github", "html")
@@ -115,7 +116,8 @@ def _sarif_run(report: Report, automation_id: str) -> Dict[str, Any]:
             if url:
                 entry["helpUri"] = url
             if severity:
-                entry["properties"] = {"severity": severity}
+                entry["properties"] = {"severity": severity, "tags": ["security"],
+                                       "security-severity": SECURITY_SEVERITY.get(severity, "5.0")}
             rules.append(entry)
         return index[rule_id]
 
@@ -138,12 +140,34 @@ def _sarif_run(report: Report, automation_id: str) -> Dict[str, Any]:
                         "level": _SARIF_LEVEL.get(f["level"], "note"), "message": {"text": f["message"]},
                         "locations": [_sarif_location(report, f.get("source"), f.get("urn", ""))],
                         "properties": {"level": f["level"], "mode": report.mode}})
-    return {"tool": {"driver": {"name": "payments-guard", "version": report.pack.get("version", ""),
-                                "informationUri": "https://github.com/payments-guard/payments-guard",
-                                "rules": rules}},
+    return {"tool": {"driver": _sarif_driver(report, rules)},
             "automationDetails": {"id": automation_id},
             "properties": {"mode": report.mode, "stack": report.stack, "project": report.project},
             "results": results}
+
+
+#: GitHub code scanning's scale for `security-severity`: critical over 9.0, high 7.0-8.9,
+#: medium 4.0-6.9, low 0.1-3.9 (a string, as GitHub reads it).
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0"}
+
+
+def _tool_driver() -> Dict[str, Any]:
+    """The tool: its link comes from the release's declared [project.urls] (none when none is
+    declared), never from an address written here."""
+    from ..distribution import homepage_url
+    from .. import __version__
+    driver: Dict[str, Any] = {"name": "payments-guard", "version": __version__, "semanticVersion": __version__}
+    home = homepage_url()
+    if home:
+        driver["informationUri"] = home
+    return driver
+
+
+def _sarif_driver(report: Report, rules: List[Dict[str, Any]]) -> Dict[str, Any]:
+    driver = _tool_driver()
+    driver["version"] = report.pack.get("version", "") or driver["version"]  # the pack evaluated
+    driver["rules"] = rules
+    return driver
 
 
 def _automation_id(report: Report) -> str:
@@ -157,7 +181,6 @@ def _sarif(runs: List[Dict[str, Any]]) -> str:
 
 def render_sarif(report: Report) -> str:
     return _sarif([_sarif_run(report, _automation_id(report))])
-
 
 
 
@@ -249,17 +272,8 @@ def _html_one(report: Report) -> str:
 
 
 def _html(stacks: List[Dict[str, Any]], errors: List[Dict[str, str]]) -> str:
-    """The HTML page is html.py's (one self-contained page for one stack or many)."""
-    try:
-        from .html import render_html as page  # noqa: F811 - the page renderer, html.py
-    except ImportError:
-        raise ReportError("--format html is not available in this build (policypack/offline/html.py is missing)") \
-            from None
-    return page(stacks, errors)
-
-
-class ReportError(Exception):
-    """A format could not be rendered (exit status 2)."""
+    """One self-contained page (html.py) for one stack or many."""
+    return render_html(stacks, errors)
 
 
 RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif, "junit": render_junit,
@@ -307,8 +321,7 @@ def _batch_sarif(batch: Batch) -> str:
         seen.add(automation_id)
         runs.append(_sarif_run(report, automation_id))
     if batch.errors:
-        runs.append({"tool": {"driver": {"name": "payments-guard",
-                                         "informationUri": "https://github.com/payments-guard/payments-guard"}},
+        runs.append({"tool": {"driver": _tool_driver()},
                      "automationDetails": {"id": "payments-guard/inputs-not-evaluated"},
                      "invocations": [{"executionSuccessful": False, "toolExecutionNotifications": [
                          {"level": "error", "message": {"text": e["error"]},

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import List, Type
 
 from ..rule import Rule
-from . import (capacity, containers, deployment, encryption, load_balancing, networking, secrets,
+from . import (capacity, containers, deployment, encryption, load_balancing, networking, registry, secrets,
                self_sufficiency, tagging)
 
 CORE = (
@@ -30,7 +30,7 @@ EXTENDED = (
 CATALOGUE = CORE + EXTENDED
 
 _MODULES = (self_sufficiency, load_balancing, encryption, secrets, networking, deployment, capacity,
-            tagging, containers)
+            tagging, containers, registry)
 
 
 def _collect() -> List[Type[Rule]]:

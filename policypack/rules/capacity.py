@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .. import props as P
-from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_number, fsbp, pci
+from ..rule import UNDECIDABLE, Context, Rule, StackView, Undecided, Violation, cfg_bool, cfg_number, fsbp, pci
 
 DEFAULT_PROVIDERS = ["FARGATE", "FARGATE_SPOT"]
 
@@ -50,23 +50,26 @@ class FargateCapacityProviders(Rule):
                          '{"capacity_provider": "FARGATE_SPOT", "weight": 3}])')
 
     def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
+        undecided = Undecided()
+        yield from undecided.report(self._check(stack, ctx, undecided))
+
+    def _check(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
         clusters = stack.of_type(*P.CLUSTER)
         if not clusters:
             return
-        cluster_urns = {c.urn for c in clusters}
-        by_name: Dict[str, List[P.ResourceView]] = {}
-        by_urn: Dict[str, List[P.ResourceView]] = {}
+        # Each ClusterCapacityProviders to the cluster(s) of this stack its clusterName refers to (by
+        # name or ARN; unknown at preview: through its property dependencies).
+        by_cluster: Dict[str, List[P.ResourceView]] = {}
         undetermined: List[P.ResourceView] = []
         for ccp in stack.of_type(*P.CLUSTER_CAPACITY_PROVIDERS):
             name = P.as_str(ccp.get("clusterName"))
-            deps = [u for u in ccp.depends_on_resources("clusterName") if u in cluster_urns]
-            if isinstance(name, str) and name:
-                by_name.setdefault(P.cluster_name(name), []).append(ccp)
-            elif name is P.UNKNOWN:
-                for urn in dict.fromkeys(deps):
-                    by_urn.setdefault(urn, []).append(ccp)
-                if not deps:
-                    undetermined.append(ccp)
+            value = P.cluster_name(name) if isinstance(name, str) else ccp.props.get("clusterName")
+            found = stack.resolve(ccp, "clusterName", P.CLUSTER, value, by=("name", "arn", "id"))
+            if found.status == UNDECIDABLE:
+                undetermined.append(ccp)
+                undecided.add(found.undecidable)
+            for cluster in found.resources:
+                by_cluster.setdefault(cluster.urn, []).append(ccp)
 
         configured = ctx.config.get("requiredCapacityProviders")
         required = ([v.strip().upper() for v in configured if isinstance(v, str) and v.strip()]
@@ -74,15 +77,9 @@ class FargateCapacityProviders(Rule):
         minimum = cfg_number(ctx, "minFargateBase", 1)
 
         for cluster in clusters:
-            name = P.as_str(cluster.props.get("name"))
-            candidates: List[P.ResourceView] = []
-            if isinstance(name, str) and name:
-                candidates.extend(by_name.get(name, ()))
-            for ccp in by_urn.get(cluster.urn, ()):
-                if ccp not in candidates:
-                    candidates.append(ccp)
+            candidates = by_cluster.get(cluster.urn, [])
             if not candidates:
-                if undetermined or (not isinstance(name, str) and by_name):
+                if undetermined:
                     continue  # a ClusterCapacityProviders names a cluster not known yet (preview)
                 yield Violation(f"Cluster '{cluster.name}' has no `aws.ecs.ClusterCapacityProviders`: create one with "
                                 "`cluster_name=cluster.name`, `capacity_providers=[\"FARGATE\", \"FARGATE_SPOT\"]` and "

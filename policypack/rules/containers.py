@@ -1,12 +1,12 @@
-"""Rules of the containers concern (task definitions, Fargate services) and of the registry concern
-(ECR repositories) — the Extended table's container-platform hardening.
+"""Rules of the containers concern (task definitions, Fargate services) — the Extended table's
+container-platform hardening. The ECR repository rules (concern "registry") are in registry.py.
 
 Task definitions: `containerDefinitions` is a JSON string on the wire; rules read it once through
 `resource.container_definitions`, with the ECS API's camelCase container keys (`privileged`,
 `readonlyRootFilesystem`, `user`, `logConfiguration`). When it is not known (preview: it usually
 embeds other resources' outputs, such as the image URL or secret ARNs), or is not valid JSON / not
-a list of objects, the task-* rules are silent: they decide at `pulumi up`, when Analyze sees the
-resolved string, and the provider itself rejects invalid JSON. A field that is itself unknown
+a list of objects, the task-* rules report not-applicable with the reason: they decide at `pulumi up`,
+when Analyze sees the resolved string, and the provider itself rejects invalid JSON. A field that is itself unknown
 counts as compliant. Containers are named in messages by their `name` unless the whole
 `containerDefinitions` is secret (then by index); values are never echoed.
 """
@@ -14,16 +14,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Iterable, Iterator, Optional, Tuple
 
 from .. import props as P
-from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, fsbp, pci
+from ..rule import Context, NotApplicable, Rule, Violation, fsbp, pci
+from .value_check import ValueCheck
 
 
 # --- task definitions ----------------------------------------------------------------------
 def containers(resource: P.ResourceView) -> Iterator[Tuple[int, str, Mapping]]:
-    """(index, label, container) of a known containerDefinitions; nothing when unknown/missing/invalid."""
+    """(index, label, container) of a known containerDefinitions; nothing when it is missing.
+    Unknown (preview) or not a JSON list of objects: the rule cannot decide, and says so
+    (not-applicable with the reason) rather than passing silently."""
     defs = resource.container_definitions
+    if defs.state == "unknown":
+        raise NotApplicable("containerDefinitions is not known yet (it embeds other resources' outputs); "
+                             "the rule decides at `pulumi up`")
+    if defs.state == "invalid":
+        raise NotApplicable("containerDefinitions is not a JSON list of container definitions (the provider "
+                             "rejects it)")
     if not defs.known:
         return
     hide = resource.is_secret(("containerDefinitions",))
@@ -184,7 +193,7 @@ def parse_version(text: Any) -> Optional[Tuple[int, int, int]]:
     return tuple(int(part or 0) for part in match.groups())  # type: ignore[return-value]
 
 
-class FargatePlatformVersion(Rule):
+class FargatePlatformVersion(ValueCheck):
     name = "fargate-platform-version"
     description = "Fargate services must run on LATEST or a pinned, current platform version."
     kind = "resource"
@@ -215,167 +224,28 @@ class FargatePlatformVersion(Rule):
             return any(p.strip().upper() in ("FARGATE", "FARGATE_SPOT") for p in providers)
         return True  # undecidable: the check below fires only on a known, pinned, old version
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        version = resource.get("platformVersion")
-        if version is P.UNKNOWN or version is P.MISSING or not self._is_fargate(resource):
-            return
-        if isinstance(version, str) and (not version.strip() or version.strip().upper() == "LATEST"):
-            return
+    property_path = ("platformVersion",)
+
+    def judged(self, resource: P.ResourceView, ctx: Context) -> bool:
+        return self._is_fargate(resource)
+
+    def problem(self, version, resource: P.ResourceView, ctx: Context) -> Optional[str]:
+        if version is P.MISSING or (isinstance(version, str) and (not version.strip()
+                                                                  or version.strip().upper() == "LATEST")):
+            return None
         minimum_text = ctx.config.get("minimumPlatformVersion")
         minimum = parse_version(minimum_text) or parse_version(DEFAULT_MIN_PLATFORM)
         minimum_shown = ".".join(str(n) for n in minimum)
         parsed = parse_version(version)
         shown = "" if resource.is_secret(("platformVersion",)) or not isinstance(version, str) else f" {version.strip()!r}"
         if parsed is None:
-            yield Violation(f"Service '{resource.name}': `platformVersion`{shown} is not a Fargate platform version: "
-                            f"set `platform_version` to \"LATEST\" or at least {minimum_shown}.", path="platformVersion")
-        elif parsed < minimum:
-            yield Violation(f"Service '{resource.name}' is pinned to Fargate platform version{shown}, older than "
-                            f"{minimum_shown}: set `platform_version` to \"LATEST\" or at least {minimum_shown}.",
-                            path="platformVersion")
-
-
-# --- ECR repositories ----------------------------------------------------------------------
-class EcrScanOnPush(Rule):
-    name = "ecr-scan-on-push"
-    description = "ECR repositories must scan images on push."
-    kind = "resource"
-    level = "mandatory"
-    severity = "high"
-    concern = "registry"
-    frameworks = (pci("6.3.1"), fsbp("ECR.1"))
-    resource_types = P.REPOSITORY
-    config_properties = {
-        "registryScanning": {
-            "type": "boolean", "default": False,
-            "description": "Set true when the account's registry scanning configuration "
-                           "(`aws.ecr.RegistryScanningConfiguration`, e.g. enhanced scanning with scan on push) "
-                           "scans every repository: the repository-level setting is then ignored by ECR.",
-        },
-    }
-    remediation = ("Set `image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs("
-                   "scan_on_push=True)` on the repository (or configure registry-level scanning and set the "
-                   "policy's `registryScanning` to true).")
-    compliant_example = ('aws.ecr.Repository("app", image_tag_mutability="IMMUTABLE",\n'
-                         '    image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True))')
-
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        if cfg_bool(ctx, "registryScanning", False):
-            return
-        block = P.as_dict(resource.get("imageScanningConfiguration"))
-        if block is P.UNKNOWN:
-            return
-        scan = P.as_bool(P.lookup(block, "scanOnPush")) if isinstance(block, Mapping) else block
-        if scan is True or scan is P.UNKNOWN:
-            return
-        state = ("has no `imageScanningConfiguration`" if block is P.MISSING
-                 else "has `scanOnPush` false or unset" if isinstance(block, Mapping)
-                 else "has an `imageScanningConfiguration` that is not an object")
-        yield Violation(f"ECR repository '{resource.name}' {state}: set `image_scanning_configuration="
-                        "aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True)`.",
-                        path="imageScanningConfiguration.scanOnPush")
-
-
-DEFAULT_MUTABILITY = ["IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"]
-
-
-class EcrImmutableTags(Rule):
-    name = "ecr-immutable-tags"
-    description = "ECR repositories must make image tags immutable."
-    kind = "resource"
-    level = "advisory"
-    severity = "medium"
-    concern = "registry"
-    frameworks = (pci("6.5.1"), fsbp("ECR.2"))
-    resource_types = P.REPOSITORY
-    config_properties = {
-        "allowedTagMutability": {
-            "type": "array", "items": {"type": "string"}, "default": list(DEFAULT_MUTABILITY),
-            "description": "Accepted imageTagMutability values (IMMUTABLE_WITH_EXCLUSION keeps every tag "
-                           "immutable except the exclusion filters; remove it to require IMMUTABLE).",
-        },
-    }
-    remediation = ("Set `image_tag_mutability=\"IMMUTABLE\"` on the repository (it defaults to MUTABLE) and "
-                   "deploy images by a unique tag or digest.")
-    compliant_example = 'aws.ecr.Repository("app", image_tag_mutability="IMMUTABLE", ...)'
-
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        value = P.as_str(resource.get("imageTagMutability"))
-        if value is P.UNKNOWN:
-            return
-        allowed = {a.strip().upper() for a in cfg_list(ctx, "allowedTagMutability") if isinstance(a, str)}
-        if not allowed:
-            allowed = set(DEFAULT_MUTABILITY)
-        if isinstance(value, str) and value.strip().upper() in allowed:
-            return
-        if value is P.MISSING or (isinstance(value, str) and not value.strip()):
-            state = "does not set `imageTagMutability` (defaults to MUTABLE)"
-        elif isinstance(value, str) and not resource.is_secret(("imageTagMutability",)):
-            state = f"has `imageTagMutability` {value.strip()!r}"
-        else:
-            state = "has an `imageTagMutability` that is not allowed"
-        yield Violation(f"ECR repository '{resource.name}' {state}: set `image_tag_mutability=\"IMMUTABLE\"` "
-                        f"(allowed: {', '.join(sorted(allowed))}).", path="imageTagMutability")
-
-
-class EcrLifecyclePolicy(Rule):
-    name = "ecr-lifecycle-policy"
-    description = "Every ECR repository must have a lifecycle policy."
-    kind = "stack"
-    level = "advisory"
-    severity = "low"
-    concern = "registry"
-    frameworks = (fsbp("ECR.3"),)
-    remediation = ("Add `aws.ecr.LifecyclePolicy(\"app-lifecycle\", repository=repo.name, policy=json.dumps("
-                   "{\"rules\": [...]}))` for each repository (e.g. expire untagged images after 14 days and keep "
-                   "the last N tagged ones).")
-    compliant_example = ('aws.ecr.LifecyclePolicy("app", repository=repo.name, policy=json.dumps({"rules": [{'
-                         '"rulePriority": 1, "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", '
-                         '"countUnit": "days", "countNumber": 14}, "action": {"type": "expire"}}]}))')
-
-    def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
-        repos = stack.of_type(*P.REPOSITORY)
-        if not repos:
-            return
-        repo_urns = {repo.urn for repo in repos}
-        by_name: Dict[str, List[P.ResourceView]] = {}
-        for repo in repos:
-            for key in ("name", "id"):
-                value = repo.props.get(key)
-                if isinstance(value, str) and value and not P.is_unknown(value):
-                    bucket = by_name.setdefault(value, [])
-                    if repo not in bucket:
-                        bucket.append(repo)
-        covered, unresolved = set(), False
-        names_unknown = any(P.is_unknown(repo.props.get("name")) for repo in repos)
-        for policy in stack.of_type(*P.ECR_LIFECYCLE_POLICY):
-            linked = False
-            for urn in policy.depends_on_resources("repository"):
-                if urn in repo_urns:
-                    covered.add(urn)
-                    linked = True
-            ref = policy.props.get("repository")
-            if isinstance(ref, str) and ref and not P.is_unknown(ref):
-                region = policy.props.get("region")
-                for repo in by_name.get(ref, ()):
-                    other = repo.props.get("region")
-                    if (isinstance(region, str) and isinstance(other, str) and not P.is_unknown(region)
-                            and not P.is_unknown(other) and region != other):
-                        continue  # same name, another region's repository
-                    covered.add(repo.urn)
-                    linked = True
-                if not linked and names_unknown:
-                    unresolved = True  # it may name a repository whose name is not known yet
-            elif P.is_unknown(ref) and not linked:
-                unresolved = True  # a policy for a repository we cannot identify (unknown at preview)
-        if unresolved:
-            return  # it may be the one a repository lacks: decide when the value is known
-        for repo in repos:
-            if repo.urn not in covered:
-                yield Violation(f"ECR repository '{repo.name}' has no lifecycle policy: old and untagged images "
-                                "pile up; add `aws.ecr.LifecyclePolicy(..., repository=repo.name, policy=...)`.",
-                                urn=repo.urn)
+            return (f"Service '{resource.name}': `platformVersion`{shown} is not a Fargate platform version: "
+                    f"set `platform_version` to \"LATEST\" or at least {minimum_shown}.")
+        if parsed < minimum:
+            return (f"Service '{resource.name}' is pinned to Fargate platform version{shown}, older than "
+                    f"{minimum_shown}: set `platform_version` to \"LATEST\" or at least {minimum_shown}.")
+        return None
 
 
 RULES = [TaskNonPrivileged, TaskReadonlyRootFilesystem, TaskLoggingConfigured, TaskNonRootUser,
-         FargatePlatformVersion, EcrScanOnPush, EcrImmutableTags, EcrLifecyclePolicy]
+         FargatePlatformVersion]

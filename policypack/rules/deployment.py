@@ -18,10 +18,11 @@ Max-1 blocks may arrive as an object or a one-element list: always read them wit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .. import props as P
-from ..rule import Context, Rule, StackView, Violation, cfg_number, pci
+from ..rule import (EXTERNAL, RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackView, Undecided, Violation,
+                    cfg_number, pci)
 
 DEFAULT_STRATEGIES = ["rolling", "blue-green", "linear", "canary"]
 KNOWN_STRATEGIES = ["rolling", "blue-green", "linear", "canary", "external"]
@@ -260,64 +261,6 @@ class RollingDeploymentCircuitBreaker(Rule):
 
 # --- blue-green-deployment-complete ---------------------------------------------------------
 
-class _Index:
-    """Resources of some types, indexed once by arn/id/URN and by their `name` output."""
-
-    def __init__(self, resources: Sequence[P.ResourceView]) -> None:
-        self.resources = list(resources)
-        self.by_urn: Dict[str, P.ResourceView] = {r.urn: r for r in self.resources}
-        self.by_key: Dict[str, P.ResourceView] = {}
-        self.by_name: Dict[str, P.ResourceView] = {}
-        for resource in self.resources:
-            for key in ("arn", "id"):
-                value = resource.props.get(key)
-                if isinstance(value, str) and value and not P.is_unknown(value):
-                    self.by_key.setdefault(value, resource)
-            name = resource.props.get("name")
-            if isinstance(name, str) and name and not P.is_unknown(name):
-                self.by_name.setdefault(name, resource)
-
-    def _unknown_dep(self, deps: Iterable[str], key: str) -> bool:
-        """Whether a dependency is a resource of this index whose `key` output is not known yet."""
-        for urn in deps:
-            resource = self.by_urn.get(urn)
-            if resource is not None and not isinstance(P.as_str(resource.props.get(key)), str):
-                return True
-        return False
-
-    def deps(self, deps: Iterable[str]) -> List[P.ResourceView]:
-        return [self.by_urn[u] for u in dict.fromkeys(deps) if u in self.by_urn]
-
-    def ref(self, value: Any, deps: Iterable[str] = ()) -> Any:
-        """The resource an ARN/id/URN names: the resource, P.UNKNOWN (cannot decide yet) or None
-        (not a resource of this stack)."""
-        if P.is_unknown(value):
-            return P.UNKNOWN
-        if not isinstance(value, str) or not value:
-            return None
-        found = self.by_key.get(value) or self.by_urn.get(value)
-        if found is not None:
-            return found
-        return P.UNKNOWN if self._unknown_dep(deps, "arn") else None
-
-    def named(self, value: Any, deps: Iterable[str] = ()) -> Any:
-        """The resource whose `name` output is `value`: resource, P.UNKNOWN or None."""
-        if P.is_unknown(value):
-            return P.UNKNOWN
-        if not isinstance(value, str) or not value:
-            return None
-        found = self.by_name.get(value)
-        if found is not None:
-            return found
-        return P.UNKNOWN if self._unknown_dep(deps, "name") else None
-
-
-def _forwarded_target_groups(actions: Any) -> Tuple[Set[str], bool]:
-    """Target group ARNs the actions forward to, and whether some of them are not known yet."""
-    refs = P.forward_target_refs(actions)
-    return {r for r in refs if isinstance(r, str)}, any(r is P.UNKNOWN for r in refs)
-
-
 class BlueGreenDeploymentComplete(Rule):
     name = "blue-green-deployment-complete"
     description = ("Blue/green services must be wired completely: CodeDeploy application and deployment group with "
@@ -363,7 +306,12 @@ class BlueGreenDeploymentComplete(Rule):
                 native.append(service)
         if not codedeploy and not native:
             return
-        idx = _StackIndex(stack, services)
+        idx = _StackIndex(stack, update=not ctx.dry_run)
+        yield from idx.undecided.report(self._violations(idx, codedeploy, native))
+
+    @staticmethod
+    def _violations(idx: "_StackIndex", codedeploy: List[P.ResourceView],
+                    native: List[P.ResourceView]) -> Iterable[Violation]:
         for service in codedeploy:
             for message, path in idx.codedeploy_problems(service):
                 yield Violation(message, urn=service.urn, path=path)
@@ -375,14 +323,10 @@ class BlueGreenDeploymentComplete(Rule):
 class _StackIndex:
     """Everything blue-green-deployment-complete links, indexed once per AnalyzeStack call."""
 
-    def __init__(self, stack: StackView, services: Sequence[P.ResourceView]) -> None:
-        self.services = _Index(services)
-        self.clusters = _Index(stack.of_type(*P.CLUSTER))
-        self.target_groups = _Index(stack.of_type(*P.TARGET_GROUP))
-        self.listeners = _Index(stack.of_type(*P.LISTENER))
-        self.rules = _Index(stack.of_type(*P.LISTENER_RULE))
-        self.lbs = _Index(stack.of_type(*P.LB))
-        self.apps = _Index(stack.of_type(*P.CODEDEPLOY_APP))
+    def __init__(self, stack: StackView, update: bool = False) -> None:
+        self.stack = stack
+        self.update = update
+        self.undecided = Undecided()
         # Deployment groups by the service they name (output name) or depend on; undetermined ones apart.
         self.dg_by_service_name: Dict[str, List[P.ResourceView]] = {}
         self.dg_by_service_urn: Dict[str, List[P.ResourceView]] = {}
@@ -394,11 +338,15 @@ class _StackIndex:
             if isinstance(name, str) and name:
                 self.dg_by_service_name.setdefault(name, []).append(dg)
             elif name is P.UNKNOWN:
-                bound = [r.urn for r in self.services.deps(dg.depends_on_resources("ecsService"))]
+                bound = stack.resolve(dg, "ecsService", P.SERVICE, P.UNKNOWN).urns
                 for urn in bound:
                     self.dg_by_service_urn.setdefault(urn, []).append(dg)
                 if not bound:
                     self.dg_undetermined.append(dg)
+
+    def resolve(self, owner: P.ResourceView, prop: str, types: Sequence[str], value: Any,
+                by: Sequence[str] = ("arn", "id")) -> Resolution:
+        return self.stack.resolve(owner, prop, types, value, by=by, update=self.update)
 
     # --- CodeDeploy -----------------------------------------------------------------------
     def codedeploy_problems(self, service: P.ResourceView) -> List[Tuple[str, str]]:
@@ -411,7 +359,10 @@ class _StackIndex:
                 candidates.append(dg)
         if not candidates:
             if self.dg_undetermined or (not isinstance(name, str) and self.dg_by_service_name):
-                return []  # a deployment group names a service not known yet (preview): decided at `up`
+                # a deployment group names a service not known yet (preview): decided at `up`
+                self.undecided.add(f"which CodeDeploy deployment group is bound to service '{service.name}' is not "
+                                   "known yet")
+                return []
             return [(f"Service '{service.name}' uses the CODE_DEPLOY deployment controller but no CodeDeploy "
                      "deployment group of this stack is bound to it: create an `aws.codedeploy.DeploymentGroup` "
                      "with `ecs_service={\"cluster_name\": cluster.name, \"service_name\": service.name}` (and an "
@@ -429,12 +380,8 @@ class _StackIndex:
     def _service_cluster(self, service: P.ResourceView) -> Tuple[Any, Optional[P.ResourceView]]:
         """The service's cluster name (or P.UNKNOWN) and its cluster resource of this stack, if any."""
         raw = service.props.get("cluster")
-        cluster = self.clusters.ref(raw, service.depends_on_resources("cluster"))
-        if cluster is P.UNKNOWN or cluster is None:
-            deps = self.clusters.deps(service.depends_on_resources("cluster"))
-            if len(deps) == 1:
-                cluster = deps[0]
-        if isinstance(cluster, P.ResourceView):
+        cluster = self.stack.resolve(service, "cluster", P.CLUSTER, raw, by=("arn", "id", "name")).single
+        if cluster is not None:
             name = P.as_str(cluster.props.get("name"))
             return (name if isinstance(name, str) and name else P.UNKNOWN), cluster
         value = P.as_str(raw)
@@ -461,7 +408,7 @@ class _StackIndex:
                     f"`ecsService.clusterName`, not the service's cluster '{expected}': set "
                     "`ecs_service={\"cluster_name\": cluster.name, ...}`.", "ecsService.clusterName")
         elif cluster_name is P.UNKNOWN:
-            dep_clusters = self.clusters.deps(dg.depends_on_resources("ecsService"))
+            dep_clusters = self.stack.resolve(dg, "ecsService", P.CLUSTER, P.UNKNOWN).resources
             if cluster is not None and dep_clusters and cluster not in dep_clusters:
                 add("takes `ecsService.clusterName` from another cluster than the service's: set "
                     "`ecs_service={\"cluster_name\": cluster.name, ...}`.", "ecsService.clusterName")
@@ -477,17 +424,17 @@ class _StackIndex:
 
     def _application(self, dg: P.ResourceView, add) -> None:
         value = P.as_str(dg.get("appName"))
-        deps = dg.depends_on_resources("appName")
         if value is P.MISSING or value is P.INVALID or value == "":
             add("has no `appName`: set `app_name` to the name of an `aws.codedeploy.Application("
                 "compute_platform=\"ECS\")` of this stack.", "appName")
             return
-        app = self.apps.named(value, deps)
-        if app is P.UNKNOWN:
-            dep_apps = self.apps.deps(deps)
-            app = dep_apps[0] if len(dep_apps) == 1 else P.UNKNOWN
-        if app is P.UNKNOWN:
+        found = self.resolve(dg, "appName", P.CODEDEPLOY_APP, value, by=("name",))
+        app = found.single
+        if found.status == UNDECIDABLE:
+            self.undecided.add(found.undecidable)
             return
+        if found.status == RESOLVED and app is None:
+            return  # one of several applications it depends on
         if app is None:
             add(f"has `appName` {_show(dg, ('appName',), value)}, which is not a CodeDeploy application of this "
                 "stack: create `aws.codedeploy.Application(compute_platform=\"ECS\")` and set `app_name=app.name`.",
@@ -521,7 +468,6 @@ class _StackIndex:
                 "{\"action\": \"TERMINATE\", \"termination_wait_time_in_minutes\": 5}}`.", "blueGreenDeploymentConfig")
 
     def _target_group_pair(self, dg: P.ResourceView, add) -> None:
-        deps = dg.depends_on_resources("loadBalancerInfo")
         pair_fix = ("set `load_balancer_info={\"target_group_pair_info\": {\"target_groups\": [{\"name\": blue.name}, "
                     "{\"name\": green.name}], \"prod_traffic_route\": {\"listener_arns\": [listener.arn]}}}`.")
         info = P.as_dict(dg.get("loadBalancerInfo"))
@@ -552,12 +498,12 @@ class _StackIndex:
                     add(f"has no name in `loadBalancerInfo.targetGroupPairInfo.targetGroups[{i}]`: {pair_fix}",
                         P.format_path(path[:-1]))
                     continue
-                tg = self.target_groups.named(name, deps)
-                if tg is None:
+                found = self.resolve(dg, "loadBalancerInfo", P.TARGET_GROUP, name, by=("name",))
+                if found.status == EXTERNAL:
                     add(f"names target group {_show(dg, path, name)} in `{P.format_path(path)}`, which is not a "
                         f"target group of this stack: create both with `aws.lb.TargetGroup` and {pair_fix}",
                         P.format_path(path))
-                key = tg.urn if isinstance(tg, P.ResourceView) else name
+                key = found.single.urn if found.single is not None else name
                 if key in seen:
                     add(f"names the same target group twice (`targetGroups[{seen[key]}]` and `targetGroups[{i}]`): "
                         f"blue and green must be two distinct target groups; {pair_fix}", P.format_path(path))
@@ -576,9 +522,10 @@ class _StackIndex:
             return
         for i, arn in enumerate(items):
             path = base + ("prodTrafficRoute", "listenerArns", i)
-            if P.is_unknown(arn):
-                continue
-            if self.listeners.ref(arn, deps) is None:
+            listener = self.resolve(dg, "loadBalancerInfo", P.LISTENER, arn)
+            if listener.status == UNDECIDABLE:
+                self.undecided.add(listener.undecidable)
+            elif listener.status == EXTERNAL:
                 add(f"routes production traffic through `{P.format_path(path)}`, which is not a listener of this "
                     "stack: set it to `listener.arn` of an `aws.lb.Listener` created here.", P.format_path(path))
 
@@ -609,18 +556,16 @@ class _StackIndex:
     def native_problems(self, service: P.ResourceView, strategy: str) -> List[Tuple[str, str]]:
         problems: List[Tuple[str, str]] = []
         label = f"Service '{service.name}' (ECS-native {strategy})"
-        deps = service.depends_on_resources("loadBalancers")
         entries = P.as_list(service.get("loadBalancers"))
         for i, entry in enumerate(entries if isinstance(entries, list) else []):
             if P.is_unknown(entry) or not isinstance(entry, Mapping):
                 continue
-            problems.extend(self._native_entry(service, label, i, entry, deps))
+            problems.extend(self._native_entry(service, label, i, entry))
         why = f"so that a failing {strategy} deployment rolls back automatically"
         problems.extend(circuit_breaker_problems(service, why))
         return problems
 
-    def _native_entry(self, service: P.ResourceView, label: str, i: int, entry: Mapping,
-                      deps: Sequence[str]) -> List[Tuple[str, str]]:
+    def _native_entry(self, service: P.ResourceView, label: str, i: int, entry: Mapping) -> List[Tuple[str, str]]:
         problems: List[Tuple[str, str]] = []
         at = f"loadBalancers[{i}]"
         fix = (f"set `load_balancers[{i}].advanced_configuration={{\"alternate_target_group_arn\": green.arn, "
@@ -632,31 +577,33 @@ class _StackIndex:
             problems.append((f"{label}: `{at}` has no `advancedConfiguration` (alternate target group, production "
                              f"listener rule, role): {fix}.", f"{at}.advancedConfiguration"))
             return problems
-        primary = P.as_str(entry.get("targetGroupArn"))
-        primary_tg = self.target_groups.ref(primary, deps) if isinstance(primary, str) else P.UNKNOWN
-
-        alternate = P.as_str(adv.get("alternateTargetGroupArn"))
-        alternate_tg: Any = P.UNKNOWN
+        # Unknown at preview: resolved through the service's property dependencies (candidates).
+        primary: Optional[Resolution] = self.resolve(service, "loadBalancers", P.TARGET_GROUP,
+                                                     entry.get("targetGroupArn"))
+        alternate_value = P.as_str(adv.get("alternateTargetGroupArn"))
+        alternate: Optional[Resolution] = None
         path = f"{at}.advancedConfiguration.alternateTargetGroupArn"
-        if alternate is P.MISSING or alternate is P.INVALID or alternate == "":
+        if alternate_value is P.MISSING or alternate_value is P.INVALID or alternate_value == "":
             problems.append((f"{label}: `{path}` is not set: {fix}.", path))
-        elif isinstance(alternate, str):
-            alternate_tg = self.target_groups.ref(alternate, deps)
-            if alternate_tg is None:
+        else:
+            alternate = self.resolve(service, "loadBalancers", P.TARGET_GROUP, alternate_value)
+            if alternate.status == EXTERNAL:
                 problems.append((f"{label}: `{path}` is not a target group of this stack: create the green target "
                                  f"group with `aws.lb.TargetGroup` in this stack and {fix}.", path))
-                alternate = P.INVALID  # reported once: not again as "not forwarded to"
-            elif alternate == primary or (isinstance(alternate_tg, P.ResourceView) and alternate_tg is primary_tg):
+                alternate = None  # reported once: not again as "not forwarded to"
+            elif alternate_value == entry.get("targetGroupArn") or (
+                    alternate.via == primary.via == "value" and alternate.status == primary.status == RESOLVED
+                    and alternate.single is not None and alternate.single is primary.single):
                 problems.append((f"{label}: `{path}` is the same target group as `{at}.targetGroupArn`: the "
                                  f"alternate (green) target group must be a second one; {fix}.", path))
-                alternate = P.INVALID
+                alternate = None
 
         rule_value = P.as_str(adv.get("productionListenerRule"))
         path = f"{at}.advancedConfiguration.productionListenerRule"
         if rule_value is P.MISSING or rule_value is P.INVALID or rule_value == "":
             problems.append((f"{label}: `{path}` is not set: {fix}.", path))
-        elif isinstance(rule_value, str):
-            problems.extend(self._production_rule(label, path, rule_value, deps, primary, alternate, fix))
+        else:
+            problems.extend(self._production_rule(service, label, path, rule_value, primary, alternate, fix))
 
         role = P.as_str(adv.get("roleArn"))
         path = f"{at}.advancedConfiguration.roleArn"
@@ -665,60 +612,78 @@ class _StackIndex:
                              f"groups): {fix}.", path))
         return problems
 
-    def _production_rule(self, label: str, path: str, value: str, deps: Sequence[str], primary: Any,
-                         alternate: Any, fix: str) -> List[Tuple[str, str]]:
-        rule = self.rules.ref(value, deps)
-        if rule is P.UNKNOWN:
+    def _production_rule(self, service: P.ResourceView, label: str, path: str, value: Any,
+                         primary: Optional[Resolution], alternate: Optional[Resolution],
+                         fix: str) -> List[Tuple[str, str]]:
+        found = self.resolve(service, "loadBalancers", P.LISTENER_RULE, value)
+        if found.status == UNDECIDABLE:
+            self.undecided.add(found.undecidable)
             return []
-        if rule is None:
+        if found.status != RESOLVED:
             # A Network Load Balancer has no listener rules: AWS takes its listener's ARN here.
-            listener = self.listeners.ref(value, deps)
-            if isinstance(listener, P.ResourceView) and self._on_network_lb(listener):
-                return self._forwards_both(label, path, f"listener '{listener.name}'",
-                                           listener.props.get("defaultActions"), primary, alternate, fix)
+            listener = self.resolve(service, "loadBalancers", P.LISTENER, value).single
+            if listener is not None and self._on_network_lb(listener):
+                return self._forwards_both(label, path, f"listener '{listener.name}'", listener, "defaultActions",
+                                           primary, alternate)
             return [(f"{label}: `{path}` is not a listener rule of this stack: create an `aws.lb.ListenerRule` on "
                      f"this stack's listener that forwards to both target groups and {fix}.", path)]
+        # Several candidates (a preview value depending on several rules): one correct rule suffices.
+        best: Optional[List[Tuple[str, str]]] = None
+        for rule in found.resources:
+            problems = self._rule_problems(label, path, rule, primary, alternate)
+            if not problems:
+                return []
+            best = best or problems
+        return best or []
+
+    def _rule_problems(self, label: str, path: str, rule: P.ResourceView, primary: Optional[Resolution],
+                       alternate: Optional[Resolution]) -> List[Tuple[str, str]]:
         problems: List[Tuple[str, str]] = []
-        listener = self.listeners.ref(rule.props.get("listenerArn"), rule.depends_on_resources("listenerArn"))
-        if listener is None:
+        listeners = self.resolve(rule, "listenerArn", P.LISTENER, rule.props.get("listenerArn"))
+        if listeners.status == EXTERNAL:
             problems.append((f"{label}: production listener rule '{rule.name}' is not on a listener of this stack "
                              "(`listenerArn`): attach it to an `aws.lb.Listener` of this stack's load balancer.", path))
-        elif isinstance(listener, P.ResourceView):
-            lb = self.lbs.ref(listener.props.get("loadBalancerArn"), listener.depends_on_resources("loadBalancerArn"))
-            if lb is None:
+        elif listeners.single is not None:
+            listener = listeners.single
+            lbs = self.resolve(listener, "loadBalancerArn", P.LB, listener.props.get("loadBalancerArn"))
+            if lbs.status == EXTERNAL:
                 problems.append((f"{label}: production listener rule '{rule.name}' is on listener '{listener.name}', "
                                  "which does not belong to a load balancer of this stack (`loadBalancerArn`): create "
                                  "the `aws.lb.LoadBalancer` in this stack.", path))
-        problems.extend(self._forwards_both(label, path, f"listener rule '{rule.name}'", rule.props.get("actions"),
-                                            primary, alternate, fix))
+        problems.extend(self._forwards_both(label, path, f"listener rule '{rule.name}'", rule, "actions",
+                                            primary, alternate))
         return problems
 
     def _on_network_lb(self, listener: P.ResourceView) -> bool:
-        lb = self.lbs.ref(listener.props.get("loadBalancerArn"), listener.depends_on_resources("loadBalancerArn"))
-        if not isinstance(lb, P.ResourceView):
+        lb = self.resolve(listener, "loadBalancerArn", P.LB, listener.props.get("loadBalancerArn")).single
+        if lb is None:
             return False
         kind = P.as_str(lb.props.get("loadBalancerType"))
         return isinstance(kind, str) and kind.strip().lower() == "network"
 
-    def _forwards_both(self, label: str, path: str, what: str, actions: Any, primary: Any, alternate: Any,
-                       fix: str) -> List[Tuple[str, str]]:
-        arns, unknown = _forwarded_target_groups(actions)
-        if unknown:
+    def _forwards_both(self, label: str, path: str, what: str, owner: P.ResourceView, prop: str,
+                       primary: Optional[Resolution], alternate: Optional[Resolution]) -> List[Tuple[str, str]]:
+        """The production rule (or NLB listener) must forward to the primary and the alternate target
+        group. At preview each side may be a set of candidates (its property dependencies): the rule
+        must then reach each set and, primary and alternate being distinct, two target groups."""
+        forwards = self.resolve(owner, prop, P.TARGET_GROUP, P.forward_target_refs(owner.props.get(prop)))
+        if forwards.status == UNDECIDABLE:
+            self.undecided.add(forwards.undecidable)
             return []
-        keys = {self._tg_key(a) for a in arns}
-        missing = []
-        for role, value in (("primary (`targetGroupArn`)", primary), ("alternate", alternate)):
-            if isinstance(value, str) and value and self._tg_key(value) not in keys:
-                missing.append(role)
+        forwarded = forwards.keys()
+        # A side outside the stack is reported on its own (here or by ecs-service-behind-stack-alb).
+        sides = [(role, found.urns) for role, found in (("primary (`targetGroupArn`)", primary),
+                                                        ("alternate", alternate))
+                 if found is not None and found.status == RESOLVED]
+        missing = [role for role, keys in sides if not keys & forwarded]
+        both = sides[0][1] | sides[1][1] if len(sides) == 2 else set()
+        if not missing and len(both) >= 2 and len(forwarded & both) < 2:
+            missing = [role for role, _ in sides]
         if not missing:
             return []
         return [(f"{label}: production {what} does not forward to the {' and '.join(missing)} target group: its "
                  "forward action must include both (`actions=[{\"type\": \"forward\", \"forward\": {\"target_groups\": "
                  "[{\"arn\": blue.arn}, {\"arn\": green.arn, \"weight\": 0}]}}]`) so ECS can shift traffic.", path)]
-
-    def _tg_key(self, arn: str) -> str:
-        tg = self.target_groups.ref(arn)
-        return tg.urn if isinstance(tg, P.ResourceView) else arn
 
 
 RULES = [DeploymentStrategyAllowed, BlueGreenDeploymentComplete, RollingDeploymentCircuitBreaker]

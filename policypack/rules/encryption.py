@@ -16,14 +16,15 @@ Decisions:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Iterable
+from typing import Iterable, Optional
 
 from .. import props as P
 from ..rule import Context, Rule, Violation, cfg_bool, cfg_number, cis, fsbp, pci
 from ..rule import NotApplicable
+from .value_check import ValueCheck
 
 
-class LogGroupKmsEncryption(Rule):
+class LogGroupKmsEncryption(ValueCheck):
     name = "log-group-kms-encryption"
     description = "CloudWatch log groups must be encrypted with a customer-managed KMS key."
     level = "mandatory"
@@ -36,16 +37,18 @@ class LogGroupKmsEncryption(Rule):
                    "`logs.<region>.amazonaws.com` use it) and set the log group's `kms_key_id` to its ARN. "
                    "`kms_key_id=None` means no encryption with a key you control, not 'AWS-managed'.")
     compliant_example = 'aws.cloudwatch.LogGroup("app", kms_key_id=logs_key.arn, retention_in_days=365)'
+    property_path = ("kmsKeyId",)
+    read = staticmethod(P.as_str)
+    unknown_is_set = True  # an unknown reference (another resource's output) counts as set
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        key = P.as_str(resource.get("kmsKeyId"))
-        if key is P.UNKNOWN or (isinstance(key, str) and key.strip()):
-            return  # an unknown reference (another resource's output) counts as set
-        yield Violation(f"Log group '{resource.name}' has no `kmsKeyId`: set `kms_key_id` to the ARN of a "
-                        "customer-managed KMS key.", path="kmsKeyId")
+    def problem(self, key, resource: P.ResourceView, ctx: Context) -> Optional[str]:
+        if isinstance(key, str) and key.strip():
+            return None
+        return (f"Log group '{resource.name}' has no `kmsKeyId`: set `kms_key_id` to the ARN of a "
+                "customer-managed KMS key.")
 
 
-class LogGroupRetention(Rule):
+class LogGroupRetention(ValueCheck):
     name = "log-group-retention"
     description = "CloudWatch log groups must keep logs for at least the minimum retention period."
     level = "mandatory"
@@ -60,22 +63,21 @@ class LogGroupRetention(Rule):
     }
     remediation = "Set `retention_in_days` to at least the configured minimum (default 365)."
     compliant_example = 'aws.cloudwatch.LogGroup("app", kms_key_id=logs_key.arn, retention_in_days=365)'
+    property_path = ("retentionInDays",)
+    read = staticmethod(P.as_number)
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+    def problem(self, days, resource: P.ResourceView, ctx: Context) -> Optional[str]:
         minimum = cfg_number(ctx, "minRetentionDays", 365)
-        days = P.as_number(resource.get("retentionInDays"))
-        if days is P.UNKNOWN:
-            return
         if days is P.MISSING or days == 0:
-            yield Violation(f"Log group '{resource.name}' has no `retentionInDays` (logs kept forever or "
-                            f"unmanaged): set `retention_in_days` to at least {minimum:g}.", path="retentionInDays")
-        elif days is P.INVALID:
-            yield Violation(f"Log group '{resource.name}' has a `retentionInDays` that is not a number: set "
-                            f"`retention_in_days` to at least {minimum:g}.", path="retentionInDays")
-        elif days < minimum:
-            yield Violation(f"Log group '{resource.name}' keeps logs {days:g} days (`retentionInDays`); the "
-                            f"minimum is {minimum:g}: set `retention_in_days` to at least {minimum:g}.",
-                            path="retentionInDays")
+            return (f"Log group '{resource.name}' has no `retentionInDays` (logs kept forever or "
+                    f"unmanaged): set `retention_in_days` to at least {minimum:g}.")
+        if days is P.INVALID:
+            return (f"Log group '{resource.name}' has a `retentionInDays` that is not a number: set "
+                    f"`retention_in_days` to at least {minimum:g}.")
+        if days < minimum:
+            return (f"Log group '{resource.name}' keeps logs {days:g} days (`retentionInDays`); the "
+                    f"minimum is {minimum:g}: set `retention_in_days` to at least {minimum:g}.")
+        return None
 
 
 # --- shared helpers ------------------------------------------------------------------------------
@@ -241,7 +243,7 @@ class KmsKeyRotation(Rule):
                             path="rotationPeriodInDays")
 
 
-class KmsKeyDeletionWindow(Rule):
+class KmsKeyDeletionWindow(ValueCheck):
     name = "kms-key-deletion-window"
     description = "KMS keys must keep the longest deletion waiting period, so a mistaken deletion can be cancelled."
     level = "advisory"
@@ -258,20 +260,21 @@ class KmsKeyDeletionWindow(Rule):
     remediation = ("Leave `deletion_window_in_days` unset (KMS waits 30 days) or set it to at least the configured "
                    "minimum: data encrypted under a deleted key is lost for good.")
     compliant_example = 'aws.kms.Key("data", enable_key_rotation=True, deletion_window_in_days=30)'
+    property_path = ("deletionWindowInDays",)
+    read = staticmethod(P.as_number)
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+    def problem(self, days, resource: P.ResourceView, ctx: Context) -> Optional[str]:
         minimum = cfg_number(ctx, "minDeletionWindowDays", 30)
-        days = P.as_number(resource.get("deletionWindowInDays"))
-        if days is P.UNKNOWN or days is P.MISSING:
-            return  # unset: KMS waits 30 days, the longest it allows
+        if days is P.MISSING:
+            return None  # unset: KMS waits 30 days, the longest it allows
         if days is P.INVALID:
-            yield Violation(f"KMS key '{resource.name}' has a `deletionWindowInDays` that is not a number: set "
-                            f"`deletion_window_in_days` to at least {minimum:g} (or leave it unset).",
-                            path="deletionWindowInDays")
-        elif days < minimum:
-            yield Violation(f"KMS key '{resource.name}' has a deletion window of {days:g} days "
-                            f"(`deletionWindowInDays`); the minimum is {minimum:g}: set `deletion_window_in_days` to "
-                            f"at least {minimum:g} (or leave it unset for 30).", path="deletionWindowInDays")
+            return (f"KMS key '{resource.name}' has a `deletionWindowInDays` that is not a number: set "
+                    f"`deletion_window_in_days` to at least {minimum:g} (or leave it unset).")
+        if days < minimum:
+            return (f"KMS key '{resource.name}' has a deletion window of {days:g} days "
+                    f"(`deletionWindowInDays`); the minimum is {minimum:g}: set `deletion_window_in_days` to "
+                    f"at least {minimum:g} (or leave it unset for 30).")
+        return None
 
 
 # --- Secrets Manager ------------------------------------------------------------------------------

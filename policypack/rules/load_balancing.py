@@ -26,12 +26,13 @@ CKV_AWS_131 (drop invalid headers), CKV_AWS_91 (access logs), CKV_AWS_150 (delet
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, Generator, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
 from ..environments import ENVIRONMENT_CONFIG, stack_environment
-from ..rule import (Context, Rule, StackView, Violation, cfg_bool, cfg_list, cfg_number, fsbp,
-                    glob_match, pci)
+from .value_check import ValueCheck
+from ..rule import (RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackView, Undecided, Violation, cfg_bool,
+                    cfg_list, cfg_number, fsbp, glob_match, pci)
 
 CONCERN = "load-balancing"
 
@@ -125,6 +126,10 @@ class EcsServiceBehindStackAlb(Rule):
         'container_name="api", container_port=8080)], ...)')
 
     def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
+        undecided = Undecided()
+        yield from undecided.report(self._check_services(stack, ctx, undecided))
+
+    def _check_services(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
         services = stack.of_type(*P.SERVICE)
         if not services:
             return
@@ -134,7 +139,7 @@ class EcsServiceBehindStackAlb(Rule):
                 continue
             if index is None:
                 index = _TrafficIndex(stack, strict=not ctx.dry_run)
-            yield from self._check_service(service, stack, index)
+            yield from self._check_service(service, stack, index, undecided)
 
     # --- exemptions ----------------------------------------------------------------------
     @staticmethod
@@ -160,13 +165,14 @@ class EcsServiceBehindStackAlb(Rule):
         return False
 
     # --- one service ---------------------------------------------------------------------
-    def _check_service(self, service: P.ResourceView, stack: StackView,
-                       index: "_TrafficIndex") -> Iterable[Violation]:
+    def _check_service(self, service: P.ResourceView, stack: StackView, index: "_TrafficIndex",
+                       undecided: Undecided) -> Iterable[Violation]:
         label = f"ECS service '{service.name}'"
         raw = service.get("loadBalancers")
         entries = P.as_list(raw)
         if entries is P.UNKNOWN or (isinstance(entries, list) and any(P.is_unknown(e) for e in entries)):
-            return  # not known at preview: decided at `pulumi up`
+            undecided.add(f"the `loadBalancers` of service '{service.name}' are not known yet")
+            return
         if not isinstance(entries, list) or not entries:
             yield Violation(
                 f"{label} has no `loadBalancers`: it serves traffic but no load balancer of this stack "
@@ -184,10 +190,10 @@ class EcsServiceBehindStackAlb(Rule):
                 yield Violation(f"{label} has a malformed `{path}` (not an object): set "
                                 "`target_group_arn` to a target group of this stack.", urn=service.urn, path=path)
                 continue
-            yield from self._check_entry(service, label, entry, path, code_deploy, stack, index)
+            yield from self._check_entry(service, label, entry, path, code_deploy, stack, index, undecided)
 
-    def _check_entry(self, service: P.ResourceView, label: str, entry: Mapping, path: str,
-                     code_deploy: bool, stack: StackView, index: "_TrafficIndex") -> Iterable[Violation]:
+    def _check_entry(self, service: P.ResourceView, label: str, entry: Mapping, path: str, code_deploy: bool,
+                     stack: StackView, index: "_TrafficIndex", undecided: Undecided) -> Iterable[Violation]:
         tg_value = P.lookup(entry, "targetGroupArn")
         if tg_value is P.MISSING or (isinstance(tg_value, str) and not tg_value.strip()):
             elb = P.as_str(P.lookup(entry, "elbName"))
@@ -200,12 +206,14 @@ class EcsServiceBehindStackAlb(Rule):
                 yield Violation(f"{label} has no `{path}.targetGroupArn`: set `target_group_arn` to a target "
                                 "group created in this stack.", urn=service.urn, path=f"{path}.targetGroupArn")
             return
-        status, tgs = _resolve(stack, service, tg_value, "loadBalancers", P.TARGET_GROUP, index.strict)
-        if status == "unknown":
+        found = stack.resolve(service, "loadBalancers", P.TARGET_GROUP, tg_value, update=index.strict)
+        if found.status == UNDECIDABLE:
+            undecided.add(found.undecidable)
             return
-        if status != "found":
+        tgs = found.urns
+        if found.status != RESOLVED:
             yield Violation(
-                f"{label}: `{path}.targetGroupArn` {_STATUS_PHRASE[status]}: the service would depend on "
+                f"{label}: `{path}.targetGroupArn` {_STATUS_PHRASE[_problem(found)]}: the service would depend on "
                 "infrastructure this stack does not create (it cannot be deployed on its own and breaks "
                 "when that infrastructure changes). Create the target group (and its load balancer and "
                 "listener) in this stack and set `target_group_arn=tg.arn`.",
@@ -218,7 +226,8 @@ class EcsServiceBehindStackAlb(Rule):
         if isinstance(advanced, Mapping):
             rule_value = P.lookup(advanced, "productionListenerRule")
             if rule_value is P.UNKNOWN or _nonempty(rule_value):
-                yield from self._check_production_rule(service, label, path, rule_value, tgs, stack, index)
+                yield from self._check_production_rule(service, label, path, rule_value, tgs, stack, index,
+                                                       undecided)
                 return
 
         candidates = set(tgs)
@@ -228,7 +237,8 @@ class EcsServiceBehindStackAlb(Rule):
         if any(index.forwarded_on_stack(tg) for tg in candidates):
             return
         if index.unresolved_forward:
-            return  # some listener's targets are unknown at preview: decided at `pulumi up`
+            undecided.add(index.unresolved_forward)  # a listener may forward to it: decided at `pulumi up`
+            return
         tg_names = ", ".join(sorted(f"'{stack.by_urn[t].name}'" for t in tgs if t in stack.by_urn))
         forwarders = sorted({f"{kind} '{res.name}'" for tg in candidates for res, kind, _ in index.forwarders.get(tg, ())})
         pair = " (or the other target group of its CodeDeploy pair)" if code_deploy else ""
@@ -245,14 +255,17 @@ class EcsServiceBehindStackAlb(Rule):
             urn=service.urn, path=f"{path}.targetGroupArn")
 
     def _check_production_rule(self, service: P.ResourceView, label: str, path: str, rule_value: Any,
-                               primary: Set[str], stack: StackView, index: "_TrafficIndex") -> Iterable[Violation]:
+                               primary: Set[str], stack: StackView, index: "_TrafficIndex",
+                               undecided: Undecided) -> Iterable[Violation]:
         rpath = f"{path}.advancedConfiguration.productionListenerRule"
-        status, rules = _resolve(stack, service, rule_value, "loadBalancers", P.LISTENER_RULE, index.strict)
-        if status == "unknown":
+        found = stack.resolve(service, "loadBalancers", P.LISTENER_RULE, rule_value, update=index.strict)
+        if found.status == UNDECIDABLE:
+            undecided.add(found.undecidable)
             return
-        if status != "found":
+        rules = found.urns
+        if found.status != RESOLVED:
             yield Violation(
-                f"{label}: `{rpath}` {_STATUS_PHRASE[status].replace('target group', 'listener rule')}: "
+                f"{label}: `{rpath}` {_STATUS_PHRASE[_problem(found)].replace('target group', 'listener rule')}: "
                 "ECS-native blue/green shifts production traffic through that rule, so it must be an "
                 "`aws.lb.ListenerRule` of this stack on a listener of this stack's load balancer; set "
                 "`production_listener_rule=rule.arn`.", urn=service.urn, path=rpath)
@@ -267,8 +280,17 @@ class EcsServiceBehindStackAlb(Rule):
             return
         for rule in on_stack:
             targets = index.rule_targets.get(rule)
-            if targets is None or targets & primary:
-                return  # unresolved (preview) or forwards to the primary target group
+            if targets is None:
+                undecided.add(f"the forward targets of listener rule '{stack.by_urn[rule].name}' are not known yet")
+                return
+            if targets & primary:
+                if not primary <= targets:
+                    # The primary is one of several candidates (preview: the service's property
+                    # dependencies) and the rule forwards to only some of them: which one is not known.
+                    undecided.add(f"which target group is the primary of service '{service.name}' is not known "
+                                  f"yet, and listener rule '{stack.by_urn[rule].name}' forwards to only some of "
+                                  "its candidates")
+                return  # forwards to the primary target group
         names = ", ".join(sorted(f"'{stack.by_urn[r].name}'" for r in on_stack if r in stack.by_urn))
         tg_names = ", ".join(sorted(f"'{stack.by_urn[t].name}'" for t in primary if t in stack.by_urn))
         yield Violation(
@@ -285,43 +307,13 @@ _STATUS_PHRASE = {
 }
 
 
-def _resolve(stack: StackView, owner: P.ResourceView, value: Any, prop: str,
-             types: Tuple[str, ...], strict: bool = False) -> Tuple[str, Set[str]]:
-    """Which resources of `types` in this stack a reference names.
-
-    Returns ("found", urns), ("unknown", {}) when it cannot be told (an unknown value without a
-    dependency of that type), ("external", {}) for a known value that is no resource of the stack,
-    ("wrong-type", {}) or ("invalid", {}). An unknown value resolves through the owner's
-    propertyDependencies of `prop` (every resource of `types` among them: lenient at preview).
-
-    `strict` (an update, not a preview): every output of this stack is known then, so an unknown
-    value without a dependency on a resource of `types` cannot come from this stack (it is a
-    StackReference output the offline check leaves unknown): "external"."""
-    def deps_of_type() -> List[str]:
-        urns = owner.depends_on_resources(prop)
-        if not urns and not owner.property_dependencies:
-            urns = owner.dependencies
-        return [u for u in urns if u in stack.by_urn and stack.by_urn[u].type in types]
-
-    if value is P.UNKNOWN or P.is_unknown(value):
-        deps = deps_of_type()
-        if deps:
-            return "found", set(deps)
-        return ("external" if strict else "unknown"), set()
-    if not isinstance(value, str):
-        return "invalid", set()
-    target = stack.by_reference(value.strip())
-    if target is not None:
-        if target.type in types:
-            return "found", {target.urn}
-        return "wrong-type", set()
-    # A dependency of the right type whose own ARN/ID is not known cannot be compared: lenient.
-    unresolvable = [u for u in deps_of_type()
-                    if not any(_nonempty(stack.by_urn[u].props.get(k)) and not P.is_unknown(stack.by_urn[u].props.get(k))
-                               for k in ("arn", "id"))]
-    if unresolvable:
-        return "found", set(unresolvable)
-    return "external", set()
+def _problem(found: Resolution) -> str:
+    """The `_STATUS_PHRASE` key of a reference that is not (only) resources of this stack."""
+    if found.invalid:
+        return "invalid"
+    if found.wrong_type and not found.external:
+        return "wrong-type"
+    return "external"
 
 
 class _TrafficIndex:
@@ -336,69 +328,46 @@ class _TrafficIndex:
         self.rule_on_stack: Dict[str, bool] = {}
         #: listener rule URN -> target groups it forwards to (None: not resolvable yet)
         self.rule_targets: Dict[str, Optional[Set[str]]] = {}
-        #: whether a listener or rule on a stack load balancer forwards to targets unknown yet
-        self.unresolved_forward = False
+        #: why a listener or rule on a stack load balancer forwards to targets not known yet ("": none)
+        self.unresolved_forward = ""
         #: target group URN -> the target groups of its CodeDeploy blue/green pair
         self.partners: Dict[str, Set[str]] = {}
 
         listener_on_stack: Dict[str, bool] = {}
         for listener in stack.of_type(*P.LISTENER):
-            status, _ = _resolve(stack, listener, listener.get("loadBalancerArn"), "loadBalancerArn", P.LB, strict)
-            on_stack = status in ("found", "unknown")
+            lb = stack.resolve(listener, "loadBalancerArn", P.LB, update=strict)
+            on_stack = lb.status in (RESOLVED, UNDECIDABLE)
             listener_on_stack[listener.urn] = on_stack
             self._index_actions(listener, "defaultActions", "listener", on_stack)
         for rule in stack.of_type(*P.LISTENER_RULE):
-            status, listeners = _resolve(stack, rule, rule.get("listenerArn"), "listenerArn", P.LISTENER, strict)
-            if status == "found":
-                on_stack = any(listener_on_stack.get(u, False) for u in listeners)
+            listeners = stack.resolve(rule, "listenerArn", P.LISTENER, update=strict)
+            if listeners.status == RESOLVED:
+                on_stack = any(listener_on_stack.get(u, False) for u in listeners.urns)
             else:
-                on_stack = status == "unknown"
+                on_stack = listeners.status == UNDECIDABLE
             self.rule_on_stack[rule.urn] = on_stack
             self.rule_targets[rule.urn] = self._index_actions(rule, "actions", "listener rule", on_stack)
         self._index_codedeploy_pairs()
 
     def _index_actions(self, owner: P.ResourceView, prop: str, kind: str, on_stack: bool) -> Optional[Set[str]]:
-        targets: Set[str] = set()
-        unresolved = False
-        actions = owner.get(prop)
-        if actions is P.UNKNOWN:
-            status, deps = _resolve(self.stack, owner, actions, prop, P.TARGET_GROUP, self.strict)
-            targets |= deps
-            unresolved = status == "unknown"
-        else:
-            for ref in P.forward_target_refs(actions):
-                status, found = _resolve(self.stack, owner, ref, prop, P.TARGET_GROUP, self.strict)
-                targets |= found
-                if status == "unknown":
-                    unresolved = True
+        found = self.stack.resolve(owner, prop, P.TARGET_GROUP, P.forward_target_refs(owner.get(prop)),
+                                   update=self.strict)
+        targets = found.urns
         for tg in targets:
             self.forwarders.setdefault(tg, []).append((owner, kind, on_stack))
-        if unresolved and on_stack:
-            self.unresolved_forward = True
+        unresolved = found.status == UNDECIDABLE
+        if unresolved and on_stack and not self.unresolved_forward:
+            self.unresolved_forward = found.undecidable
         return None if unresolved else targets
 
     def _index_codedeploy_pairs(self) -> None:
-        groups = self.stack.of_type(*P.DEPLOYMENT_GROUP)
-        if not groups:
-            return
-        by_name: Dict[str, str] = {}
-        for tg in self.stack.of_type(*P.TARGET_GROUP):
-            name = tg.props.get("name")
-            if _nonempty(name) and not P.is_unknown(name):
-                by_name.setdefault(name, tg.urn)
-        for group in groups:
+        for group in self.stack.of_type(*P.DEPLOYMENT_GROUP):
             info = P.as_dict(group.get("loadBalancerInfo"))
             if not isinstance(info, Mapping):
                 continue
             for pair in P.dicts(P.lookup(info, "targetGroupPairInfo")):
-                members: Set[str] = set()
-                for tg in P.dicts(P.lookup(pair, "targetGroups")):
-                    name = P.lookup(tg, "name")
-                    if isinstance(name, str) and name in by_name:
-                        members.add(by_name[name])
-                    elif name is P.UNKNOWN:
-                        _, deps = _resolve(self.stack, group, P.UNKNOWN, "loadBalancerInfo", P.TARGET_GROUP)
-                        members |= deps
+                names = [P.lookup(tg, "name") for tg in P.dicts(P.lookup(pair, "targetGroups"))]
+                members = self.stack.resolve(group, "loadBalancerInfo", P.TARGET_GROUP, names, by=("name",)).urns
                 for tg in members:
                     self.partners.setdefault(tg, set()).update(members)
 
@@ -443,64 +412,81 @@ class TargetGroupHealthCheck(Rule):
 
     _NLB_PROTOCOLS = ("TCP", "TLS", "UDP", "TCP_UDP", "QUIC", "TCP_QUIC")
 
+    _FULL_FIX = ("set `health_check=aws.lb.TargetGroupHealthCheckArgs(enabled=True, protocol='HTTP', "
+                 "path='/health', matcher='200', healthy_threshold=3, unhealthy_threshold=3, timeout=5, interval=30)`.")
+
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        label = f"Target group '{resource.name}'"
-        target_type = P.as_str(resource.get("targetType"))
-        if isinstance(target_type, str) and target_type.strip().lower() in _lower_strings(cfg_list(ctx, "exemptTargetTypes")):
+        if self._not_judged(resource, ctx):
             return
-        protocol = P.as_str(resource.get("protocol"))
-        tg_protocol = protocol.strip().upper() if isinstance(protocol, str) else ""
-        if tg_protocol == "GENEVE":
-            return  # gateway load balancer appliances: not an application endpoint
+        label = f"Target group '{resource.name}'"
         hc = P.as_dict(resource.get("healthCheck"))
         if hc is P.UNKNOWN:
             return
         if not isinstance(hc, Mapping):
             what = "no `healthCheck`" if hc is P.MISSING else "a malformed `healthCheck` (not an object)"
-            yield Violation(f"{label} has {what}: set `health_check=aws.lb.TargetGroupHealthCheckArgs(enabled=True, "
-                            "protocol='HTTP', path='/health', matcher='200', healthy_threshold=3, "
-                            "unhealthy_threshold=3, timeout=5, interval=30)`.", path="healthCheck")
+            yield Violation(f"{label} has {what}: {self._FULL_FIX}", path="healthCheck")
             return
-
         enabled = P.as_bool(P.lookup(hc, "enabled"))
         if enabled is False or enabled is P.INVALID:
             yield Violation(f"{label} has health checks disabled (`healthCheck.enabled`): set "
                             "`health_check.enabled=True`; without them the load balancer routes to failed "
                             "tasks and deployments cannot roll back on failure.", path="healthCheck.enabled")
             return
+        http_check = yield from self._protocol(resource, label, hc, ctx)
+        if http_check:
+            yield from self._path_and_matcher(label, hc)
+        yield from self._thresholds(label, hc, ctx)
+        yield from self._interval_and_timeout(label, hc, ctx)
 
+    @staticmethod
+    def _not_judged(resource: P.ResourceView, ctx: Context) -> bool:
+        """Lambda targets (invoked, not polled) and gateway load balancer appliances (GENEVE)."""
+        target_type = P.as_str(resource.get("targetType"))
+        if isinstance(target_type, str) and target_type.strip().lower() in _lower_strings(cfg_list(ctx, "exemptTargetTypes")):
+            return True
+        protocol = P.as_str(resource.get("protocol"))
+        return isinstance(protocol, str) and protocol.strip().upper() == "GENEVE"
+
+    def _protocol(self, resource: P.ResourceView, label: str, hc: Mapping,
+                  ctx: Context) -> Generator[Violation, None, bool]:
+        """Violations of `healthCheck.protocol`; returns whether the check is an HTTP(S) one (a path and
+        matcher then apply)."""
         hc_protocol = P.as_str(P.lookup(hc, "protocol"))
         if hc_protocol is P.MISSING or (isinstance(hc_protocol, str) and not hc_protocol.strip()):
             hc_protocol = "HTTP"  # the provider's default
-        http_check = True
-        if isinstance(hc_protocol, str):
-            hc_upper = hc_protocol.strip().upper()
-            if hc_upper not in ("HTTP", "HTTPS"):
-                tcp_ok = (cfg_bool(ctx, "allowTcpHealthChecks", False) and hc_upper == "TCP"
-                          and tg_protocol in self._NLB_PROTOCOLS)
-                if not tcp_ok:
-                    shown = _text(resource, ("healthCheck", "protocol"), hc_protocol)
-                    yield Violation(f"{label} health-checks with protocol {shown} (`healthCheck.protocol`): a "
-                                    "TCP check only proves the port is open; set `health_check.protocol` to "
-                                    "'HTTP' or 'HTTPS' with a `path` the application answers.",
-                                    path="healthCheck.protocol")
-                http_check = False
-        elif hc_protocol is P.INVALID:
+        if hc_protocol is P.INVALID:
             yield Violation(f"{label} has a malformed `healthCheck.protocol`: set `health_check.protocol` to "
                             "'HTTP' or 'HTTPS'.", path="healthCheck.protocol")
+            return True
+        if not isinstance(hc_protocol, str) or hc_protocol.strip().upper() in ("HTTP", "HTTPS"):
+            return True  # HTTP(S), or unknown at preview (judged as HTTP: path and matcher still apply)
+        protocol = P.as_str(resource.get("protocol"))
+        tg_protocol = protocol.strip().upper() if isinstance(protocol, str) else ""
+        tcp_ok = (cfg_bool(ctx, "allowTcpHealthChecks", False) and hc_protocol.strip().upper() == "TCP"
+                  and tg_protocol in self._NLB_PROTOCOLS)
+        if not tcp_ok:
+            shown = _text(resource, ("healthCheck", "protocol"), hc_protocol)
+            yield Violation(f"{label} health-checks with protocol {shown} (`healthCheck.protocol`): a "
+                            "TCP check only proves the port is open; set `health_check.protocol` to "
+                            "'HTTP' or 'HTTPS' with a `path` the application answers.",
+                            path="healthCheck.protocol")
+        return False
 
-        if http_check:
-            path = P.as_str(P.lookup(hc, "path"))
-            if path is not P.UNKNOWN and not (isinstance(path, str) and path.strip().startswith("/")):
-                problem = "has no explicit `healthCheck.path`" if (path is P.MISSING or (isinstance(path, str) and not path.strip())) \
-                    else "has a `healthCheck.path` that is not an absolute path"
-                yield Violation(f"{label} {problem}: set `health_check.path` to the application's health "
-                                "endpoint (e.g. '/health').", path="healthCheck.path")
-            matcher = P.as_str(P.lookup(hc, "matcher"))
-            if matcher is not P.UNKNOWN and not _nonempty(matcher):
-                yield Violation(f"{label} has no explicit `healthCheck.matcher`: set `health_check.matcher` to "
-                                "the success codes (e.g. '200'; '0-99' for gRPC).", path="healthCheck.matcher")
+    @staticmethod
+    def _path_and_matcher(label: str, hc: Mapping) -> Iterable[Violation]:
+        path = P.as_str(P.lookup(hc, "path"))
+        if path is not P.UNKNOWN and not (isinstance(path, str) and path.strip().startswith("/")):
+            problem = "has no explicit `healthCheck.path`" if (path is P.MISSING or (isinstance(path, str) and not path.strip())) \
+                else "has a `healthCheck.path` that is not an absolute path"
+            yield Violation(f"{label} {problem}: set `health_check.path` to the application's health "
+                            "endpoint (e.g. '/health').", path="healthCheck.path")
+        matcher = P.as_str(P.lookup(hc, "matcher"))
+        if matcher is not P.UNKNOWN and not _nonempty(matcher):
+            yield Violation(f"{label} has no explicit `healthCheck.matcher`: set `health_check.matcher` to "
+                            "the success codes (e.g. '200'; '0-99' for gRPC).", path="healthCheck.matcher")
 
+    @staticmethod
+    def _thresholds(label: str, hc: Mapping, ctx: Context) -> Iterable[Violation]:
         minimum = cfg_number(ctx, "minThreshold", 2)
         for key, arg in (("healthyThreshold", "healthy_threshold"), ("unhealthyThreshold", "unhealthy_threshold")):
             value = P.as_number(P.lookup(hc, key))
@@ -508,6 +494,8 @@ class TargetGroupHealthCheck(Rule):
                 yield Violation(f"{label} has `healthCheck.{key}` below {minimum:g} or not a number: set "
                                 f"`health_check.{arg}` to at least {minimum:g} (default 3).", path=f"healthCheck.{key}")
 
+    @staticmethod
+    def _interval_and_timeout(label: str, hc: Mapping, ctx: Context) -> Iterable[Violation]:
         maximum = cfg_number(ctx, "maxIntervalSeconds", 60)
         interval = P.as_number(P.lookup(hc, "interval"))
         interval_given = interval is not P.MISSING
@@ -518,20 +506,16 @@ class TargetGroupHealthCheck(Rule):
                             f"(0, {maximum:g}]: set `health_check.interval` to at most {maximum:g} (e.g. 30).",
                             path="healthCheck.interval")
             return
+        # An absent timeout: AWS picks the default per target type and protocol (5s for most ALB
+        # targets) and accepts it with any valid interval, so only a timeout the program sets is judged.
         timeout = P.as_number(P.lookup(hc, "timeout"))
-        timeout_given = timeout is not P.MISSING
-        if timeout is P.MISSING:
-            # AWS picks the default per target type and protocol (5s for most ALB targets), and
-            # accepts it with any valid interval: judge only a timeout the program sets
-            timeout = None
         if timeout is P.INVALID:
             yield Violation(f"{label} has a `healthCheck.timeout` that is not a number: set "
                             "`health_check.timeout` below the interval (e.g. 5).", path="healthCheck.timeout")
         elif isinstance(timeout, float) and isinstance(interval, float) and timeout >= interval:
-            t = f"{timeout:g}s" + ("" if timeout_given else " (default)")
             n = f"{interval:g}s" + ("" if interval_given else " (default)")
-            yield Violation(f"{label} has a health check timeout of {t} that is not below its interval of {n} "
-                            "(`healthCheck.timeout`, `healthCheck.interval`): set `health_check.timeout` "
+            yield Violation(f"{label} has a health check timeout of {timeout:g}s that is not below its interval of "
+                            f"{n} (`healthCheck.timeout`, `healthCheck.interval`): set `health_check.timeout` "
                             "below `health_check.interval` (e.g. timeout=5, interval=30).",
                             path="healthCheck.timeout")
 
@@ -760,7 +744,7 @@ class AlbModernTlsPolicy(Rule):
                             path="sslPolicy")
 
 
-class AlbDropInvalidHeaders(Rule):
+class AlbDropInvalidHeaders(ValueCheck):
     name = "alb-drop-invalid-headers"
     description = "Application load balancers must drop invalid HTTP header fields."
     level = "mandatory"
@@ -771,16 +755,18 @@ class AlbDropInvalidHeaders(Rule):
     resource_types = P.LB
     remediation = "Set `drop_invalid_header_fields=True` on the application load balancer."
     compliant_example = 'aws.lb.LoadBalancer("alb", load_balancer_type="application", drop_invalid_header_fields=True, ...)'
+    property_path = ("dropInvalidHeaderFields",)
+    read = staticmethod(P.as_bool)
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        if _lb_type(resource) != "application":
-            return
-        value = P.as_bool(resource.get("dropInvalidHeaderFields"))
-        if value is True or value is P.UNKNOWN:
-            return
-        yield Violation(f"Application load balancer '{resource.name}' forwards invalid HTTP header fields "
-                        "(`dropInvalidHeaderFields` is not true; header smuggling and desync attacks): set "
-                        "`drop_invalid_header_fields=True`.", path="dropInvalidHeaderFields")
+    def judged(self, resource: P.ResourceView, ctx: Context) -> bool:
+        return _lb_type(resource) == "application"
+
+    def problem(self, value, resource: P.ResourceView, ctx: Context) -> Optional[str]:
+        if value is True:
+            return None
+        return (f"Application load balancer '{resource.name}' forwards invalid HTTP header fields "
+                "(`dropInvalidHeaderFields` is not true; header smuggling and desync attacks): set "
+                "`drop_invalid_header_fields=True`.")
 
 
 class AlbAccessLogs(Rule):
@@ -824,7 +810,7 @@ class AlbAccessLogs(Rule):
                             "to an S3 bucket of this stack.", path="accessLogs.bucket")
 
 
-class AlbDeletionProtection(Rule):
+class AlbDeletionProtection(ValueCheck):
     name = "alb-deletion-protection"
     description = "Load balancers must have deletion protection enabled (mandatory in production)."
     level = "advisory"
@@ -845,20 +831,31 @@ class AlbDeletionProtection(Rule):
     remediation = ("Set `enable_deletion_protection=True` on the load balancer (turn it off in the same update "
                    "that deliberately deletes it).")
     compliant_example = 'aws.lb.LoadBalancer("alb", enable_deletion_protection=True, ...)'
+    property_path = ("enableDeletionProtection",)
+    read = staticmethod(P.as_bool)
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+    def judged(self, resource: P.ResourceView, ctx: Context) -> bool:
         lb_type = _lb_type(resource)
-        if lb_type is None or lb_type not in _lower_strings(cfg_list(ctx, "loadBalancerTypes")):
-            return
-        value = P.as_bool(resource.get("enableDeletionProtection"))
-        if value is True or value is P.UNKNOWN:
-            return
+        return lb_type is not None and lb_type in _lower_strings(cfg_list(ctx, "loadBalancerTypes"))
+
+    @staticmethod
+    def _mandatory_environment(ctx: Context) -> Optional[str]:
+        """The stack's environment when the config makes this policy mandatory in it."""
         environment = stack_environment(ctx)
-        mandatory = environment is not None and environment.lower() in _lower_strings(cfg_list(ctx, "mandatoryEnvironments"))
-        why = (f" This is mandatory: stack '{ctx.stack}' is mapped to {environment}." if mandatory else "")
-        yield Violation(f"Load balancer '{resource.name}' can be deleted by a single update "
-                               "(`enableDeletionProtection` is not true): set `enable_deletion_protection=True`." + why,
-                               path="enableDeletionProtection", level="mandatory" if mandatory else "")
+        if environment is not None and environment.lower() in _lower_strings(cfg_list(ctx, "mandatoryEnvironments")):
+            return environment
+        return None
+
+    def level_for(self, resource: P.ResourceView, ctx: Context) -> str:
+        return "mandatory" if self._mandatory_environment(ctx) else ""
+
+    def problem(self, value, resource: P.ResourceView, ctx: Context) -> Optional[str]:
+        if value is True:
+            return None
+        environment = self._mandatory_environment(ctx)
+        why = f" This is mandatory: stack '{ctx.stack}' is mapped to {environment}." if environment else ""
+        return (f"Load balancer '{resource.name}' can be deleted by a single update "
+                "(`enableDeletionProtection` is not true): set `enable_deletion_protection=True`." + why)
 
 
 RULES = [EcsServiceBehindStackAlb, TargetGroupHealthCheck, ListenerRuleNoHealthHeaderRouting,

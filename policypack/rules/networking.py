@@ -10,11 +10,13 @@ VpcEndpointRouteTableAssociations); logs when a container of the service's task 
 with awslogs; secretsmanager when one reads secrets (ssm for Parameter Store references); plus
 `additionalEndpoints`. The region is whatever the endpoint's `com.amazonaws.<region>.` says.
 
-Stack rules link resources through outputs (`stack.by_reference`) and property dependencies,
-never by names. A resource of this stack is identified by its URN; infrastructure outside the
-stack by its raw ID. Unknown values (preview) are read leniently: an unknown VPC, service name,
-private DNS flag or route table list counts as matching; unknown containerDefinitions require
-nothing beyond ECR and S3.
+References are read through the stack's one resolver (`StackView.resolve`): a resource of this
+stack is identified by its URN, infrastructure outside the stack by its raw ID. An unknown reference
+(preview) is resolved through its property dependencies (an endpoint whose `vpcId` depends on VPC B
+is in VPC B; a gateway whose `routeTableIds` depend on one route table covers that one); only one no
+dependency decides counts as matching, and a result that depends on it is reported not-applicable
+with the reason, not as a pass. An unknown service name, endpoint type or private DNS flag counts as
+matching; unknown containerDefinitions require nothing beyond ECR and S3.
 """
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
-from ..rule import Context, Rule, StackView, Violation, cfg_list, cis, fsbp, pci
+from ..rule import (UNDECIDABLE, Context, NotApplicable, Resolution, Rule, StackView, Undecided, Violation, cfg_list,
+                    cis, fsbp, pci)
+from .value_check import ValueCheck
 
 SUBNET = ("aws:ec2/subnet:Subnet", "aws:ec2/defaultSubnet:DefaultSubnet")
 SECURITY_GROUP = ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
@@ -41,45 +45,34 @@ def _network_configuration(resource: P.ResourceView) -> Any:
     return P.as_dict(resource.get("networkConfiguration"))
 
 
+def _listed(value: Any) -> Any:
+    """A list-of-references property as a list (unknown as one unknown item, absent as empty)."""
+    if P.is_unknown(value):
+        return [P.UNKNOWN]
+    return value if isinstance(value, list) else ([value] if isinstance(value, str) else [])
+
+
 # --------------------------------------------------------------------------------------------
 # Reference resolution
 # --------------------------------------------------------------------------------------------
-class _Refs:
-    """Resolves reference-valued properties to keys: the URN of a stack resource, else the raw
-    known value. Unknown values are reported as such (callers are lenient)."""
+class _Resolver:
+    """The resolver (`StackView.resolve`) bound to this call's mode, read as keys: the URN of a
+    stack resource, else the raw known value (infrastructure outside the stack)."""
 
-    def __init__(self, stack: StackView) -> None:
+    def __init__(self, stack: StackView, update: bool = False) -> None:
         self.stack = stack
+        self.update = update
 
-    def key(self, value: str, types: Tuple[str, ...]) -> str:
-        ref = self.stack.by_reference(value)
-        return ref.urn if ref is not None and ref.type in types else value
+    def resolve(self, resource: P.ResourceView, prop: str, types: Tuple[str, ...], value: Any = None) -> Resolution:
+        value = resource.props.get(prop) if value is None else value
+        return self.stack.resolve(resource, prop, types, value, update=self.update)
 
-    def resolve(self, resource: P.ResourceView, prop: str, value: Any, types: Tuple[str, ...]) -> Tuple[Set[str], bool]:
-        """(keys, unknown) of the reference(s) in `value`, read from top-level property `prop`:
-        known strings by value, plus stack resources of `types` that `prop` depends on."""
-        keys: Set[str] = set()
-        unknown = False
-        if P.is_unknown(value):
-            unknown = True
-        elif isinstance(value, str):
-            if value:
-                keys.add(self.key(value, types))
-        elif isinstance(value, list):
-            for item in value:
-                if P.is_unknown(item):
-                    unknown = True
-                elif isinstance(item, str) and item:
-                    keys.add(self.key(item, types))
-        for urn in resource.depends_on_resources(prop):
-            dep = self.stack.by_urn.get(urn)
-            if dep is not None and dep.type in types:
-                keys.add(urn)
-        return keys, unknown
+    def keys(self, resource: P.ResourceView, prop: str, types: Tuple[str, ...], value: Any = None) -> Set[str]:
+        return self.resolve(resource, prop, types, value).keys()
 
-    def vpc_of(self, resource: P.ResourceView) -> Tuple[Set[str], bool]:
-        """The VPC key(s) of a resource with a `vpcId` (subnet, security group, endpoint, flow log)."""
-        return self.resolve(resource, "vpcId", resource.props.get("vpcId"), VPCS)
+    def vpc_of(self, resource: P.ResourceView) -> Resolution:
+        """The VPC(s) of a resource with a `vpcId` (subnet, security group, endpoint, flow log)."""
+        return self.resolve(resource, "vpcId", VPCS)
 
 
 def _display(stack: StackView, key: str) -> str:
@@ -93,7 +86,7 @@ def _display(stack: StackView, key: str) -> str:
 # --------------------------------------------------------------------------------------------
 # ecs-service-no-public-ip
 # --------------------------------------------------------------------------------------------
-class EcsServiceNoPublicIp(Rule):
+class EcsServiceNoPublicIp(ValueCheck):
     name = "ecs-service-no-public-ip"
     description = "ECS services must not assign public IP addresses to their tasks."
     kind = "resource"
@@ -110,14 +103,15 @@ class EcsServiceNoPublicIp(Rule):
     compliant_example = ('aws.ecs.Service("svc", network_configuration={"subnets": [s.id for s in private], '
                          '"security_groups": [app_sg.id], "assign_public_ip": False}, ...)')
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        config = _network_configuration(resource)
-        if not isinstance(config, Mapping):
-            return
-        if P.as_bool(P.lookup(config, "assignPublicIp")) is True:
-            yield Violation(f"ECS service '{resource.name}' sets `networkConfiguration.assignPublicIp` to true: every "
-                            "task gets a public IP address. Set `assign_public_ip=False` and run the tasks in private "
-                            "subnets behind the load balancer.", path="networkConfiguration.assignPublicIp")
+    property_path = ("networkConfiguration", "assignPublicIp")
+    read = staticmethod(P.as_bool)
+
+    def problem(self, value, resource: P.ResourceView, ctx: Context) -> Optional[str]:
+        if value is not True:
+            return None
+        return (f"ECS service '{resource.name}' sets `networkConfiguration.assignPublicIp` to true: every "
+                "task gets a public IP address. Set `assign_public_ip=False` and run the tasks in private "
+                "subnets behind the load balancer.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,7 +120,7 @@ class EcsServiceNoPublicIp(Rule):
 class _Endpoint:
     __slots__ = ("resource", "service", "type", "private_dns", "vpcs", "vpc_unknown", "route_tables", "rt_unknown")
 
-    def __init__(self, resource: P.ResourceView, refs: _Refs) -> None:
+    def __init__(self, resource: P.ResourceView, refs: _Resolver) -> None:
         self.resource = resource
         name = P.as_str(resource.get("serviceName"))
         if name is P.UNKNOWN:
@@ -138,9 +132,12 @@ class _Endpoint:
         # pulumi-aws defaults vpc_endpoint_type to Gateway.
         self.type = None if kind is P.UNKNOWN else (kind.lower() if isinstance(kind, str) else "gateway")
         self.private_dns = P.as_bool(resource.get("privateDnsEnabled"))
-        self.vpcs, self.vpc_unknown = refs.vpc_of(resource)
-        self.route_tables, self.rt_unknown = refs.resolve(resource, "routeTableIds",
-                                                         resource.props.get("routeTableIds"), ROUTE_TABLE)
+        # Unknown at preview: decided through the property dependencies (an endpoint whose vpcId
+        # depends on VPC B is in VPC B); undecidable only when no dependency says.
+        vpcs = refs.vpc_of(resource)
+        self.vpcs, self.vpc_unknown = vpcs.keys(), vpcs.status == UNDECIDABLE
+        tables = refs.resolve(resource, "routeTableIds", ROUTE_TABLE)
+        self.route_tables, self.rt_unknown = tables.keys(), tables.status == UNDECIDABLE
 
     def serves(self, service: str) -> bool:
         return self.service is None or self.service == service
@@ -233,10 +230,20 @@ class VpcEndpointsForPrivateTasks(Rule):
                          '    vpc_endpoint_type="Gateway", route_table_ids=[private_rt.id])')
 
     def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
-        services = [s for s in stack.of_type(*P.SERVICE) if self._is_private(s)]
+        undecided = Undecided()
+        yield from undecided.report(self._check(stack, ctx, undecided))
+
+    def _check(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
+        services = []
+        for service in stack.of_type(*P.SERVICE):
+            private = self._is_private(service)
+            if private is P.UNKNOWN:
+                undecided.add(f"whether service '{service.name}' runs without a public IP is not known yet")
+            elif private:
+                services.append(service)
         if not services:
             return
-        refs = _Refs(stack)
+        refs = _Resolver(stack, update=not ctx.dry_run)
         extra = [e.strip().lower() for e in cfg_list(ctx, "additionalEndpoints") if isinstance(e, str) and e.strip()]
         associations, main_tables = self._route_table_index(stack, refs)
         groups: Dict[str, _Group] = {}
@@ -263,8 +270,7 @@ class VpcEndpointsForPrivateTasks(Rule):
                 else:
                     subnet_resource = stack.by_urn.get(subnet)
                     if subnet_resource is not None:
-                        subnet_vpcs, _ = refs.vpc_of(subnet_resource)
-                        for vpc in subnet_vpcs:
+                        for vpc in refs.vpc_of(subnet_resource).keys():
                             tables.update(main_tables.get(vpc, ()))
             for vpc in (vpcs or {_ANY}):
                 group = groups.setdefault(vpc, _Group())
@@ -291,73 +297,69 @@ class VpcEndpointsForPrivateTasks(Rule):
             for need in extra:
                 if need not in {r[0] for r in required} and need != "s3":
                     required.append((need, "required by the `additionalEndpoints` config"))
+            # What passes only thanks to an endpoint whose VPC or route tables no dependency decides
+            # is undecided, not compliant.
+            decided = [e for e in in_vpc if not e.vpc_unknown]
+            unsure = [e.resource.name for e in in_vpc if e.vpc_unknown or e.rt_unknown]
+            why_unsure = (f"the VPC or route tables of endpoint(s) {', '.join(repr(n) for n in sorted(unsure)[:3])} "
+                          "are not known yet "
+                          "and depend on no VPC or route table of this stack")
             for service, why in required:
                 problem = self._interface_problem(service, in_vpc)
                 if problem:
                     yield self._violation(stack, vpc, group, service, why, problem)
+                elif unsure and self._interface_problem(service, decided):
+                    undecided.add(why_unsure)
             problem = self._gateway_problem(stack, in_vpc, attached, group.route_tables)
             if problem:
                 yield self._violation(stack, vpc, group, "s3", "ECR serves image layers from S3", problem)
+            elif unsure and self._gateway_problem(stack, decided, attached, group.route_tables, decided_only=True):
+                undecided.add(why_unsure)
 
     # --- which services ----------------------------------------------------------------------
     @staticmethod
-    def _is_private(service: P.ResourceView) -> bool:
+    def _is_private(service: P.ResourceView) -> Any:
         launch = P.as_str(service.get("launchType"))
         if isinstance(launch, str) and launch.upper() == "EXTERNAL":
             return False  # ECS Anywhere: not in a VPC
         config = _network_configuration(service)
         if config is P.UNKNOWN:
-            return False  # cannot tell at preview: lenient
+            return P.UNKNOWN  # cannot tell at preview
         if not isinstance(config, Mapping):
             return True
         public = P.as_bool(P.lookup(config, "assignPublicIp"))
         if public is P.UNKNOWN:
-            return False
+            return P.UNKNOWN
         return public is not True
 
     # --- where the service runs --------------------------------------------------------------
     @staticmethod
-    def _service_network(stack: StackView, refs: _Refs, service: P.ResourceView) -> Tuple[Set[str], Set[str]]:
+    def _service_network(stack: StackView, refs: _Resolver, service: P.ResourceView) -> Tuple[Set[str], Set[str]]:
         """(VPC keys, subnet keys) of a service, through its subnets' and security groups' `vpcId`."""
         config = _network_configuration(service)
         subnet_values = P.lookup(config, "subnets") if isinstance(config, Mapping) else P.MISSING
         group_values = P.lookup(config, "securityGroups") if isinstance(config, Mapping) else P.MISSING
-        subnets: Set[str] = set()
-        groups: Set[str] = set()
-        for item in P.strings(subnet_values):
-            subnets.add(refs.key(item, SUBNET))
-        for item in P.strings(group_values):
-            groups.add(refs.key(item, SECURITY_GROUP))
-        for urn in service.depends_on_resources("networkConfiguration"):
-            dep = stack.by_urn.get(urn)
-            if dep is None:
-                continue
-            if dep.type in SUBNET:
-                subnets.add(urn)
-            elif dep.type in SECURITY_GROUP:
-                groups.add(urn)
+        subnets = refs.keys(service, "networkConfiguration", SUBNET, _listed(subnet_values))
+        groups = refs.keys(service, "networkConfiguration", SECURITY_GROUP, _listed(group_values))
         vpcs: Set[str] = set()
         for key in subnets | groups:
             resource = stack.by_urn.get(key)
             if resource is not None:
-                found, _unknown = refs.vpc_of(resource)
-                vpcs.update(found)
+                vpcs.update(refs.vpc_of(resource).keys())
         return vpcs, subnets
 
     @staticmethod
-    def _task_definitions(stack: StackView, refs: _Refs, service: P.ResourceView) -> Optional[List[P.ResourceView]]:
+    def _task_definitions(stack: StackView, refs: _Resolver, service: P.ResourceView) -> Optional[List[P.ResourceView]]:
         """The service's task definition(s) in this stack, or None when it cannot be resolved."""
-        keys, _unknown = refs.resolve(service, "taskDefinition", service.props.get("taskDefinition"), P.TASK_DEFINITION)
-        tasks = [stack.by_urn[k] for k in keys if k in stack.by_urn and stack.by_urn[k].type in P.TASK_DEFINITION]
-        return tasks or None
+        return list(refs.resolve(service, "taskDefinition", P.TASK_DEFINITION).resources) or None
 
     @staticmethod
-    def _route_table_index(stack: StackView, refs: _Refs) -> Tuple[Dict[str, Set[str]], Dict[str, Set[str]]]:
+    def _route_table_index(stack: StackView, refs: _Resolver) -> Tuple[Dict[str, Set[str]], Dict[str, Set[str]]]:
         """subnet key -> route table keys (explicit associations); VPC key -> main route table keys."""
         associations: Dict[str, Set[str]] = {}
         for assoc in stack.of_type(*ROUTE_TABLE_ASSOCIATION):
-            subnets, _ = refs.resolve(assoc, "subnetId", assoc.props.get("subnetId"), SUBNET)
-            tables, _ = refs.resolve(assoc, "routeTableId", assoc.props.get("routeTableId"), ROUTE_TABLE)
+            subnets = refs.keys(assoc, "subnetId", SUBNET)
+            tables = refs.keys(assoc, "routeTableId", ROUTE_TABLE)
             for subnet in subnets:
                 associations.setdefault(subnet, set()).update(tables)
         main: Dict[str, Set[str]] = {}
@@ -365,27 +367,26 @@ class VpcEndpointsForPrivateTasks(Rule):
             for key in ("mainRouteTableId", "defaultRouteTableId"):
                 value = P.as_str(vpc.get(key))
                 if isinstance(value, str) and value:
-                    main.setdefault(vpc.urn, set()).add(refs.key(value, ROUTE_TABLE))
+                    main.setdefault(vpc.urn, set()).update(refs.keys(vpc, key, ROUTE_TABLE, value))
                     break
         for assoc in stack.of_type(*MAIN_ROUTE_TABLE_ASSOCIATION):
-            vpcs, _ = refs.vpc_of(assoc)
-            tables, _ = refs.resolve(assoc, "routeTableId", assoc.props.get("routeTableId"), ROUTE_TABLE)
-            for vpc in vpcs:
+            tables = refs.keys(assoc, "routeTableId", ROUTE_TABLE)
+            for vpc in refs.vpc_of(assoc).keys():
                 if tables:
                     main[vpc] = set(tables)
         return associations, main
 
     @staticmethod
-    def _endpoint_route_tables(stack: StackView, refs: _Refs) -> Dict[str, Set[str]]:
+    def _endpoint_route_tables(stack: StackView, refs: _Resolver) -> Dict[str, Set[str]]:
         """endpoint URN -> route table keys attached with VpcEndpointRouteTableAssociation."""
         attached: Dict[str, Set[str]] = {}
         for assoc in stack.of_type(*ENDPOINT_ROUTE_TABLE_ASSOCIATION):
-            endpoints, _ = refs.resolve(assoc, "vpcEndpointId", assoc.props.get("vpcEndpointId"), P.VPC_ENDPOINT)
-            tables, unknown = refs.resolve(assoc, "routeTableId", assoc.props.get("routeTableId"), ROUTE_TABLE)
+            endpoints = refs.resolve(assoc, "vpcEndpointId", P.VPC_ENDPOINT).urns
+            tables = refs.resolve(assoc, "routeTableId", ROUTE_TABLE)
             for endpoint in endpoints:
                 bucket = attached.setdefault(endpoint, set())
-                bucket.update(tables)
-                if unknown and not tables:
+                bucket.update(tables.keys())
+                if tables.status == UNDECIDABLE:
                     bucket.add(_ANY)
         return attached
 
@@ -406,7 +407,9 @@ class VpcEndpointsForPrivateTasks(Rule):
 
     @staticmethod
     def _gateway_problem(stack: StackView, endpoints: List[_Endpoint], attached: Mapping[str, Set[str]],
-                         required: Set[str]) -> Optional[str]:
+                         required: Set[str], decided_only: bool = False) -> Optional[str]:
+        """What is wrong with the s3 gateway endpoints, or None. An endpoint whose route tables are
+        undecidable covers every table, unless `decided_only` (then it covers the ones it knows)."""
         candidates = [e for e in endpoints if e.serves("s3")]
         gateways = [e for e in candidates if e.is_gateway()]
         if not gateways:
@@ -417,8 +420,9 @@ class VpcEndpointsForPrivateTasks(Rule):
         best_missing: Optional[Set[str]] = None
         for endpoint in gateways:
             tables = set(endpoint.route_tables) | attached.get(endpoint.resource.urn, set())
-            if endpoint.rt_unknown or _ANY in tables:
+            if (endpoint.rt_unknown or _ANY in tables) and not decided_only:
                 return None
+            tables.discard(_ANY)
             if not tables:
                 missing = set(required) or {""}
             else:
@@ -468,13 +472,14 @@ class VpcFlowLogs(Rule):
         vpcs = stack.of_type(*P.VPC)
         if not vpcs:
             return
-        refs = _Refs(stack)
+        refs = _Resolver(stack, update=not ctx.dry_run)
         covered: Set[str] = set()
         for flow_log in stack.of_type(*P.FLOW_LOG):
-            keys, unknown = refs.vpc_of(flow_log)
-            if unknown and not keys:
-                return  # a flow log on a VPC not known yet (preview): it may be any of them
-            covered.update(keys)
+            logged = refs.vpc_of(flow_log)
+            if logged.status == UNDECIDABLE:
+                # a flow log on a VPC no dependency decides (preview): it may be any of them
+                raise NotApplicable(f"decided when the values are known: {logged.undecidable}")
+            covered.update(logged.keys())
         for vpc in vpcs:
             if vpc.urn in covered or (vpc.id and vpc.id in covered):
                 continue

@@ -85,7 +85,7 @@ _DESCRIPTIVE_WORDS = frozenset((
     "comment", "description", "protocol", "scheme", "sslmode", "charset", "driver", "dialect", "environment",
     "env", "owner", "team", "label", "identifier", "cluster", "instance", "service", "bucket", "queue", "topic",
     "table", "role", "group", "currency", "country", "timezone", "locale", "language", "status", "tier", "plan",
-    "vendor", "platform",
+    "vendor", "platform", "kid",
 ))
 
 #: What `pulumi policy analyze` sends for a secret it cannot decrypt, whatever the value's type: the

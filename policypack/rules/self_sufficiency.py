@@ -54,6 +54,7 @@ from ..data_files import Lazy
 from ..environments import ENVIRONMENT_CONFIG, alias_index, environments_named, stack_environment
 from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, pci
 from ..rule import NotApplicable
+from .stack_references import foreign_stack_references
 
 _MAX_LISTED = 6  # paths listed in one message before "and N more"
 
@@ -597,6 +598,7 @@ class _EnvironmentScan:
         self.stack = stack
         self.env = env
         self.index = index
+        self.first_unknown: Optional[Tuple[str, str]] = None  # (resource, path) of a string not known yet
         self.allowed = _compile_patterns(cfg_list(ctx, "allowedPatterns"))
         self.vocabulary = _compile_patterns(cfg_list(ctx, "deploymentVocabulary"))
         self.aws_owned = _compile_patterns(cfg_list(ctx, "awsOwnedNames"))
@@ -675,6 +677,8 @@ class _EnvironmentScan:
             if not in_json and resource.is_secret(path):
                 return  # secret values are never read (nor echoed)
             self.scan_string(resource, value, path, found, depth, in_json)
+        elif self.first_unknown is None and P.is_unknown(value):
+            self.first_unknown = (resource.name, P.format_path(path))
 
     def scan_string(self, resource: P.ResourceView, value: str, path: Tuple, found: Dict[str, Set[str]],
                     depth: int, in_json: bool) -> None:
@@ -773,8 +777,19 @@ class NoCrossEnvironmentReferences(Rule):
                     "stack or resource `environment` tag says; map it with the `stackEnvironments` config")
             env = inferred
         scan = _EnvironmentScan(stack, ctx, env, index)
+        reported = False
         for resource in stack.resources:
-            yield from self._check_resource(scan, stack, resource, ctx)
+            for violation in self._check_resource(scan, stack, resource, ctx):
+                reported = True
+                yield violation
+        for violation in foreign_stack_references(stack, ctx, env, index):  # visible in stored state only
+            reported = True
+            yield violation
+        if not reported and scan.first_unknown is not None:
+            # Strings not known yet (preview) are judged at `pulumi up`: say so rather than pass silently.
+            name, path = scan.first_unknown
+            raise NotApplicable(f"some strings are not known yet (e.g. `{path}` of '{name}'); they are judged "
+                                "when they are known (`pulumi up`)")
 
     # --- the stack's environment -----------------------------------------------------------
     @staticmethod

@@ -1,0 +1,1 @@
+"""A pack directory inside the package (see `__main__.py`)."""
