@@ -254,6 +254,7 @@ def test_every_computed_output_is_fabricated_with_its_declared_type(token, name,
             _check_type(outputs[key], hint, f"{token}.{key}")
 
 
+@pytest.mark.slow
 def test_every_installed_aws_type_gets_its_computed_outputs():
     """Not just the sample: every resource type of the installed pulumi-aws, with no inputs at all,
     gets an id and every non-Optional output-only property, each of its declared type."""
