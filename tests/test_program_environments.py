@@ -247,22 +247,33 @@ def test_unsupported_reasons():
     assert I.unsupported_reason((3, 11, 0), "3.121.0rc1") is None
 
 
-def test_python3_on_path_with_pulumi_takes_over_from_the_checks_own(tmp_path, monkeypatch):
-    """The program starts under the check's interpreter while `python3` is probed; a python3 that
-    has pulumi then runs it, as the language host would."""
+@pytest.mark.parametrize("python3_has_pulumi", [True, False])
+def test_the_program_runs_once_under_the_interpreter_the_probe_settles_on(tmp_path, monkeypatch, python3_has_pulumi):
+    """The runner starts under the check's interpreter while a slow `python3` is probed, and waits
+    at a gate before the program: the program runs once, under python3 only if it has pulumi."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    wrapper = bin_dir / "python3"  # a python3 that has pulumi: the check's, under another name
-    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    wrapper = bin_dir / "python3"  # the check's interpreter under another name; its probe answers late
+    probe = "sleep 1.5; " + ("" if python3_has_pulumi else "exit 1")
+    wrapper.write_text(f'#!/bin/sh\ncase "$1" in -c) {probe};; esac\nexec "{sys.executable}" "$@"\n')
     wrapper.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.delenv("PULUMI_PYTHON_CMD", raising=False)
-    program = os.path.join(PROGRAMS, "config-missing")
-    options = CheckOptions(program=program)
-    result = run_program(options, load_project(program), {}, [], "us-east-1", time.monotonic() + 120)
-    assert result["interpreter"]["source"] == "python3"
-    assert result["interpreter"]["executable"] == str(bin_dir / "python3")
-    assert result["error"]["id"] == "program-config-missing"  # the program itself ran, under python3
+    program = tmp_path / "side-effect"
+    program.mkdir()
+    # toolchain: pip, so that no lock file above tmp_path can choose another toolchain
+    (program / "Pulumi.yaml").write_text("name: side-effect\nruntime:\n  name: python\n  options:\n"
+                                         "    toolchain: pip\n")
+    (program / "__main__.py").write_text("with open('runs.txt', 'a') as runs:\n    runs.write('ran\\n')\n"
+                                         "import pulumi\npulumi.export('ran', True)\n")
+    options = CheckOptions(program=str(program))
+    result = run_program(options, load_project(str(program)), {}, [], "us-east-1", time.monotonic() + 120)
+    assert result["error"] is None, result["error"]
+    assert (program / "runs.txt").read_text() == "ran\n"
+    if python3_has_pulumi:
+        assert (result["interpreter"]["source"], result["interpreter"]["executable"]) == ("python3", str(wrapper))
+    else:
+        assert (result["interpreter"]["source"], result["interpreter"]["executable"]) == ("check", sys.executable)
 
 
 def test_main_names_the_program_directory_or_file(tmp_path):
