@@ -247,18 +247,21 @@ def test_unsupported_reasons():
     assert I.unsupported_reason((3, 11, 0), "3.121.0rc1") is None
 
 
-@pytest.mark.parametrize("python3_has_pulumi", [True, False])
-def test_the_program_runs_once_under_the_interpreter_the_probe_settles_on(tmp_path, monkeypatch, python3_has_pulumi):
-    """The runner starts under the check's interpreter while a slow `python3` is probed, and waits
-    at a gate before the program: the program runs once, under python3 only if it has pulumi."""
+def _slow_python3(tmp_path, monkeypatch, has_pulumi: bool):
+    """A `python3` first on PATH: the check's interpreter under another name, whose probe answers
+    late (and, without pulumi, no)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    wrapper = bin_dir / "python3"  # the check's interpreter under another name; its probe answers late
-    probe = "sleep 1.5; " + ("" if python3_has_pulumi else "exit 1")
+    wrapper = bin_dir / "python3"
+    probe = "sleep 1.5; " + ("" if has_pulumi else "exit 1")
     wrapper.write_text(f'#!/bin/sh\ncase "$1" in -c) {probe};; esac\nexec "{sys.executable}" "$@"\n')
     wrapper.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.delenv("PULUMI_PYTHON_CMD", raising=False)
+    return wrapper
+
+
+def _side_effect_program(tmp_path):
     program = tmp_path / "side-effect"
     program.mkdir()
     # toolchain: pip, so that no lock file above tmp_path can choose another toolchain
@@ -266,6 +269,15 @@ def test_the_program_runs_once_under_the_interpreter_the_probe_settles_on(tmp_pa
                                          "    toolchain: pip\n")
     (program / "__main__.py").write_text("with open('runs.txt', 'a') as runs:\n    runs.write('ran\\n')\n"
                                          "import pulumi\npulumi.export('ran', True)\n")
+    return program
+
+
+@pytest.mark.parametrize("python3_has_pulumi", [True, False])
+def test_the_program_runs_once_under_the_interpreter_the_probe_settles_on(tmp_path, monkeypatch, python3_has_pulumi):
+    """The runner starts under the check's interpreter while a slow `python3` is probed, and waits
+    at a gate before the program: the program runs once, under python3 only if it has pulumi."""
+    wrapper = _slow_python3(tmp_path, monkeypatch, python3_has_pulumi)
+    program = _side_effect_program(tmp_path)
     options = CheckOptions(program=str(program))
     result = run_program(options, load_project(str(program)), {}, [], "us-east-1", time.monotonic() + 120)
     assert result["error"] is None, result["error"]
@@ -274,6 +286,17 @@ def test_the_program_runs_once_under_the_interpreter_the_probe_settles_on(tmp_pa
         assert (result["interpreter"]["source"], result["interpreter"]["executable"]) == ("python3", str(wrapper))
     else:
         assert (result["interpreter"]["source"], result["interpreter"]["executable"]) == ("check", sys.executable)
+
+
+def test_closing_a_run_before_the_probe_answers_stops_probe_settler_and_runner(tmp_path, monkeypatch):
+    from policypack.offline.check import ProgramRun
+    _slow_python3(tmp_path, monkeypatch, has_pulumi=False)
+    program = _side_effect_program(tmp_path)
+    run = ProgramRun(CheckOptions(program=str(program)), load_project(str(program)), {}, [], "us-east-1")
+    gated = run.process
+    run.close()  # e.g. the pack failed to start
+    assert gated.returncode is not None and run.probe.returncode is not None and not run.settler.is_alive()
+    assert not (program / "runs.txt").exists()
 
 
 def test_main_names_the_program_directory_or_file(tmp_path):
