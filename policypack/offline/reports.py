@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any, Dict, List
 from xml.etree import ElementTree as ET
 
@@ -102,6 +103,24 @@ def _where(source: Any) -> str:
     return ""
 
 
+#: what XML 1.0 forbids anywhere in a document (C0 controls but tab, newline and CR; U+FFFE/FFFF;
+#: lone surrogates), plus DEL and the C1 controls, which a terminal or log viewer would obey
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def visible_controls(text: str) -> str:
+    """`text` with every control character a program or state may have put in a name or message shown
+    as a visible escape (ESC -> `\\x1b`): XML stays well-formed, an annotation cannot drive a terminal."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                         text)
+
+
+def _sarif_text(text: Any) -> str:
+    """A SARIF message's plain text: `[text](url)` in it would be an embedded link (SARIF 2.1.0
+    §3.11.6), so a literal backslash and brackets are escaped with a backslash."""
+    return re.sub(r"([\\\[\]])", r"\\\1", "" if text is None else str(text))
+
+
 _SARIF_LEVEL = {"mandatory": "error", "advisory": "warning", "error": "error", "remediate": "error"}
 
 
@@ -127,7 +146,7 @@ def _sarif_run(report: Report, automation_id: str) -> Dict[str, Any]:
     for v in report.violations:
         result = {"ruleId": v["policyName"], "ruleIndex": rule_index(v["policyName"], v.get("description", "")),
                   "level": "note" if v.get("baselined") else _SARIF_LEVEL.get(v["enforcementLevel"], "note"),
-                  "message": {"text": v["message"]},
+                  "message": {"text": _sarif_text(v["message"])},
                   "partialFingerprints": {"paymentsGuard/v1": v.get("fingerprint", "")},
                   "baselineState": "unchanged" if v.get("baselined") else "new",
                   "properties": {"urn": v["urn"], "resourceType": v["resourceType"],
@@ -137,7 +156,7 @@ def _sarif_run(report: Report, automation_id: str) -> Dict[str, Any]:
         results.append(result)
     for f in report.program_findings:
         results.append({"ruleId": f["id"], "ruleIndex": rule_index(f["id"], "offline check: " + f["id"]),
-                        "level": _SARIF_LEVEL.get(f["level"], "note"), "message": {"text": f["message"]},
+                        "level": _SARIF_LEVEL.get(f["level"], "note"), "message": {"text": _sarif_text(f["message"])},
                         "locations": [_sarif_location(report, f.get("source"), f.get("urn", ""))],
                         "properties": {"level": f["level"], "mode": report.mode}})
     return {"tool": {"driver": _sarif_driver(report, rules)},
@@ -201,7 +220,18 @@ def render_junit(report: Report) -> str:
     passed everywhere and one per program finding; mandatory and error = failure."""
     suites = ET.Element("testsuites")
     suites.append(_junit_suite(report))
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    return _xml(suites)
+
+
+def _xml(root: ET.Element) -> str:
+    """The document, every attribute and text made XML 1.0 characters first: ElementTree writes a
+    control character as it is, and one ESC in a resource name would make the file unparseable."""
+    for element in root.iter():
+        element.text = visible_controls(element.text) if element.text else element.text
+        element.tail = visible_controls(element.tail) if element.tail else element.tail
+        for name, value in element.attrib.items():
+            element.set(name, visible_controls(value))
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
 def _junit_suite(report: Report) -> ET.Element:
@@ -230,7 +260,7 @@ def _junit_suite(report: Report) -> ET.Element:
             errors += tag == "error"
             failures += tag == "failure"
             node = ET.SubElement(case, tag, message=f["message"][:500], type=f["id"])
-            node.text = f["message"]
+            node.text = f["message"] + (f"\n{f['traceback']}" if f.get("traceback") else "")
     suite.set("tests", str(len(suite)))
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))
@@ -239,7 +269,8 @@ def _junit_suite(report: Report) -> ET.Element:
 
 
 def _gh_escape(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message: controls made visible, then GitHub's own %-escapes."""
+    return visible_controls(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _gh_prop(text: str) -> str:
@@ -324,7 +355,7 @@ def _batch_sarif(batch: Batch) -> str:
         runs.append({"tool": {"driver": _tool_driver()},
                      "automationDetails": {"id": "payments-guard/inputs-not-evaluated"},
                      "invocations": [{"executionSuccessful": False, "toolExecutionNotifications": [
-                         {"level": "error", "message": {"text": e["error"]},
+                         {"level": "error", "message": {"text": _sarif_text(e["error"])},
                           "locations": [{"physicalLocation": {"artifactLocation": {"uri": e["input"]}}}]}
                          for e in batch.errors]}],
                      "results": []})
@@ -342,7 +373,7 @@ def _batch_junit(batch: Batch) -> str:
             case = ET.SubElement(suite, "testcase", classname="input", name=e["input"])
             node = ET.SubElement(case, "error", message=e["error"][:500], type="input")
             node.text = e["error"]
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    return _xml(suites)
 
 
 def _batch_github(batch: Batch) -> str:
