@@ -298,17 +298,8 @@ def render_github(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _html_one(report: Report) -> str:
-    return _html([to_json_dict(report)], [])
-
-
-def _html(stacks: List[Dict[str, Any]], errors: List[Dict[str, str]]) -> str:
-    """One self-contained page (html.py) for one stack or many."""
-    return render_html(stacks, errors)
-
-
 RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif, "junit": render_junit,
-             "github": render_github, "html": _html_one}
+             "github": render_github, "html": lambda report: render_html([to_json_dict(report)])}
 
 
 def render(report: Report, fmt: str) -> str:
@@ -387,7 +378,7 @@ def _batch_github(batch: Batch) -> str:
 
 BATCH_RENDERERS = {"text": _batch_text, "json": _batch_json, "sarif": _batch_sarif, "junit": _batch_junit,
                    "github": _batch_github,
-                   "html": lambda batch: _html([to_json_dict(r) for r in batch.reports], batch.errors)}
+                   "html": lambda batch: render_html([to_json_dict(r) for r in batch.reports], batch.errors)}
 
 
 def render_batch(batch: Batch, fmt: str) -> str:
