@@ -3,15 +3,20 @@ state put in a name or message as data: no embedded SARIF link, no XML that will
 workflow command or terminal control smuggled into an annotation. Reports built in-process: no
 program runs here."""
 import json
+import os
 import re
+import subprocess
+import sys
 from xml.etree import ElementTree as ET
 
 import pytest
 
 from distribution_helpers import sarif_schema_errors
+from offline_helpers import ROOT
 from policypack.offline.evaluate import Report
 from policypack.offline.many import Batch
-from policypack.offline.reports import render, render_batch
+from policypack.offline.reports import (FORMATS, batch_from_json_dict, render, render_batch,
+                                        report_from_json_dict)
 
 LINK = "evil[link](https://evil.example)"
 IMG = "<img src=x onerror=alert(1)>"
@@ -101,3 +106,31 @@ def test_github_annotations_carry_no_control_character_or_extra_command(several)
     annotations = [line for line in lines if line.startswith("::")]
     assert len(annotations) == (4 if several else 3)  # a newline in a name starts no command of its own
     assert r"a\x1b[31mred\x07b" in annotations[0] and "%0A" in annotations[0]
+
+
+# --- one check, every format: a report renders again from its JSON form -----------------------
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_report_renders_from_its_json_form_as_from_the_check(fmt):
+    report = hostile_report()
+    report.duration_seconds = 1.23456
+    report.interpreter = {"executable": "/usr/bin/python3", "reason": "the project's virtualenv"}
+    again = report_from_json_dict(json.loads(render(report, "json")))
+    assert render(again, fmt) == render(report, fmt)
+    batch = hostile_batch()
+    assert render_batch(batch_from_json_dict(json.loads(render_batch(batch, "json"))), fmt) == render_batch(batch, fmt)
+
+
+def test_render_command_renders_a_json_report_file_and_refuses_anything_else(tmp_path):
+    path = tmp_path / "report.json"
+    path.write_text(render_batch(hostile_batch(), "json"))
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    done = subprocess.run([sys.executable, "-m", "policypack", "render", str(path), "--format", "sarif"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == render_batch(hostile_batch(), "sarif")
+    for bad in ("{}", "not json", json.dumps({"schemaVersion": "1", "stack": "dev"})):
+        path.write_text(bad)
+        done = subprocess.run([sys.executable, "-m", "policypack", "render", str(path), "--format", "github"],
+                              capture_output=True, text=True, env=env, timeout=60)
+        assert done.returncode == 2 and done.stdout == "", bad
+        assert len(done.stderr.strip().splitlines()) == 1 and str(path) in done.stderr, done.stderr

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Dict, List
+from collections.abc import Mapping
+from typing import Any, Dict, List, Union
 from xml.etree import ElementTree as ET
 
 from .evaluate import Report
@@ -268,13 +269,14 @@ def _junit_suite(report: Report) -> ET.Element:
     return suite
 
 
-def _gh_escape(text: str) -> str:
+def gh_escape(text: str) -> str:
     """A workflow command's message: controls made visible, then GitHub's own %-escapes."""
     return visible_controls(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _gh_prop(text: str) -> str:
-    return _gh_escape(text).replace(":", "%3A").replace(",", "%2C")
+def gh_property(text: str) -> str:
+    """A workflow command's property value (title, file): as a message, and `:` and `,` too."""
+    return gh_escape(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def render_github(report: Report) -> str:
@@ -282,15 +284,15 @@ def render_github(report: Report) -> str:
     lines = []
     for v in report.violations:
         kind = "error" if v["enforcementLevel"] == "mandatory" and not v.get("baselined") else "warning"
-        props = [f"title={_gh_prop(v['policyName'] + ' (' + v['enforcementLevel'] + ')')}"]
+        props = [f"title={gh_property(v['policyName'] + ' (' + v['enforcementLevel'] + ')')}"]
         source = v.get("source")
         if isinstance(source, dict) and source.get("file"):
             path = os.path.relpath(os.path.join(report.program, source["file"]))
-            props = [f"file={_gh_prop(path)}", f"line={int(source.get('line') or 1)}"] + props
-        lines.append(f"::{kind} {','.join(props)}::{_gh_escape(v['resourceType'] + ' ' + v['resourceName'] + ': ' + v['message'])}")
+            props = [f"file={gh_property(path)}", f"line={int(source.get('line') or 1)}"] + props
+        lines.append(f"::{kind} {','.join(props)}::{gh_escape(v['resourceType'] + ' ' + v['resourceName'] + ': ' + v['message'])}")
     for f in report.program_findings:
         kind = {"error": "error", "mandatory": "error"}.get(f["level"], "warning")
-        lines.append(f"::{kind} title={_gh_prop(f['id'])}::{_gh_escape(f['message'])}")
+        lines.append(f"::{kind} title={gh_property(f['id'])}::{gh_escape(f['message'])}")
     counts = report.counts()
     lines.append(f"payments-guard: {report.resources} resources, {counts['mandatory']} mandatory, "
                  f"{counts['advisory']} advisory, {len(report.program_findings)} program finding(s) "
@@ -369,7 +371,7 @@ def _batch_junit(batch: Batch) -> str:
 
 def _batch_github(batch: Batch) -> str:
     parts = [render_github(r) for r in batch.reports]
-    parts += [f"::error title={_gh_prop('input not evaluated')}::{_gh_escape(e['error'])}\n" for e in batch.errors]
+    parts += [f"::error title={gh_property('input not evaluated')}::{gh_escape(e['error'])}\n" for e in batch.errors]
     t = batch.totals()
     parts.append(f"payments-guard: {t['stacks']} stack(s), {t['mandatory']} mandatory, {t['advisory']} advisory, "
                  f"{t['errors']} input(s) not evaluated\n")
@@ -383,3 +385,61 @@ BATCH_RENDERERS = {"text": _batch_text, "json": _batch_json, "sarif": _batch_sar
 
 def render_batch(batch: Batch, fmt: str) -> str:
     return BATCH_RENDERERS[fmt](batch)
+
+
+# --- a report rendered again from its JSON form ------------------------------------------------
+class ReportFormatError(ValueError):
+    """The document is not a payments-guard JSON report this release can render."""
+
+
+def report_from_json_dict(data: Mapping) -> Report:
+    """The `Report` a schemaVersion 1 document (`to_json_dict`) was made from, as far as any format
+    shows it: rendering it again gives what the check itself would have rendered."""
+    if not isinstance(data, Mapping) or data.get("schemaVersion") != SCHEMA_VERSION:
+        raise ReportFormatError(f"not a one-stack report (schemaVersion {SCHEMA_VERSION})")
+    try:
+        return Report(pack=dict(data["pack"]), project=data["project"], stack=data["stack"], mode=data["mode"],
+                      program=data["program"], resources=data["resources"], policies=list(data["policies"]),
+                      violations=[dict(v) for v in data["violations"]],
+                      program_findings=[dict(f) for f in data["programFindings"]],
+                      remediations=list(data.get("remediations", [])), warnings=list(data.get("warnings", [])),
+                      not_applicable=list(data.get("notApplicable", [])),
+                      duration_seconds=float(data.get("durationSeconds", 0.0)),
+                      interpreter=data.get("interpreter"), allow_unseen=list(data.get("allowUnseen") or []))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReportFormatError(f"a one-stack report without a valid {exc}") from None
+
+
+def batch_from_json_dict(data: Mapping) -> Batch:
+    """The `Batch` a schemaVersion 2 document (`batch_json_dict`) was made from."""
+    if not isinstance(data, Mapping) or data.get("schemaVersion") != BATCH_SCHEMA_VERSION:
+        raise ReportFormatError(f"not a several-input report (schemaVersion {BATCH_SCHEMA_VERSION})")
+    try:
+        reports = [report_from_json_dict(stack) for stack in data["stacks"]]
+        errors = [{"input": str(e["input"]), "error": str(e["error"])} for e in data["errors"]]
+    except (KeyError, TypeError) as exc:
+        raise ReportFormatError(f"a several-input report without a valid {exc}") from None
+    # each input became a stack or an error; the formats show only how many inputs there were
+    return Batch(inputs=[r.program for r in reports] + [e["input"] for e in errors], reports=reports,
+                 errors=errors, duration_seconds=float(data.get("durationSeconds", 0.0)))
+
+
+def load_report(path: str) -> Union[Report, Batch]:
+    """A JSON report file (`--format json`) as the Report or Batch it was rendered from."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        raise ReportFormatError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ReportFormatError(f"{path} is not JSON: {exc}") from None
+    try:
+        if isinstance(data, Mapping) and data.get("schemaVersion") == BATCH_SCHEMA_VERSION:
+            return batch_from_json_dict(data)
+        return report_from_json_dict(data)
+    except ReportFormatError as exc:
+        raise ReportFormatError(f"{path}: {exc}") from None
+
+
+def render_any(result: Union[Report, Batch], fmt: str) -> str:
+    return render_batch(result, fmt) if isinstance(result, Batch) else render(result, fmt)
