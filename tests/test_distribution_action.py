@@ -14,7 +14,7 @@ from unittest import mock
 import pytest
 import yaml
 
-from distribution_helpers import sarif_schema_errors
+from distribution_helpers import sarif_schema_errors, wheelhouse_requirements
 from offline_helpers import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -170,7 +170,7 @@ def test_environment_is_created_with_the_programs_own_toolchain(tmp_path):
     program.mkdir()
     (program / "Pulumi.yaml").write_text(yaml.safe_dump(
         {"name": "p", "runtime": {"name": "python", "options": {"virtualenv": "venv"}}}))
-    (program / "requirements.txt").write_text("pyyaml\n")  # one small wheel from the package index
+    (program / "requirements.txt").write_text(wheelhouse_requirements("pyyaml"))  # the local wheelhouse only
     assert github_action.create_environment(str(program)) is None
     python = str(program / "venv" / "bin" / "python")
     found = subprocess.run([python, "-c", "import yaml, sys; print(sys.prefix)"], capture_output=True, text=True)
