@@ -134,3 +134,10 @@ def test_render_command_renders_a_json_report_file_and_refuses_anything_else(tmp
                               capture_output=True, text=True, env=env, timeout=60)
         assert done.returncode == 2 and done.stdout == "", bad
         assert len(done.stderr.strip().splitlines()) == 1 and str(path) in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("several", [False, True])
+def test_text_report_shows_control_characters_instead_of_sending_them_to_the_terminal(several):
+    output = render_batch(hostile_batch(), "text") if several else render(hostile_report(), "text")
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f]", output)
+    assert r"a\x1b[31mred\x07b" in output

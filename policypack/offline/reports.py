@@ -90,7 +90,7 @@ def render_text(report: Report) -> str:
     lines.append(f"{report.resources} resources, {len(report.policies)} policies: {counts['mandatory']} mandatory, "
                  f"{counts['advisory']} advisory violation(s){baselined}, {len(report.program_findings)} program finding(s) "
                  f"[{report.mode} mode]{_unseen_summary(report)} — exit {report.exit_code}")
-    return "\n".join(lines) + "\n"
+    return visible_controls("\n".join(lines)) + "\n"  # a terminal reads it: an ESC in a name is shown
 
 
 def _unseen_summary(report: Report) -> str:
@@ -330,7 +330,7 @@ def _batch_text(batch: Batch) -> str:
     lines.append(f"{t['stacks']} stack(s) of {t['inputs']} input(s): {t['resources']} resources, "
                  f"{t['mandatory']} mandatory, {t['advisory']} advisory, {t['baselined']} baselined, "
                  f"{t['errors']} input(s) not evaluated — exit {t['exitCode']}")
-    return "\n".join(parts + ["\n".join(lines)]) + "\n"
+    return visible_controls("\n".join(parts + ["\n".join(lines)])) + "\n"
 
 
 def _batch_sarif(batch: Batch) -> str:
