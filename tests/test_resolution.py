@@ -656,3 +656,31 @@ def test_a_dependency_with_one_identifying_output_not_known_cannot_be_excluded()
     assert found.status == RESOLVED and found.single is vpc
     lone = _view(FLOW_LOG, "other", {"vpcId": vpc_id(3)})  # no dependency on it: external
     assert StackView([vpc, lone]).resolve(lone, "vpcId", (VPC,), update=True).status == EXTERNAL
+
+
+CCP = "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"
+CAPACITY = "fargate-capacity-providers"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_capacity_providers_of_another_cluster_fail_in_both_modes(harnesses, mode):
+    """clusterName (unknown at preview) resolves through its property dependencies."""
+    stack = Stack(mode)
+    for name in ("payments", "batch"):
+        stack.add(CL, name, {"arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{name}"}, {"name": name})
+    stack.add(CCP, "cp", {"id": "payments"}, {
+        "capacityProviders": ["FARGATE", "FARGATE_SPOT"],
+        "defaultCapacityProviderStrategies": [{"capacityProvider": "FARGATE", "base": 1.0, "weight": 1.0}]},
+        refs={"clusterName": ("payments", ["payments"])})
+    got = findings(only(harnesses[mode].analyze_stack(stack.list()), CAPACITY))
+    assert got == [(CAPACITY, stack.resources["batch"]["urn"], "capacityProviders", "advisory")]
+    assert CAPACITY not in stack_not_applicable(harnesses[mode], stack.list())
+
+
+def test_capacity_providers_of_an_undecidable_cluster_are_not_applicable(harnesses):
+    stack = Stack("preview")
+    stack.add(CL, "payments", {"arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/payments"}, {"name": "payments"})
+    stack.add(CCP, "cp", {"id": "x"}, {"clusterName": UNKNOWN, "capacityProviders": ["FARGATE", "FARGATE_SPOT"]})
+    h = harnesses["preview"]
+    assert only(h.analyze_stack(stack.list()), CAPACITY) == []
+    assert "clusterName" in stack_not_applicable(h, stack.list())[CAPACITY]

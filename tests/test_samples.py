@@ -11,6 +11,7 @@ from harness import Harness, evaluate_records, secret
 from offline_helpers import cli, program, run
 from policypack.props import SECRET_SIG, SIG_KEY
 
+
 MODES = ["codedeploy", "rolling", "ecs-blue-green"]
 
 
