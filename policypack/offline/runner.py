@@ -1,7 +1,7 @@
 """The program runner: runs a Pulumi Python program in-process under a recording mock monitor.
 
-It runs in a child process of the check (`python -m policypack.offline.runner SPEC OUT`) so that a
-program that hangs, exits, or prints cannot take the check down with it. It records every
+It runs in a child process of the check (`python -m policypack.offline.runner SPEC OUT [--gate FD]`)
+so that a program that hangs, exits, or prints cannot take the check down with it. It records every
 RegisterResource/ReadResource/Invoke request as the engine would receive it and writes one JSON
 document (see `RunResult` in check.py for its use):
 
@@ -363,7 +363,7 @@ def redact(finding: Dict[str, Any], secrets: List[str]) -> Dict[str, Any]:
     return finding
 
 
-def run(spec: Dict[str, Any]) -> Dict[str, Any]:
+def run(spec: Dict[str, Any], gate: Optional[int] = None) -> Dict[str, Any]:
     from pulumi.runtime import mocks as M
     from pulumi.runtime import settings as S
     from pulumi.runtime.config import set_all_config
@@ -396,6 +396,8 @@ def run(spec: Dict[str, Any]) -> Dict[str, Any]:
                        "PULUMI_ORGANIZATION": spec.get("organization", "organization"),
                        "PULUMI_DRY_RUN": "true" if recorder.preview else "false"})
 
+    if gate is not None:
+        _pass_gate(gate)
     main = spec.get("main") or program_dir
     sys.path.insert(0, program_dir)
     os.chdir(program_dir)
@@ -408,6 +410,12 @@ def run(spec: Dict[str, Any]) -> Dict[str, Any]:
                      "message": f"The program exited early with status {exc.code}.", "traceback": "", "source": None}
     except BaseException as exc:  # noqa: BLE001 - every program failure becomes a finding
         error = redact(classify_error(_root_cause(exc, tracker), tracker, spec), secret_values(spec))
+        unanswered = sorted({i["token"] for i in recorder.invokes if not i["answered"]})
+        if error.get("id") == "program-error" and unanswered:
+            # a program reading a field of an empty invoke result fails far from the invoke
+            error["message"] += (f" The program called invokes the check has no answer for ({', '.join(unanswered)}):"
+                                 " if it read their results, answer them with --invoke-answers FILE.")
+            error["unansweredInvokes"] = unanswered
     finally:
         for task in asyncio.all_tasks(loop):
             task.cancel()
@@ -449,8 +457,21 @@ def _environment_unsupported() -> Optional[str]:
     return unsupported_reason(tuple(sys.version_info[:3]), version)
 
 
+def _pass_gate(gate: int) -> None:
+    """Wait, ready to run the program, until the check says this interpreter is the one ("r");
+    end of file means another interpreter runs it: leave without running it (no side effect twice)."""
+    try:
+        go = os.read(gate, 1) == b"r"
+    except OSError:
+        go = False
+    os.close(gate)
+    if not go:
+        os._exit(0)
+
+
 def main(argv: List[str]) -> int:
     spec_path, out_path = argv[1], argv[2]
+    gate = int(argv[4]) if argv[3:4] == ["--gate"] else None
     with open(spec_path, encoding="utf-8") as handle:
         spec = json.load(handle)
     # The program's prints must not mix with anything: send its stdout to stderr.
@@ -461,7 +482,7 @@ def main(argv: List[str]) -> int:
                   "error": {"id": "program-environment-unsupported", "level": "error", "message": unsupported,
                             "traceback": "", "source": None, "exceptionType": ""}}
     else:
-        result = run(spec)
+        result = run(spec, gate)
     tmp = out_path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(result, handle)
