@@ -47,6 +47,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
 from .. import props as P
 from ..rule import Context, Rule, StackView, Violation, cfg_list, cfg_number, fsbp, pci
 from ..rule import NotApplicable
+# what `pulumi policy analyze` sends for a secret it cannot decrypt: undecidable, never weak or a placeholder
+from ..stored_state import REDACTED
 
 # --- names: tokens and credential-like names -------------------------------------------------------
 
@@ -88,11 +90,6 @@ _DESCRIPTIVE_WORDS = frozenset((
     "vendor", "platform", "kid",
 ))
 
-#: What `pulumi policy analyze` sends for a secret it cannot decrypt, whatever the value's type: the
-#: value is undecidable (never weak, never a placeholder).
-UNDECRYPTED = "[secret]"
-
-
 def name_tokens(name: str) -> List[str]:
     """Lower-case whole tokens of a name: `_ - . / :` and spaces separate, and so does camelCase."""
     tokens: List[str] = []
@@ -131,7 +128,7 @@ class NameClassifier:
         self.allowed = _config_strings(ctx, "allowedNames")
 
     def is_credential(self, name: Any, strip: Sequence[str] = ()) -> bool:
-        if not isinstance(name, str) or not name or P.is_unknown(name) or name == UNDECRYPTED:
+        if not isinstance(name, str) or not name or P.is_unknown(name) or name == REDACTED:
             return False  # an undecryptable name ("[secret]") says nothing about what it names
         if any(fnmatch.fnmatchcase(name, pattern) for pattern in self.allowed):
             return False
@@ -183,7 +180,7 @@ CREDENTIAL_VALUE_PATTERNS: Tuple[Tuple["re.Pattern[str]", str], ...] = tuple(
 
 def credential_value_kind(value: Any, extra: Sequence["re.Pattern[str]"] = ()) -> Optional[str]:
     """What kind of credential a value looks like (never the value itself), or None."""
-    if not isinstance(value, str) or not value or P.is_unknown(value) or value == UNDECRYPTED:
+    if not isinstance(value, str) or not value or P.is_unknown(value) or value == REDACTED:
         return None
     for pattern, what in CREDENTIAL_VALUE_PATTERNS:
         if pattern.search(value):
@@ -313,7 +310,7 @@ def _leaves(value: Any, path: Tuple = (), depth: int = 0) -> Iterator[Tuple[Tupl
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _leaves(item, path + (index,), depth + 1)
-    elif isinstance(value, str) and not P.is_unknown(value) and value != UNDECRYPTED:
+    elif isinstance(value, str) and not P.is_unknown(value) and value != REDACTED:
         yield path, value, False
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         yield path, (str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)), True
@@ -511,7 +508,7 @@ class NoPlaintextSecretValues(Rule):
                 continue
             if text is P.MISSING:
                 continue
-            if text == UNDECRYPTED:
+            if text == REDACTED:
                 undecrypted = True  # `pulumi policy analyze` could not decrypt it: undecidable
                 continue
             if field == "secretBinary" and isinstance(text, str):
@@ -559,7 +556,7 @@ class NoSecretsInTaskEnvironment(Rule):
                          '"secrets": [{"name": "DB_PASSWORD", "valueFrom": db_secret.arn}]}])')
 
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        if resource.get("containerDefinitions") == UNDECRYPTED:
+        if resource.get("containerDefinitions") == REDACTED:
             raise NotApplicable("containerDefinitions could not be decrypted for this analysis (it arrived as "
                                 "`[secret]`); the rule decides where it is readable (preview, up)")
         definitions = resource.container_definitions
@@ -631,7 +628,7 @@ class SsmSecureString(Rule):
         kind = P.as_str(resource.get("type"))
         if kind is P.UNKNOWN or (isinstance(kind, str) and kind.strip() == "SecureString"):
             return
-        if kind == UNDECRYPTED:
+        if kind == REDACTED:
             raise NotApplicable("the parameter's `type` could not be decrypted for this analysis (it arrived as "
                                 "`[secret]`)")
         names = NameClassifier(ctx)
