@@ -18,6 +18,26 @@ from ..rule import UNDECIDABLE, Context, Rule, StackView, Undecided, Violation, 
 DEFAULT_PROVIDERS = ["FARGATE", "FARGATE_SPOT"]
 
 
+def entries_keyed_by(items: Any, key: str) -> Tuple[List[Tuple[int, Mapping, str]], bool]:
+    """The entries of a list of objects whose `key` is a known string, as (index, entry, that string),
+    and whether any entry or its `key` is unknown at preview: then an entry not found may still be
+    there, and its absence must not be reported."""
+    found: List[Tuple[int, Mapping, str]] = []
+    undecided = False
+    for i, entry in enumerate(items if isinstance(items, list) else []):
+        if P.is_unknown(entry):
+            undecided = True
+            continue
+        if not isinstance(entry, Mapping):
+            continue
+        value = P.as_str(entry.get(key))
+        if value is P.UNKNOWN:
+            undecided = True
+        elif isinstance(value, str):
+            found.append((i, entry, value))
+    return found, undecided
+
+
 class FargateCapacityProviders(Rule):
     name = "fargate-capacity-providers"
     description = ("ECS clusters must have FARGATE and FARGATE_SPOT capacity providers with a default strategy that "
@@ -121,19 +141,9 @@ class FargateCapacityProviders(Rule):
         strategies = P.as_list(ccp.get("defaultCapacityProviderStrategies"))
         if strategies is P.UNKNOWN:
             return problems
-        entries = strategies if isinstance(strategies, list) else []
-        undecided = False
-        for i, entry in enumerate(entries):
-            if P.is_unknown(entry):
-                undecided = True
-                continue
-            if not isinstance(entry, Mapping):
-                continue
-            provider = P.as_str(entry.get("capacityProvider"))
-            if provider is P.UNKNOWN:
-                undecided = True
-                continue
-            if not isinstance(provider, str) or provider.strip().upper() != "FARGATE":
+        entries, undecided = entries_keyed_by(strategies, "capacityProvider")
+        for i, entry, provider in entries:
+            if provider.strip().upper() != "FARGATE":
                 continue
             base = P.as_number(entry.get("base"))
             if base is P.UNKNOWN:
@@ -185,19 +195,10 @@ class EcsContainerInsights(Rule):
         if settings is P.INVALID:
             yield Violation(f"Cluster '{resource.name}' has malformed `settings`: {fix}.", path="settings")
             return
-        undecided = False
+        entries, undecided = entries_keyed_by(settings, "name")
         wrong: Optional[Tuple[int, Any]] = None
-        for i, entry in enumerate(settings if isinstance(settings, list) else []):
-            if P.is_unknown(entry):
-                undecided = True
-                continue
-            if not isinstance(entry, Mapping):
-                continue
-            name = P.as_str(entry.get("name"))
-            if name is P.UNKNOWN:
-                undecided = True
-                continue
-            if not isinstance(name, str) or name.strip() != "containerInsights":
+        for i, entry, name in entries:
+            if name.strip() != "containerInsights":
                 continue
             value = P.as_str(entry.get("value"))
             if value is P.UNKNOWN or (isinstance(value, str) and value.strip().lower() in accepted):
