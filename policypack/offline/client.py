@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from typing import Any, List, Optional, Sequence
 
@@ -22,6 +21,8 @@ import grpc
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
+
+from .pool import run_each
 
 
 class PackError(Exception):
@@ -225,15 +226,7 @@ class PackProcess:
             for i in range(len(requests)):
                 one(i)
             return results
-        pool = ThreadPoolExecutor(max_workers=workers)
-        try:
-            for future in [pool.submit(one, i) for i in range(len(requests))]:
-                future.result()
-        except BaseException:
-            # the first failure decides: queued calls must not each wait out their own deadline
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
+        run_each(one, len(requests), workers)
         return results
 
 
