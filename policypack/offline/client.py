@@ -23,6 +23,7 @@ from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from .pool import run_each
+from .virtualenv import venv_python
 
 
 class PackError(Exception):
@@ -44,9 +45,8 @@ def pack_interpreter(pack_dir: str) -> str:
     if match:
         venv = match.group(1).strip()
         venv = venv if os.path.isabs(venv) else os.path.join(pack_dir, venv)
-        for candidate in (os.path.join(venv, "bin", "python"), os.path.join(venv, "Scripts", "python.exe")):
-            if os.path.exists(candidate):
-                return candidate
+        if os.path.exists(venv_python(venv)):
+            return venv_python(venv)
     return sys.executable
 
 
