@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .. import props as P
-from ..rule import UNDECIDABLE, Context, Rule, StackView, Undecided, Violation, cfg_bool, cfg_number, fsbp, pci
+from ..rule import (UNDECIDABLE, Context, Rule, StackView, Undecided, Violation, cfg_bool, cfg_number, fsbp, pci,
+                    string_list)
 
 DEFAULT_PROVIDERS = ["FARGATE", "FARGATE_SPOT"]
 
@@ -55,10 +56,10 @@ class FargateCapacityProviders(Rule):
                            "description": "Smallest `base` the FARGATE entry of the default capacity provider "
                                           "strategy must keep (tasks always on on-demand Fargate); 0 disables the "
                                           "base check."},
-        "requiredCapacityProviders": {"type": "array", "items": {"type": "string"},
-                                      "default": list(DEFAULT_PROVIDERS),
-                                      "description": "Capacity providers every cluster's ClusterCapacityProviders "
-                                                     "must list."},
+        "requiredCapacityProviders": string_list(
+            list(DEFAULT_PROVIDERS),
+            "Capacity providers every cluster's ClusterCapacityProviders "
+            "must list."),
     }
     remediation = ("Create `aws.ecs.ClusterCapacityProviders(cluster_name=cluster.name, "
                    "capacity_providers=[\"FARGATE\", \"FARGATE_SPOT\"], default_capacity_provider_strategies=["

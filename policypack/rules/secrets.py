@@ -45,7 +45,7 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .. import props as P
-from ..rule import Context, Rule, StackView, Violation, cfg_list, cfg_number, fsbp, pci
+from ..rule import Context, Rule, StackView, Violation, cfg_list, cfg_number, fsbp, pci, string_list
 from ..rule import NotApplicable
 # what `pulumi policy analyze` sends for a secret it cannot decrypt: undecidable, never weak or a placeholder
 from ..stored_state import REDACTED
@@ -442,16 +442,14 @@ def _describe(findings: List[Tuple[str, str]], limit: int = 6) -> str:
 # --- rules -----------------------------------------------------------------------------------------
 
 _NAME_CONFIG: Dict[str, Dict[str, Any]] = {
-    "extraCredentialNamePatterns": {
-        "type": "array", "items": {"type": "string"}, "default": [],
-        "description": "Extra regular expressions (case-insensitive, searched) for credential-like names."},
-    "nonCredentialSuffixes": {
-        "type": "array", "items": {"type": "string"}, "default": list(DEFAULT_NON_CREDENTIAL_SUFFIXES),
-        "description": "Last name tokens that mark a name as a reference to a secret or a setting about it "
-                       "(DB_PASSWORD_ARN, TOKEN_TTL), not a credential. Replaces the default list."},
-    "allowedNames": {
-        "type": "array", "items": {"type": "string"}, "default": [],
-        "description": "Shell-style globs (case-sensitive) of names never treated as credentials."},
+    "extraCredentialNamePatterns": string_list(
+        [],
+        "Extra regular expressions (case-insensitive, searched) for credential-like names."),
+    "nonCredentialSuffixes": string_list(
+        list(DEFAULT_NON_CREDENTIAL_SUFFIXES),
+        "Last name tokens that mark a name as a reference to a secret or a setting about it "
+        "(DB_PASSWORD_ARN, TOKEN_TTL), not a credential. Replaces the default list."),
+    "allowedNames": string_list([], "Shell-style globs (case-sensitive) of names never treated as credentials."),
 }
 
 
@@ -468,10 +466,8 @@ class NoPlaintextSecretValues(Rule):
     config_properties = {
         "minSecretLength": {"type": "number", "minimum": 1, "default": 8,
                             "description": "Credential values shorter than this are weak."},
-        "extraWeakValues": {"type": "array", "items": {"type": "string"}, "default": [],
-                            "description": "More values (case-insensitive) that count as weak passwords."},
-        "extraPlaceholderPatterns": {"type": "array", "items": {"type": "string"}, "default": [],
-                                     "description": "More regular expressions (case-insensitive) of placeholder text."},
+        "extraWeakValues": string_list([], "More values (case-insensitive) that count as weak passwords."),
+        "extraPlaceholderPatterns": string_list([], "More regular expressions (case-insensitive) of placeholder text."),
         **_NAME_CONFIG,
     }
     remediation = ("Do not write placeholder or default credentials from the program. Create the "
@@ -542,9 +538,9 @@ class NoSecretsInTaskEnvironment(Rule):
     resource_types = P.TASK_DEFINITION
     config_properties = {
         **_NAME_CONFIG,
-        "extraCredentialValuePatterns": {
-            "type": "array", "items": {"type": "string"}, "default": [],
-            "description": "More regular expressions (searched) of credential-like values."},
+        "extraCredentialValuePatterns": string_list(
+            [],
+            "More regular expressions (searched) of credential-like values."),
     }
     remediation = ("Move the variable from the container's `environment` to its `secrets`: "
                    "`{\"name\": \"DB_PASSWORD\", \"valueFrom\": db_secret.arn}` (Secrets Manager, optionally "
@@ -669,9 +665,8 @@ class SecretRotation(Rule):
     config_properties = {
         "maxRotationDays": {"type": "number", "minimum": 1, "default": 90,
                             "description": "The longest acceptable rotation interval in days (FSBP SecretsManager.4: 90)."},
-        "exemptSecrets": {"type": "array", "items": {"type": "string"}, "default": [],
-                          "description": "Shell-style globs of secret logical names or `name`s that need no rotation "
-                                         "(e.g. third-party keys rotated by hand)."},
+        "exemptSecrets": string_list([], "Shell-style globs of secret logical names or `name`s that need no rotation "
+                                         "(e.g. third-party keys rotated by hand)."),
     }
     remediation = ("Add an `aws.secretsmanager.SecretRotation(secret_id=secret.id, rotation_lambda_arn=..., "
                    "rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(automatically_after_days=30))` "
