@@ -82,6 +82,11 @@ PLAINTEXT_NLB_PROTOCOLS = ("TCP", "UDP", "TCP_UDP", "TCP_QUIC")
 # --- core rules --------------------------------------------------------------------------------
 
 
+def _names(stack: StackView, urns: Iterable[str]) -> str:
+    """The quoted logical names of the stack's resources among `urns`, for a message."""
+    return ", ".join(sorted(f"'{stack.by_urn[urn].name}'" for urn in urns if urn in stack.by_urn))
+
+
 class EcsServiceBehindStackAlb(Rule):
     name = "ecs-service-behind-stack-alb"
     description = ("Every ECS service that serves traffic must register with a target group created in "
@@ -237,7 +242,7 @@ class EcsServiceBehindStackAlb(Rule):
         if index.unresolved_forward:
             undecided.add(index.unresolved_forward)  # a listener may forward to it: decided at `pulumi up`
             return
-        tg_names = ", ".join(sorted(f"'{stack.by_urn[t].name}'" for t in tgs if t in stack.by_urn))
+        tg_names = _names(stack, tgs)
         forwarders = sorted({f"{kind} '{res.name}'" for tg in candidates for res, kind, _ in index.forwarders.get(tg, ())})
         pair = " (or the other target group of its CodeDeploy pair)" if code_deploy else ""
         if forwarders:
@@ -270,7 +275,7 @@ class EcsServiceBehindStackAlb(Rule):
             return
         on_stack = [r for r in rules if index.rule_on_stack.get(r, True)]
         if not on_stack:
-            names = ", ".join(sorted(f"'{stack.by_urn[r].name}'" for r in rules if r in stack.by_urn))
+            names = _names(stack, rules)
             yield Violation(
                 f"{label}: production listener rule {names} (`{rpath}`) is attached to a listener that is "
                 "not on a load balancer created in this stack: create the listener and load balancer in "
@@ -289,8 +294,8 @@ class EcsServiceBehindStackAlb(Rule):
                                   f"yet, and listener rule '{stack.by_urn[rule].name}' forwards to only some of "
                                   "its candidates")
                 return  # forwards to the primary target group
-        names = ", ".join(sorted(f"'{stack.by_urn[r].name}'" for r in on_stack if r in stack.by_urn))
-        tg_names = ", ".join(sorted(f"'{stack.by_urn[t].name}'" for t in primary if t in stack.by_urn))
+        names = _names(stack, on_stack)
+        tg_names = _names(stack, primary)
         yield Violation(
             f"{label}: production listener rule {names} (`{rpath}`) does not forward to the service's "
             f"primary target group {tg_names} (`{path}.targetGroupArn`): give the rule a forward action "
