@@ -2,7 +2,8 @@
 """Developer entry point that needs nothing but python3.
 
     python3 dev.py check   # offline check of the bundled sample stack, report on stdout
-    python3 dev.py test    # the whole test suite
+    python3 dev.py test    # the whole test suite, in parallel (pytest-xdist); pytest options pass through,
+                           # e.g. `python3 dev.py test -m "not slow"` for the quick inner-loop subset
     python3 dev.py bench   # the benchmark (docs/performance.md)
 
 Creates ./venv (the virtualenv PulumiPolicy.yaml names) on first use and installs
@@ -42,6 +43,15 @@ def ensure_venv() -> None:
         handle.write(digest)
 
 
+def _parallel(args) -> list:
+    """pytest-xdist options unless the caller chose (`-n 0`, `-p no:xdist`): one worker per core; tests
+    of one xdist_group (a module whose fixtures run a program) stay on one worker; scopes are taken in
+    collection order, which tests/conftest.py sorts longest first."""
+    if any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in args):
+        return []
+    return ["-n", "auto", "--dist", "loadgroup", "--no-loadscope-reorder"]
+
+
 def main(argv) -> int:
     command = argv[1] if len(argv) > 1 else "help"
     rest = argv[2:]
@@ -53,7 +63,10 @@ def main(argv) -> int:
         args = rest or [os.path.join(ROOT, "examples", "payment-service")]
         return subprocess.call([PYTHON, "-m", "policypack", "check", *args], cwd=ROOT)
     if command == "test":
-        return subprocess.call([PYTHON, "-m", "pytest", *rest], cwd=ROOT)
+        # The derandomized Hypothesis profile (tests/conftest.py): the same result on every run.
+        env = dict(os.environ)
+        env.setdefault("HYPOTHESIS_PROFILE", "ci")
+        return subprocess.call([PYTHON, "-m", "pytest", *_parallel(rest), *rest], cwd=ROOT, env=env)
     if command == "bench":
         return subprocess.call([PYTHON, os.path.join(ROOT, "benchmarks", "bench.py"), *rest], cwd=ROOT)
     return subprocess.call([PYTHON, *rest], cwd=ROOT)

@@ -2,6 +2,7 @@
 requests from plain values and return the diagnostics the engine would receive."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from google.protobuf import struct_pb2
@@ -32,16 +33,58 @@ def to_struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     return struct
 
 
+# The engine's AnalyzeDiagnostic has no field for the property at fault; the servicer appends
+# `Violation.path` to the message as this anchor line (which the offline check's findings parse too).
+_PROPERTY_ANCHOR = re.compile(r"^\[property: (?P<path>.*)\]$", re.M)
+
+
 class Diag:
+    """One diagnostic as the engine receives it, with what a test asserts on: `policy`, `level`,
+    `urn` (and the resource `name` in it) and `path`, the property the rule blamed ("" for the
+    resource or stack as a whole)."""
+
     def __init__(self, d: Any) -> None:
         self.policy = d.policyName
         self.level = LEVELS[d.enforcementLevel]
         self.message = d.message
         self.urn = d.urn
+        self.name = d.urn.rsplit("::", 1)[-1] if d.urn else ""
         self.severity = d.severity
+        match = _PROPERTY_ANCHOR.search(d.message)
+        self.path = match.group("path") if match else ""
 
     def __repr__(self) -> str:
-        return f"<{self.policy} {self.level} {self.urn!r}: {self.message!r}>"
+        return f"<{self.policy} {self.level} {self.name!r} [{self.path}]: {self.message!r}>"
+
+
+_ANY = object()
+
+
+def _matches(d: Diag, policy: Any, name: Any, urn_: Any, path: Any, level: Any) -> bool:
+    return all(want is _ANY or got == want for got, want in
+               ((d.policy, policy), (d.name, name), (d.urn, urn_), (d.path, path), (d.level, level)))
+
+
+def assert_violation(diags: Iterable[Diag], policy: str, *, name: Any = _ANY, urn: Any = _ANY,
+                     path: Any = _ANY, level: Any = _ANY, only: bool = False) -> Diag:
+    """The diagnostic of `policy` on resource `name` (or `urn`), property `path`, at `level`
+    (each criterion left out matches anything); returns it. `only=True`: and no other diagnostic."""
+    diags = list(diags)
+    found = [d for d in diags if _matches(d, policy, name, urn, path, level)]
+    wanted = ", ".join(f"{k}={v!r}" for k, v in (("name", name), ("urn", urn), ("path", path), ("level", level))
+                       if v is not _ANY)
+    assert found, f"no {policy} violation with {wanted or 'any shape'} among {diags}"
+    if only:
+        assert len(diags) == 1, f"expected only {found[0]!r}, got {diags}"
+    return found[0]
+
+
+def assert_no_violation(diags: Iterable[Diag], policy: Any = _ANY, *, name: Any = _ANY, urn: Any = _ANY,
+                        path: Any = _ANY) -> None:
+    """No diagnostic of `policy` (default: any policy) on `name`/`urn`/`path`."""
+    diags = list(diags)
+    found = [d for d in diags if _matches(d, policy, name, urn, path, _ANY)]
+    assert not found, f"unexpected violations: {found}"
 
 
 class Harness:

@@ -1,6 +1,7 @@
 """Shared helpers for the offline-check tests: run fixtures through the runner or the whole check."""
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -39,3 +40,10 @@ def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
     """`python -m policypack ...` as a user runs it."""
     return subprocess.run([sys.executable, "-m", "policypack", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout)
+
+
+@functools.lru_cache(maxsize=None)
+def cli_once(*args: str) -> subprocess.CompletedProcess:
+    """`cli(...)` run once per test session (per xdist worker) for the same arguments: for read-only
+    invocations (no output file) whose result several tests inspect. Treat the result as read-only."""
+    return cli(*args)

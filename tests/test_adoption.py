@@ -57,6 +57,7 @@ def test_schema_rejects_incomplete_exemptions(tmp_path, entry, field):
     assert "log-group-kms-encryption" in result.stderr and field in result.stderr
 
 
+@pytest.mark.slow
 def test_exemption_through_offline_check(tmp_path):
     config = tmp_path / "c.json"
     config.write_text(json.dumps(exempt("noisy")))
@@ -69,6 +70,7 @@ def test_exemption_through_offline_check(tmp_path):
     assert result.returncode == 1
 
 
+@pytest.mark.slow
 def test_baseline_fails_only_on_new_defects(tmp_path):
     baseline = tmp_path / "baseline.json"
     first = cli("check", program("baseline-app"), "--write-baseline", str(baseline), "--quiet")
@@ -91,6 +93,7 @@ def test_baseline_fails_only_on_new_defects(tmp_path):
     assert [v["resourceName"] for v in fresh] == ["new-defect"]
 
 
+@pytest.mark.slow
 def test_bad_baseline_file(tmp_path):
     bad = tmp_path / "b.json"
     bad.write_text("[]")

@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from harness import Harness, UNKNOWN, policies_of, resource, secret, urn
+from harness import Harness, UNKNOWN, assert_violation, policies_of, resource, secret, urn
 
 CL = "aws:ecs/cluster:Cluster"
 CCP = "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"
@@ -59,9 +59,13 @@ def test_capacity_linked_by_property_dependency_at_preview(cap):
 
 def test_capacity_missing(cap):
     diags = cap.analyze_stack([cluster()])
-    assert policies_of(diags) == ["fargate-capacity-providers"]
-    assert diags[0].level == "advisory" and diags[0].urn == urn(CL, "cluster")
-    assert "ClusterCapacityProviders" in diags[0].message and "cluster_name=cluster.name" in diags[0].message
+    assert_violation(diags, "fargate-capacity-providers", urn=urn(CL, "cluster"), path="capacityProviders", level="advisory", only=True)
+
+
+def test_capacity_message_proposes_the_fix(cap):
+    """The wording test of fargate-capacity-providers: the resource to add and how to bind it."""
+    message = cap.analyze_stack([cluster()])[0].message
+    assert "ClusterCapacityProviders" in message and "cluster_name=cluster.name" in message
 
 
 def test_capacity_for_another_cluster(cap):
@@ -79,36 +83,30 @@ def test_capacity_undetermined_binding_is_lenient(cap):
     assert cap.analyze_stack([cluster(), ccp(cluster_name=UNKNOWN)]) == []
 
 
-@pytest.mark.parametrize("providers, text", [
-    (("FARGATE",), "FARGATE_SPOT"),
-    (("FARGATE_SPOT",), "lack FARGATE in"),
-    ((), "FARGATE, FARGATE_SPOT"),
-    ("FARGATE", "FARGATE_SPOT"),
-])
-def test_capacity_providers_missing(cap, providers, text):
+@pytest.mark.parametrize("providers", [("FARGATE",), ("FARGATE_SPOT",), (), "FARGATE"])
+def test_capacity_providers_missing(cap, providers):
     diags = cap.analyze_stack([cluster(), ccp(providers=providers)])
-    assert len(diags) == 1 and text in diags[0].message
-    assert diags[0].urn == urn(CCP, "cp") and "capacity_providers=" in diags[0].message
+    assert_violation(diags, "fargate-capacity-providers", urn=urn(CCP, "cp"), path="capacityProviders", level="advisory", only=True)
 
 
-@pytest.mark.parametrize("strategies, text", [
-    ([{"capacityProvider": "FARGATE", "base": 0.0, "weight": 1.0}], "base` of 0"),
+@pytest.mark.parametrize("strategies, path", [
+    ([{"capacityProvider": "FARGATE", "base": 0.0, "weight": 1.0}], "defaultCapacityProviderStrategies[0].base"),
     ([{"capacityProvider": "FARGATE", "weight": 1.0}, {"capacityProvider": "FARGATE_SPOT", "weight": 1.0}],
-     "base` of 0"),
-    ([{"capacityProvider": "FARGATE_SPOT", "base": 2.0, "weight": 1.0}], "no FARGATE entry"),
-    ([], "no FARGATE entry"),
-    ([{"capacityProvider": "FARGATE", "base": "many"}], "not a number"),
+     "defaultCapacityProviderStrategies[0].base"),
+    ([{"capacityProvider": "FARGATE_SPOT", "base": 2.0, "weight": 1.0}], "defaultCapacityProviderStrategies"),
+    ([], "defaultCapacityProviderStrategies"),
+    ([{"capacityProvider": "FARGATE", "base": "many"}], "defaultCapacityProviderStrategies[0].base"),
 ])
-def test_capacity_fargate_base(cap, strategies, text):
+def test_capacity_fargate_base(cap, strategies, path):
     diags = cap.analyze_stack([cluster(), ccp(strategies=strategies)])
-    assert len(diags) == 1 and text in diags[0].message and "default_capacity_provider_strategies" in diags[0].message
+    assert_violation(diags, "fargate-capacity-providers", urn=urn(CCP, "cp"), path=path, only=True)
 
 
 def test_capacity_no_strategy_at_all(cap):
     c = ccp()
     del c["props"]["defaultCapacityProviderStrategies"]
     diags = cap.analyze_stack([cluster(), c])
-    assert len(diags) == 1 and "no FARGATE entry" in diags[0].message
+    assert_violation(diags, "fargate-capacity-providers", urn=urn(CCP, "cp"), path="defaultCapacityProviderStrategies", only=True)
 
 
 def test_capacity_both_pieces_missing(cap):
@@ -176,25 +174,24 @@ def test_insights_compliant(ins, settings_):
     assert ins.analyze(CL, {"name": "payments", "settings": settings_}) == []
 
 
-@pytest.mark.parametrize("props, text", [
-    ({}, "no containerInsights setting"),
-    ({"settings": []}, "no containerInsights setting"),
-    ({"settings": [{"name": "other", "value": "enabled"}]}, "no containerInsights setting"),
-    ({"settings": [{"name": "containerInsights", "value": "disabled"}]}, "'disabled'"),
-    ({"settings": [{"name": "containerInsights"}]}, "not set"),
-    ({"settings": [{"name": "containerInsights", "value": 1.0}]}, "not set"),
-    ({"settings": "containerInsights"}, "malformed"),
+@pytest.mark.parametrize("props, path", [
+    ({}, "settings"),
+    ({"settings": []}, "settings"),
+    ({"settings": [{"name": "other", "value": "enabled"}]}, "settings"),
+    ({"settings": [{"name": "containerInsights", "value": "disabled"}]}, "settings[0].value"),
+    ({"settings": [{"name": "containerInsights"}]}, "settings[0].value"),
+    ({"settings": [{"name": "containerInsights", "value": 1.0}]}, "settings[0].value"),
+    ({"settings": "containerInsights"}, "settings"),
 ])
-def test_insights_violations(ins, props, text):
+def test_insights_violations(ins, props, path):
     diags = ins.analyze(CL, props, name="payments-cluster")
-    assert policies_of(diags) == ["ecs-container-insights"]
-    assert diags[0].level == "mandatory" and text in diags[0].message
-    assert "payments-cluster" in diags[0].message and "containerInsights" in diags[0].message
+    assert_violation(diags, "ecs-container-insights", name="payments-cluster", path=path, level="mandatory", only=True)
 
 
 def test_insights_secret_value_not_shown(ins):
     diags = ins.analyze(CL, {"settings": [{"name": "containerInsights", "value": secret("hush-disabled")}]})
-    assert len(diags) == 1 and "hush" not in diags[0].message
+    assert_violation(diags, "ecs-container-insights", path="settings[0].value", only=True)
+    assert "hush" not in diags[0].message
 
 
 @pytest.mark.parametrize("props", [
@@ -212,7 +209,14 @@ def test_insights_require_enhanced():
     h = Harness(["ecs-container-insights"], config={"ecs-container-insights": {"requireEnhanced": True}})
     assert h.analyze(CL, {"settings": [{"name": "containerInsights", "value": "enhanced"}]}) == []
     diags = h.analyze(CL, {"settings": [{"name": "containerInsights", "value": "enabled"}]})
-    assert len(diags) == 1 and '"enhanced"' in diags[0].message
+    assert_violation(diags, "ecs-container-insights", path="settings[0].value", only=True)
+
+
+def test_insights_message_proposes_the_fix():
+    """The wording test of ecs-container-insights: the value to set."""
+    h = Harness(["ecs-container-insights"], config={"ecs-container-insights": {"requireEnhanced": True}})
+    message = h.analyze(CL, {"settings": [{"name": "containerInsights", "value": "enabled"}]})[0].message
+    assert '"enhanced"' in message
 
 
 def test_insights_other_types_ignored(ins):

@@ -12,7 +12,9 @@ from policypack.offline.policy_config import build
 from policypack.pack import build_pack, select_rules
 from policypack.rules import ALL_RULES, CORE, EXTENDED
 
-SHARED = os.path.join(os.path.dirname(ROOT), "shared", "catalogue.md")
+# The contract lives beside the repository (CI clones it with ../shared next to it); SHARED_DIR
+# points elsewhere, e.g. for a checkout whose shared folder is not its sibling.
+SHARED = os.path.join(os.environ.get("SHARED_DIR") or os.path.join(os.path.dirname(ROOT), "shared"), "catalogue.md")
 
 
 def _catalogue_table():
@@ -26,8 +28,13 @@ def _catalogue_table():
     return rows
 
 
-@pytest.mark.skipif(not os.path.exists(SHARED), reason="shared/catalogue.md not beside the repository")
 def test_names_kinds_and_levels_match_the_contract():
+    if not os.path.exists(SHARED):
+        # In CI the contract must be checked: a missing file is a broken setup, not a reason to pass.
+        message = f"{SHARED} not found (the catalogue contract; set SHARED_DIR to the folder holding it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     table = _catalogue_table()
     assert set(table) == {r.name for r in ALL_RULES} == set(CORE + EXTENDED)
     for rule in ALL_RULES:
@@ -83,6 +90,7 @@ def test_preset_semantics():
     assert production["listener-rule-no-health-header-routing"]["enforcementLevel"] == "advisory"
 
 
+@pytest.mark.slow
 def test_presets_load_through_the_offline_check():
     for name in sorted(presets()):
         result = cli("check", program("stdout-noise"), "--policy-config", os.path.join(ROOT, "policypack", "presets", name),

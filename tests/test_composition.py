@@ -322,3 +322,19 @@ def test_the_wire_constants_are_the_sdks():
     assert (P.SIG_KEY, P.SECRET_SIG, P.ASSET_SIG, P.ARCHIVE_SIG, P.RESOURCE_REF_SIG) == (
         rpc._special_sig_key, rpc._special_secret_sig, rpc._special_asset_sig, rpc._special_archive_sig,
         rpc._special_resource_sig)
+
+
+def test_policy_config_takes_exactly_the_levels_a_rule_may_declare():
+    """The offline check's policy config and the rules share one list of enforcement levels: each is
+    accepted alone and as an object's enforcementLevel, anything else is rejected naming them."""
+    from policypack.offline.policy_config import PolicyConfigError, build
+    from policypack.rule import LEVELS
+    info = build_pack().servicer().GetAnalyzerInfo(None, None)
+    policy = info.policies[0].name
+    for level in LEVELS:
+        assert build(info, {policy: level})[policy]["enforcementLevel"] == level
+        assert build(info, {"all": {"enforcementLevel": level}})[policy]["enforcementLevel"] == level
+    for entry in ("warn", {"enforcementLevel": "error"}):
+        with pytest.raises(PolicyConfigError) as raised:
+            build(info, {policy: entry})
+        assert all(level in str(raised.value) for level in LEVELS)

@@ -4,7 +4,7 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from harness import Harness, UNKNOWN, policies_of, resource, secret, urn
+from harness import Harness, UNKNOWN, assert_violation, policies_of, resource, secret, urn
 
 TD = "aws:ecs/taskDefinition:TaskDefinition"
 SVC = "aws:ecs/service:Service"
@@ -47,9 +47,16 @@ def test_compliant_task_definition_as_structured_list(h):
 
 def test_privileged(h):
     diags = h.analyze(TD, td(good_container(), good_container(name="agent", privileged=True)), name="payments")
-    assert policies_of(diags) == ["task-non-privileged"]
-    assert diags[0].level == "mandatory"
-    assert "'agent'" in diags[0].message and "payments" in diags[0].message and "'app'" not in diags[0].message
+    # the second container (agent) is the privileged one
+    assert_violation(diags, "task-non-privileged", name="payments", path="containerDefinitions[1].privileged",
+                     level="mandatory", only=True)
+
+
+def test_privileged_message_names_the_container_and_the_fix(h):
+    """The wording test of task-non-privileged: which container, and where to remove the flag."""
+    message = h.analyze(TD, td(good_container(), good_container(name="agent", privileged=True)), name="payments")[0].message
+    assert "'agent'" in message and "payments" in message and "'app'" not in message
+    assert "container_definitions" in message
 
 
 @pytest.mark.parametrize("value", ["true", True])
@@ -152,7 +159,8 @@ def test_container_names_hidden_when_definitions_are_secret(h):
     props = {"containerDefinitions": secret(json.dumps([{"name": "s3cr3t-name", "image": "x", "privileged": True}]))}
     diags = h.analyze(TD, props)
     assert policies_of(diags) == sorted(TASK_RULES)
-    assert all("s3cr3t-name" not in d.message and "#0" in d.message for d in diags)
+    assert all(d.path.startswith("containerDefinitions[0]") for d in diags)
+    assert all("s3cr3t-name" not in d.message for d in diags)
 
 
 def test_environment_values_never_echoed(h):
@@ -164,7 +172,7 @@ def test_environment_values_never_echoed(h):
 def test_container_with_odd_names(h):
     diags = h.analyze(TD, td({"name": 5, "image": "x", "privileged": True, "readonlyRootFilesystem": True,
                               "user": "1", "logConfiguration": LOGS}))
-    assert policies_of(diags) == ["task-non-privileged"] and "#0" in diags[0].message
+    assert_violation(diags, "task-non-privileged", path="containerDefinitions[0].privileged", only=True)
 
 
 def test_task_rules_ignore_other_types(h):
@@ -199,7 +207,8 @@ def test_platform_version(h, version, fires):
     diags = h.analyze(SVC, props, name="api")
     assert policies_of(diags) == (["fargate-platform-version"] if fires else [])
     if fires:
-        assert diags[0].level == "advisory" and "platform_version" in diags[0].message
+        assert_violation(diags, "fargate-platform-version", name="api", path="platformVersion", level="advisory",
+                         only=True)
 
 
 @pytest.mark.parametrize("props, fires", [
@@ -233,7 +242,7 @@ def test_platform_version_bad_minimum_falls_back(minimum):
 
 def test_platform_version_secret_not_echoed(h):
     diags = h.analyze(SVC, {"launchType": "FARGATE", "platformVersion": secret("1.2.9")})
-    assert policies_of(diags) == ["fargate-platform-version"]
+    assert_violation(diags, "fargate-platform-version", path="platformVersion", only=True)
     assert "1.2.9" not in diags[0].message
 
 
@@ -261,7 +270,8 @@ def test_scan_on_push(h, block, fires):
     diags = h.analyze(REPO, props, name="payments")
     assert policies_of(diags) == (["ecr-scan-on-push"] if fires else [])
     if fires:
-        assert diags[0].level == "mandatory" and "scan_on_push=True" in diags[0].message
+        assert_violation(diags, "ecr-scan-on-push", name="payments", path="imageScanningConfiguration.scanOnPush",
+                         level="mandatory", only=True)
 
 
 def test_scan_on_push_registry_level_scanning():
@@ -280,7 +290,7 @@ def test_immutable_tags(h, value, fires):
     diags = h.analyze(REPO, props)
     assert policies_of(diags) == (["ecr-immutable-tags"] if fires else [])
     if fires:
-        assert diags[0].level == "advisory" and 'image_tag_mutability="IMMUTABLE"' in diags[0].message
+        assert_violation(diags, "ecr-immutable-tags", path="imageTagMutability", level="advisory", only=True)
 
 
 def test_immutable_tags_strict_config():
@@ -292,7 +302,8 @@ def test_immutable_tags_strict_config():
 
 def test_immutable_tags_secret_value_not_echoed(h):
     diags = h.analyze(REPO, {**GOOD_REPO, "imageTagMutability": secret("MUTABLE")})
-    assert policies_of(diags) == ["ecr-immutable-tags"] and "'MUTABLE'" not in diags[0].message
+    assert_violation(diags, "ecr-immutable-tags", path="imageTagMutability", only=True)
+    assert "'MUTABLE'" not in diags[0].message
 
 
 # --- ecr-lifecycle-policy ------------------------------------------------------------------
@@ -318,8 +329,8 @@ def test_lifecycle_policy_by_property_dependency(h):
 def test_lifecycle_policy_missing(h):
     r1, r2 = repo("app"), repo("worker")
     diags = h.analyze_stack([r1, r2, lifecycle("app-lcp", "app")])
-    assert policies_of(diags) == ["ecr-lifecycle-policy"]
-    assert diags[0].urn == r2["urn"] and diags[0].level == "advisory" and "worker" in diags[0].message
+    # the repository as a whole lacks a policy: no property path
+    assert_violation(diags, "ecr-lifecycle-policy", urn=r2["urn"], path="", level="advisory", only=True)
 
 
 def test_lifecycle_policy_for_another_repository_does_not_count(h):

@@ -4,7 +4,7 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from harness import Harness, UNKNOWN, policies_of, secret
+from harness import Harness, UNKNOWN, assert_violation, policies_of, secret
 from policypack.pack import Pack, select_rules
 from policypack.rules import CATALOGUE
 
@@ -71,16 +71,23 @@ def test_ecr_compliant(h, props):
     assert h.analyze(REPO, props) == []
 
 
-@pytest.mark.parametrize("props", [
-    {}, {"encryptionConfigurations": []}, {"encryptionConfigurations": None},
-    kms(kind="AES256", key=None), kms(kind="aes256", key=None), kms(kind=None, key=None),
+@pytest.mark.parametrize("props, path", [
+    ({}, "encryptionConfigurations"), ({"encryptionConfigurations": []}, "encryptionConfigurations"),
+    ({"encryptionConfigurations": None}, "encryptionConfigurations"),
+    (kms(kind="AES256", key=None), "encryptionConfigurations[0].encryptionType"),
+    (kms(kind="aes256", key=None), "encryptionConfigurations[0].encryptionType"),
+    (kms(kind=None, key=None), "encryptionConfigurations[0].encryptionType"),
 ])
-def test_ecr_aes256_default_or_explicit_fires(h, props):
+def test_ecr_aes256_default_or_explicit_fires(h, props, path):
     diags = h.analyze(REPO, props, name="payments-repo")
-    assert policies_of(diags) == ["ecr-kms-encryption"]
-    assert diags[0].level == "mandatory"
-    assert "payments-repo" in diags[0].message
-    assert "encryption_configurations" in diags[0].message and 'encryption_type="KMS"' in diags[0].message
+    assert_violation(diags, "ecr-kms-encryption", name="payments-repo", path=path, level="mandatory", only=True)
+
+
+def test_ecr_message_proposes_the_fix(h):
+    """The wording test of ecr-kms-encryption: the arguments that switch the repository to KMS."""
+    message = h.analyze(REPO, {}, name="payments-repo")[0].message
+    assert "payments-repo" in message
+    assert "encryption_configurations" in message and 'encryption_type="KMS"' in message
 
 
 def test_ecr_seed_12_shape_fires(h):
@@ -104,9 +111,8 @@ def test_ecr_require_customer_managed_key():
     assert h.analyze(REPO, kms(key=UNKNOWN)) == []
     for props in (kms(key=None), kms(key=""), kms(key="alias/aws/ecr"),
                   kms(key="arn:aws:kms:us-east-1:123456789012:alias/aws/ecr")):
-        diags = h.analyze(REPO, props)
-        assert policies_of(diags) == ["ecr-kms-encryption"], props
-        assert "kms_key" in diags[0].message
+        assert_violation(h.analyze(REPO, props), "ecr-kms-encryption", path="encryptionConfigurations[0].kmsKey",
+                         only=True)
 
 
 @pytest.mark.parametrize("props", [
@@ -128,7 +134,8 @@ def test_ecr_malformed_fires_without_raising(h, props):
 
 def test_ecr_unsupported_type_not_echoed_when_secret(h):
     diags = h.analyze(REPO, {"encryptionConfigurations": secret([{"encryptionType": "S3CR3TY"}])})
-    assert policies_of(diags) == ["ecr-kms-encryption"] and "S3CR3TY" not in diags[0].message
+    assert_violation(diags, "ecr-kms-encryption", path="encryptionConfigurations[0].encryptionType", only=True)
+    assert "S3CR3TY" not in diags[0].message
 
 
 # --- kms-key-rotation ------------------------------------------------------------------------------
@@ -151,9 +158,8 @@ def test_rotation_compliant(h, props):
 ])
 def test_rotation_missing_fires(h, props):
     diags = h.analyze(KEY, props, name="payments-key")
-    assert policies_of(diags) == ["kms-key-rotation"]
-    assert diags[0].level == "mandatory" and "enable_key_rotation=True" in diags[0].message
-    assert "payments-key" in diags[0].message
+    assert_violation(diags, "kms-key-rotation", name="payments-key", path="enableKeyRotation", level="mandatory",
+                     only=True)
 
 
 @pytest.mark.parametrize("props", [
@@ -173,7 +179,7 @@ def test_rotation_period(h):
     assert h.analyze(KEY, {"enableKeyRotation": True, "rotationPeriodInDays": 730.0}) == []
     h1 = Harness(["kms-key-rotation"], config={"kms-key-rotation": {"maxRotationPeriodDays": 365}})
     diags = h1.analyze(KEY, {"enableKeyRotation": True, "rotationPeriodInDays": 730.0})
-    assert policies_of(diags) == ["kms-key-rotation"] and "rotation_period_in_days" in diags[0].message
+    assert_violation(diags, "kms-key-rotation", path="rotationPeriodInDays", only=True)
     h2 = Harness(["kms-key-rotation"], config={"kms-key-rotation": {"maxRotationPeriodDays": 180}})
     assert policies_of(h2.analyze(KEY, {"enableKeyRotation": True, "rotationPeriodInDays": 365.0})) == ["kms-key-rotation"]
     assert h2.analyze(KEY, {"enableKeyRotation": True, "rotationPeriodInDays": 180.0}) == []
@@ -194,7 +200,8 @@ def test_deletion_window(h, days, fires):
     diags = h.analyze(KEY, props, name="payments-key")
     assert policies_of(diags) == (["kms-key-deletion-window"] if fires else [])
     if fires:
-        assert diags[0].level == "advisory" and "deletion_window_in_days" in diags[0].message
+        assert_violation(diags, "kms-key-deletion-window", name="payments-key", path="deletionWindowInDays",
+                         level="advisory", only=True)
 
 
 def test_deletion_window_minimum_is_configurable():
@@ -225,15 +232,13 @@ def test_cmk_compliant(h, props):
 ])
 def test_cmk_missing_fires(h, props):
     diags = h.analyze(SEC, {**props, "name": "payments/db"}, name="db-secret")
-    assert policies_of(diags) == ["secretsmanager-secret-cmk"]
-    assert diags[0].level == "mandatory" and "kms_key_id" in diags[0].message and "db-secret" in diags[0].message
+    assert_violation(diags, "secretsmanager-secret-cmk", name="db-secret", path="kmsKeyId", level="mandatory", only=True)
 
 
 def test_cmk_replicas(h):
     diags = h.analyze(SEC, {"kmsKeyId": KEY_ARN, "replicas": [{"region": "eu-west-1"},
                                                                {"region": "us-west-2", "kmsKeyId": KEY_ARN}]})
-    assert policies_of(diags) == ["secretsmanager-secret-cmk"]
-    assert "replicas[0]" in diags[0].message and "eu-west-1" in diags[0].message
+    assert_violation(diags, "secretsmanager-secret-cmk", path="replicas[0].kmsKeyId", only=True)
     # malformed replicas never raise
     for replicas in ("x", [5.0], [None], {"region": "eu-west-1"}):
         h.analyze(SEC, {"kmsKeyId": KEY_ARN, "replicas": replicas})

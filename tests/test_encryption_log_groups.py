@@ -1,7 +1,7 @@
 """log-group-kms-encryption and log-group-retention."""
 import pytest
 
-from harness import Harness, UNKNOWN, policies_of, secret
+from harness import Harness, UNKNOWN, assert_violation, policies_of, secret
 
 LG = "aws:cloudwatch/logGroup:LogGroup"
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -28,9 +28,14 @@ def test_secret_key_id_is_read(h):
 @pytest.mark.parametrize("props", [{}, {"kmsKeyId": ""}, {"kmsKeyId": None}, {"kmsKeyId": "  "}])
 def test_missing_key(h, props):
     diags = h.analyze(LG, {**props, "retentionInDays": 365.0}, name="payments-logs")
-    assert policies_of(diags) == ["log-group-kms-encryption"]
-    assert diags[0].level == "mandatory"
-    assert "payments-logs" in diags[0].message and "kms_key_id" in diags[0].message
+    assert_violation(diags, "log-group-kms-encryption", name="payments-logs", path="kmsKeyId", level="mandatory",
+                     only=True)
+
+
+def test_missing_key_message_proposes_the_fix(h):
+    """The wording test of log-group-kms-encryption: the argument to set."""
+    message = h.analyze(LG, {"retentionInDays": 365.0}, name="payments-logs")[0].message
+    assert "payments-logs" in message and "kms_key_id" in message
 
 
 @pytest.mark.parametrize("days, fires", [(None, True), (0.0, True), (7.0, True), (364.0, True),
@@ -39,7 +44,10 @@ def test_retention(h, days, fires):
     props = {"kmsKeyId": KEY_ARN}
     if days is not None:
         props["retentionInDays"] = days
-    assert policies_of(h.analyze(LG, props)) == (["log-group-retention"] if fires else [])
+    diags = h.analyze(LG, props)
+    assert policies_of(diags) == (["log-group-retention"] if fires else [])
+    if fires:
+        assert_violation(diags, "log-group-retention", path="retentionInDays", level="mandatory")
 
 
 def test_retention_minimum_is_configurable():

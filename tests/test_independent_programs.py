@@ -21,6 +21,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PROGRAM = os.path.join(HERE, "fixtures", "programs", "independent-fargate")

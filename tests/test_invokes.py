@@ -12,7 +12,7 @@ import zlib
 import pulumi
 import pulumi_aws as aws
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from policypack.offline.fabricate import Environment, output_type_for_invoke
@@ -365,6 +365,7 @@ _arg_keys = st.sampled_from(["name", "region", "id", "vpcId", "filters", "tags",
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(token=st.sampled_from(sorted(_HANDLERS)), args=st.dictionaries(_arg_keys, _json_values, max_size=5))
+@example(token="aws:index/getAvailabilityZones:getAvailabilityZones", args={"excludeNames": [[]]})
 def test_fuzzed_arguments_give_answers_the_sdk_accepts(token, args):
     result = answer_invoke(token, args, ENV)
     assert result is not None

@@ -6,7 +6,7 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from harness import Harness, UNKNOWN, policies_of, resource, secret, urn
+from harness import Harness, UNKNOWN, assert_no_violation, assert_violation, policies_of, resource, secret, urn
 from policypack.rule import Context, Violation
 from policypack.rules.load_balancing import (AlbDeletionProtection, MODERN_TLS_POLICIES,
                                              RULES)
@@ -167,9 +167,7 @@ def test_service_without_load_balancers(behind, flavour, lbs):
     else:
         svc["props"]["loadBalancers"] = lbs
     diags = behind.analyze_stack(res)
-    assert policies_of(diags) == [BEHIND]
-    assert diags[0].level == "mandatory" and diags[0].urn == urn(SVC, "api")
-    assert "'api'" in diags[0].message and "load_balancers" in diags[0].message
+    assert_violation(diags, BEHIND, urn=urn(SVC, "api"), path="loadBalancers", level="mandatory", only=True)
 
 
 @pytest.mark.parametrize("preview", [False, True])
@@ -184,8 +182,7 @@ def test_seed_listener_rule_on_listener_of_another_stack(behind, preview):
                                                                    "values": ["true"]}}]},
                         propertyDependencies={"actions": [tg["urn"]]}))
     diags = behind.analyze_stack(res)
-    assert policies_of(diags) == [BEHIND]
-    assert "listener rule 'api'" in diags[0].message and "not on a load balancer created in this stack" in diags[0].message
+    assert_violation(diags, BEHIND, urn=urn(SVC, "api"), path="loadBalancers[0].targetGroupArn", only=True)
     assert EXT_LIS_ARN not in diags[0].message
 
 
@@ -196,7 +193,7 @@ def test_listener_of_external_load_balancer(behind, preview):
     lis["props"]["loadBalancerArn"] = EXT_LB_ARN
     lis["propertyDependencies"] = {"defaultActions": lis["propertyDependencies"]["defaultActions"]}
     diags = behind.analyze_stack(res)
-    assert policies_of(diags) == [BEHIND] and "listener 'https'" in diags[0].message
+    assert_violation(diags, BEHIND, urn=urn(SVC, "api"), path="loadBalancers[0].targetGroupArn", only=True)
 
 
 def test_rule_on_listener_of_external_load_balancer(behind):
@@ -212,14 +209,13 @@ def test_target_group_of_another_stack(behind, ref):
     res = stack(tg_ref=ref)
     res[-1]["propertyDependencies"] = {}
     diags = behind.analyze_stack(res)
-    assert policies_of(diags) == [BEHIND]
-    assert "not created in this stack" in diags[0].message and EXT_TG_ARN not in diags[0].message
-    assert "loadBalancers[0].targetGroupArn" in diags[0].message
+    assert_violation(diags, BEHIND, urn=urn(SVC, "api"), path="loadBalancers[0].targetGroupArn", only=True)
+    assert EXT_TG_ARN not in diags[0].message
 
 
 def test_target_group_reference_to_wrong_resource(behind):
     diags = behind.analyze_stack(stack(tg_ref=LB_ARN))
-    assert policies_of(diags) == [BEHIND] and "not a target group" in diags[0].message
+    assert_violation(diags, BEHIND, urn=urn(SVC, "api"), path="loadBalancers[0].targetGroupArn", only=True)
 
 
 def test_target_group_not_forwarded_by_anything(behind):
@@ -228,9 +224,7 @@ def test_target_group_not_forwarded_by_anything(behind):
     lis["props"]["defaultActions"] = [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443",
                                                                        "statusCode": "HTTP_301"}}]
     diags = behind.analyze_stack(res)
-    assert policies_of(diags) == [BEHIND]
-    assert "no listener or listener rule of this stack forwards to it" in diags[0].message
-    assert "'api'" in diags[0].message
+    assert_violation(diags, BEHIND, urn=urn(SVC, "api"), path="loadBalancers[0].targetGroupArn", only=True)
 
 
 def test_forward_to_another_target_group_does_not_count(behind):
@@ -241,18 +235,17 @@ def test_forward_to_another_target_group_does_not_count(behind):
     assert policies_of(behind.analyze_stack(res)) == [BEHIND]
 
 
-@pytest.mark.parametrize("entry, text", [
-    ({"elbName": "legacy-clb", "containerName": "api", "containerPort": 8080.0}, "Classic Load Balancer"),
-    ({"containerName": "api", "containerPort": 8080.0}, "no `loadBalancers[0].targetGroupArn`"),
-    ({"targetGroupArn": "", "elbName": ""}, "no `loadBalancers[0].targetGroupArn`"),
-    ({"targetGroupArn": 5.0}, "not a string"),
-    ("garbage", "malformed"),
+@pytest.mark.parametrize("entry, path", [
+    ({"elbName": "legacy-clb", "containerName": "api", "containerPort": 8080.0}, "loadBalancers[0].elbName"),
+    ({"containerName": "api", "containerPort": 8080.0}, "loadBalancers[0].targetGroupArn"),
+    ({"targetGroupArn": "", "elbName": ""}, "loadBalancers[0].targetGroupArn"),
+    ({"targetGroupArn": 5.0}, "loadBalancers[0].targetGroupArn"),
+    ("garbage", "loadBalancers[0]"),
 ])
-def test_malformed_or_classic_entries(behind, entry, text):
+def test_malformed_or_classic_entries(behind, entry, path):
     res = stack()
     res[-1]["props"]["loadBalancers"] = [entry]
-    diags = behind.analyze_stack(res)
-    assert policies_of(diags) == [BEHIND] and text in diags[0].message
+    assert_violation(behind.analyze_stack(res), BEHIND, urn=urn(SVC, "api"), path=path, only=True)
 
 
 def test_every_registration_is_checked(behind):
@@ -260,7 +253,7 @@ def test_every_registration_is_checked(behind):
     res[-1]["props"]["loadBalancers"].append({"targetGroupArn": EXT_TG_ARN, "containerName": "api",
                                               "containerPort": 9090.0})
     diags = behind.analyze_stack(res)
-    assert policies_of(diags) == [BEHIND] and "loadBalancers[1]" in diags[0].message
+    assert_violation(diags, BEHIND, urn=urn(SVC, "api"), path="loadBalancers[1].targetGroupArn", only=True)
 
 
 def test_only_the_offending_service_is_reported(behind):
@@ -367,15 +360,13 @@ def test_update_unknown_reference_without_dependency_is_external(behind, behind_
                                     "actions": [{"type": "forward", "targetGroupArn": UNKNOWN}]},
                         propertyDependencies={"actions": [res[0]["urn"]], "listenerArn": []}))
     assert behind.analyze_stack(res) == []  # preview: lenient
-    diags = behind_update.analyze_stack(res)
-    assert policies_of(diags) == [BEHIND] and "listener rule 'api'" in diags[0].message
+    assert_violation(behind_update.analyze_stack(res), BEHIND, urn=urn(SVC, "api"), path="loadBalancers[0].targetGroupArn", only=True)
 
 
 def test_update_unknown_target_group_without_dependency_is_external(behind_update):
     res = stack(preview=True)
     res[-1]["propertyDependencies"] = {"loadBalancers": []}
-    diags = behind_update.analyze_stack(res)
-    assert policies_of(diags) == [BEHIND] and "not created in this stack" in diags[0].message
+    assert_violation(behind_update.analyze_stack(res), BEHIND, urn=urn(SVC, "api"), path="loadBalancers[0].targetGroupArn", only=True)
 
 
 def test_update_unknown_listener_targets_without_dependency(behind_update):
@@ -413,8 +404,8 @@ def test_codedeploy_listener_may_forward_to_the_other_target_group_of_the_pair(b
 
 
 def test_codedeploy_without_pair_needs_its_own_target_group_forwarded(behind):
-    diags = behind.analyze_stack(codedeploy_stack(pair=False))
-    assert policies_of(diags) == [BEHIND] and "CodeDeploy pair" in diags[0].message
+    assert_violation(behind.analyze_stack(codedeploy_stack(pair=False)), BEHIND, urn=urn(SVC, "api"), path="loadBalancers[0].targetGroupArn",
+                     only=True)
 
 
 def test_pair_does_not_help_an_ecs_controlled_service(behind):
@@ -466,18 +457,17 @@ def test_native_blue_green_production_rule_forwards_primary(behind, preview):
 
 def test_native_blue_green_production_rule_without_primary(behind):
     diags = behind.analyze_stack(native_stack(rule_targets=("alternate",)))
-    assert policies_of(diags) == [BEHIND] and "does not forward to the service's primary" in diags[0].message
+    assert_violation(diags, BEHIND, urn=urn(SVC, "api"), path="loadBalancers[0].advancedConfiguration.productionListenerRule", only=True)
 
 
 def test_native_blue_green_production_rule_of_another_stack(behind):
     diags = behind.analyze_stack(native_stack(rule_ref=EXT_LR_ARN))
-    assert policies_of(diags) == [BEHIND]
-    assert "productionListenerRule" in diags[0].message and "listener rule" in diags[0].message
+    assert_violation(diags, BEHIND, urn=urn(SVC, "api"), path="loadBalancers[0].advancedConfiguration.productionListenerRule", only=True)
 
 
 def test_native_blue_green_production_rule_on_external_listener(behind):
     diags = behind.analyze_stack(native_stack(rule_listener=EXT_LIS_ARN))
-    assert policies_of(diags) == [BEHIND] and "not on a load balancer created in this stack" in diags[0].message
+    assert_violation(diags, BEHIND, urn=urn(SVC, "api"), path="loadBalancers[0].advancedConfiguration.productionListenerRule", only=True)
 
 
 def test_native_blue_green_without_production_rule_uses_general_check(behind):
@@ -502,9 +492,9 @@ def test_large_stack_is_linear(behind):
         res.append(resource(LR, f"rule-{i}", {"arn": f"{LR_ARN}{i}", "listenerArn": LIS_ARN,
                                               "actions": [{"type": "forward", "targetGroupArn": tg_arn}]}))
         res.append(resource(SVC, f"svc-{i}", {"loadBalancers": [{"targetGroupArn": tg_arn}]}))
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a loaded machine cannot fail it, a quadratic join still does
     assert behind.analyze_stack(res) == []
-    assert time.perf_counter() - start < 5.0
+    assert time.process_time() - start < 5.0
 
 
 # --- target-group-health-check ----------------------------------------------------------------
@@ -535,34 +525,31 @@ def test_health_check_compliant(h, type_):
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_missing_health_check(h, flavour):
     diags = h.analyze(TOKENS[flavour]["TG"], tg(None), name="api")
-    assert policies_of(diags) == [HEALTH] and diags[0].level == "mandatory"
-    assert "'api'" in diags[0].message and "health_check" in diags[0].message
+    assert_violation(diags, HEALTH, name="api", path="healthCheck", level="mandatory", only=True)
 
 
 @pytest.mark.parametrize("change, path", [
-    ({"enabled": False}, "enabled"),
-    ({"enabled": "nope"}, "enabled"),
-    ({"protocol": "TCP"}, "protocol"),
-    ({"protocol": 5.0}, "protocol"),
-    ({"path": None}, "path"),
-    ({"path": ""}, "path"),
-    ({"path": "health"}, "path"),
-    ({"matcher": None}, "matcher"),
-    ({"matcher": " "}, "matcher"),
-    ({"healthyThreshold": 1.0}, "healthy_threshold"),
-    ({"unhealthyThreshold": 1.0}, "unhealthy_threshold"),
-    ({"unhealthyThreshold": "many"}, "unhealthy_threshold"),
-    ({"interval": 90.0}, "interval"),
-    ({"interval": "often"}, "interval"),
-    ({"timeout": 30.0}, "timeout"),
-    ({"timeout": 31.0}, "timeout"),
-    ({"timeout": [1]}, "timeout"),
+    ({"enabled": False}, "healthCheck.enabled"),
+    ({"enabled": "nope"}, "healthCheck.enabled"),
+    ({"protocol": "TCP"}, "healthCheck.protocol"),
+    ({"protocol": 5.0}, "healthCheck.protocol"),
+    ({"path": None}, "healthCheck.path"),
+    ({"path": ""}, "healthCheck.path"),
+    ({"path": "health"}, "healthCheck.path"),
+    ({"matcher": None}, "healthCheck.matcher"),
+    ({"matcher": " "}, "healthCheck.matcher"),
+    ({"healthyThreshold": 1.0}, "healthCheck.healthyThreshold"),
+    ({"unhealthyThreshold": 1.0}, "healthCheck.unhealthyThreshold"),
+    ({"unhealthyThreshold": "many"}, "healthCheck.unhealthyThreshold"),
+    ({"interval": 90.0}, "healthCheck.interval"),
+    ({"interval": "often"}, "healthCheck.interval"),
+    ({"timeout": 30.0}, "healthCheck.timeout"),
+    ({"timeout": 31.0}, "healthCheck.timeout"),
+    ({"timeout": [1]}, "healthCheck.timeout"),
 ])
 def test_health_check_violations(h, change, path):
     hc = {k: v for k, v in {**GOOD_HC, **change}.items() if v is not None}
-    diags = h.analyze(TG, tg(hc), name="api")
-    assert policies_of(diags) == [HEALTH], diags
-    assert path in diags[0].message and "'api'" in diags[0].message
+    assert_violation(h.analyze(TG, tg(hc), name="api"), HEALTH, name="api", path=path, level="mandatory", only=True)
 
 
 def test_default_timeout_is_not_guessed(h):
@@ -573,7 +560,7 @@ def test_default_timeout_is_not_guessed(h):
 
 def test_every_problem_is_reported(h):
     diags = h.analyze(TG, tg({"protocol": "HTTP", "healthyThreshold": 1.0}))
-    assert len(diags) == 3  # path, matcher, healthy threshold
+    assert sorted(d.path for d in diags) == ["healthCheck.healthyThreshold", "healthCheck.matcher", "healthCheck.path"]
 
 
 def test_health_check_thresholds_are_configurable():
@@ -612,7 +599,10 @@ def test_health_check_secrets(h):
     assert h.analyze(TG, tg(hc)) == []
     assert h.analyze(TG, tg(secret(dict(GOOD_HC)))) == []
     diags = h.analyze(TG, tg({**GOOD_HC, "protocol": secret("TCP")}))
-    assert policies_of(diags) == [HEALTH] and "protocol (value not shown)" in diags[0].message
+    assert_violation(diags, HEALTH, path="healthCheck.protocol", only=True)
+    # the secret is not echoed: the message is the same whatever the secret is
+    other = h.analyze(TG, tg({**GOOD_HC, "protocol": secret("UDP")}))
+    assert [d.message for d in other] == [d.message for d in diags]
 
 
 @pytest.mark.parametrize("hc", ["x", 5.0, [1, 2], [{"a": 1}, {"b": 2}], {"enabled": [True]}])
@@ -640,8 +630,14 @@ HEALTH_HEADER = {"httpHeader": {"httpHeaderName": "X-Health-Check", "values": ["
 def test_health_header_condition(h, flavour):
     diags = h.analyze(TOKENS[flavour]["LR"], rule_props({"pathPattern": {"values": ["/api/*"]}}, HEALTH_HEADER),
                       name="api")
-    assert policies_of(diags) == [HEADER] and diags[0].level == "advisory"
-    assert "'X-Health-Check'" in diags[0].message and "conditions[1].httpHeader.httpHeaderName" in diags[0].message
+    assert_violation(diags, HEADER, name="api", path="conditions[1].httpHeader.httpHeaderName", level="advisory",
+                     only=True)
+
+
+def test_health_header_message_proposes_the_fix(h):
+    """The wording test of listener-rule-no-health-header-routing: it names the header and the fix."""
+    diags = h.analyze(LR, rule_props({"pathPattern": {"values": ["/api/*"]}}, HEALTH_HEADER), name="api")
+    assert "'X-Health-Check'" in diags[0].message
     assert "health checks cannot send custom headers" in diags[0].message
     assert "validate the header in the application" in diags[0].message
 
@@ -712,7 +708,7 @@ def test_tls_listener_without_certificate(h, flavour, protocol, cert):
     else:
         props["certificateArn"] = cert
     diags = h.analyze(TOKENS[flavour]["LIS"], props, name="edge")
-    assert policies_of(diags) == [HTTPS_ONLY] and "certificate_arn" in diags[0].message and "'edge'" in diags[0].message
+    assert_violation(diags, HTTPS_ONLY, name="edge", path="certificateArn", level="mandatory", only=True)
 
 
 @pytest.mark.parametrize("actions, where", [
@@ -731,8 +727,7 @@ def test_plain_http_listener(h, actions, where):
     props = http(actions)
     if actions is None:
         del props["defaultActions"]
-    diags = h.analyze(LIS, props)
-    assert policies_of(diags) == [HTTPS_ONLY] and f"`{where}`" in diags[0].message
+    assert_violation(h.analyze(LIS, props), HTTPS_ONLY, path=where, level="mandatory", only=True)
 
 
 def test_missing_protocol_is_http(h):
@@ -754,7 +749,7 @@ def test_gateway_listeners_are_not_judged(h):
 def test_network_plaintext_listeners(h, protocol):
     diags = h.analyze(LIS, {"loadBalancerArn": LB_ARN, "port": 5000.0, "protocol": protocol,
                             "defaultActions": FORWARD})
-    assert policies_of(diags) == [HTTPS_ONLY] and "passthroughProtocols" in diags[0].message
+    assert_violation(diags, HTTPS_ONLY, path="protocol", level="mandatory", only=True)
 
 
 def test_quic_and_configured_passthrough(h):
@@ -778,7 +773,8 @@ def test_listener_unknowns(h):
 def test_listener_secrets(h):
     assert h.analyze(LIS, https(certificateArn=secret(CERT_ARN), sslPolicy=secret(GOOD_POLICY))) == []
     diags = h.analyze(LIS, https(sslPolicy=secret("ELBSecurityPolicy-2016-08")))
-    assert policies_of(diags) == [TLS_POLICY] and "(value not shown)" in diags[0].message
+    assert_violation(diags, TLS_POLICY, path="sslPolicy", only=True)
+    assert "ELBSecurityPolicy-2016-08" not in diags[0].message
 
 
 @pytest.mark.parametrize("props", [{"protocol": 5.0, "port": 80.0}, {"protocol": ["HTTPS"], "port": 443.0}])
@@ -799,16 +795,22 @@ def test_missing_policy_means_2016_08(h, flavour, protocol):
     props = https(protocol=protocol)
     del props["sslPolicy"]
     diags = h.analyze(TOKENS[flavour]["LIS"], props, name="edge")
-    assert policies_of(diags) == [TLS_POLICY]
-    assert "ELBSecurityPolicy-2016-08" in diags[0].message and "ssl_policy=" in diags[0].message
+    assert_violation(diags, TLS_POLICY, name="edge", path="sslPolicy", level="mandatory", only=True)
+
+
+def test_missing_policy_message_proposes_the_fix(h):
+    """The wording test of alb-modern-tls-policy: it says what AWS applies and which policy to set."""
+    props = https()
+    del props["sslPolicy"]
+    message = h.analyze(LIS, props)[0].message
+    assert "ELBSecurityPolicy-2016-08" in message and "ssl_policy=" in message
 
 
 @pytest.mark.parametrize("policy", ["ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-TLS-1-1-2017-01",
                                     "ELBSecurityPolicy-TLS13-1-0-2021-06", "ELBSecurityPolicy-FS-2018-06",
                                     "elbsecuritypolicy-tls13-1-2-2021-06", ""])
 def test_legacy_policies_fail(h, policy):
-    diags = h.analyze(LIS, https(sslPolicy=policy))
-    assert policies_of(diags) == [TLS_POLICY]
+    assert_violation(h.analyze(LIS, https(sslPolicy=policy)), TLS_POLICY, path="sslPolicy", only=True)
 
 
 def test_policy_not_judged_on_plain_listeners(h):
@@ -819,8 +821,7 @@ def test_policy_not_judged_on_plain_listeners(h):
 def test_policy_allow_list_is_configurable():
     h = Harness([TLS_POLICY], config={TLS_POLICY: {"allowedPolicies": ["ELBSecurityPolicy-TLS13-1-3-2021-06"]}})
     assert h.analyze(LIS, https(sslPolicy="ELBSecurityPolicy-TLS13-1-3-2021-06")) == []
-    diags = h.analyze(LIS, https())
-    assert policies_of(diags) == [TLS_POLICY] and "ELBSecurityPolicy-TLS13-1-3-2021-06" in diags[0].message
+    assert_violation(h.analyze(LIS, https()), TLS_POLICY, path="sslPolicy", only=True)
     broken = Harness([TLS_POLICY], config={TLS_POLICY: {"allowedPolicies": "x"}})
     assert policies_of(broken.analyze(LIS, https())) == [TLS_POLICY]
 
@@ -856,8 +857,7 @@ def test_drop_invalid_headers(h, flavour, value):
     else:
         props["dropInvalidHeaderFields"] = value
     diags = h.analyze(TOKENS[flavour]["LB"], props, name="edge")
-    assert policies_of(diags) == [DROP] and "drop_invalid_header_fields=True" in diags[0].message
-    assert "'edge'" in diags[0].message
+    assert_violation(diags, DROP, name="edge", path="dropInvalidHeaderFields", level="mandatory", only=True)
 
 
 @pytest.mark.parametrize("logs, where", [
@@ -876,8 +876,8 @@ def test_access_logs(h, logs, where):
     else:
         props["accessLogs"] = logs
     diags = h.analyze(LBT, props)
-    assert policies_of(diags) and set(policies_of(diags)) == {LOGS}
-    assert diags[0].level == "advisory" and f"`{where}`" in diags[0].message
+    assert set(policies_of(diags)) == {LOGS}
+    assert_violation(diags, LOGS, path=where, level="advisory")
 
 
 def test_network_and_gateway_load_balancers(h):
@@ -918,8 +918,7 @@ def test_deletion_protection_outside_production_is_advisory(value):
     else:
         props["enableDeletionProtection"] = value
     diags = h.analyze(LBT, props, name="edge")
-    assert policies_of(diags) == [DELETION] and diags[0].level == "advisory"
-    assert "enable_deletion_protection=True" in diags[0].message and "This is mandatory" not in diags[0].message
+    assert_violation(diags, DELETION, name="edge", path="enableDeletionProtection", level="advisory", only=True)
 
 
 def ctx_for(stack, **config):
@@ -947,10 +946,11 @@ def test_deletion_protection_is_mandatory_in_production(stack, config, mandatory
     violations = list(rule.check(view({"loadBalancerType": "application"}), ctx_for(stack, **config)))
     assert len(violations) == 1 and isinstance(violations[0], Violation)
     assert violations[0].level == ("mandatory" if mandatory else "")
-    assert ("This is mandatory" in violations[0].message) == mandatory
+    assert violations[0].path == "enableDeletionProtection"
 
 
 def test_deletion_protection_production_message_through_the_servicer():
+    """The wording test of alb-deletion-protection: it says why the finding is mandatory here."""
     h = Harness([DELETION], stack="payments-prod")
     diags = h.analyze(LBT, {"loadBalancerType": "application"})
     assert policies_of(diags) == [DELETION]

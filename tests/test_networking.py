@@ -4,10 +4,11 @@ Stack tests use realistic outputs, as AnalyzeStack receives them at `pulumi up`:
 carry their ids and ARNs, and consumers their property dependencies.
 """
 import json
+import re
 
 import pytest
 
-from harness import Harness, UNKNOWN, policies_of, resource, secret, urn
+from harness import Harness, UNKNOWN, assert_violation, policies_of, resource, secret, urn
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -132,10 +133,13 @@ def endpoint_diags(diags):
 
 
 def missing(diags):
-    """The endpoint service named in each vpc-endpoints diagnostic (`...<region>.ecr.api` -> ecr.api)."""
+    """The endpoint service of each vpc-endpoints diagnostic, from its property path
+    (`networkConfiguration.subnets (ecr.api endpoint)` -> ecr.api)."""
     out = []
     for d in endpoint_diags(diags):
-        out.append(d.message.split("com.amazonaws.<region>.", 1)[1].split("`", 1)[0])
+        match = re.fullmatch(r"networkConfiguration\.subnets \((\S+) endpoint\)", d.path)
+        assert match, d
+        out.append(match.group(1))
     return sorted(out)
 
 
@@ -161,7 +165,15 @@ def test_seed_no_endpoints_at_all(h):
     diags = h.analyze_stack(list(res.values()))
     assert missing(diags) == ["ecr.api", "ecr.dkr", "logs", "s3", "secretsmanager"]
     assert all(d.level == "mandatory" and d.urn == u(SVC, "svc") for d in diags)
-    assert all("'svc'" in d.message and "'vpc'" in d.message and "there is none" in d.message for d in diags)
+
+
+
+def test_missing_endpoint_message_says_where_and_why(h):
+    """The wording test of vpc-endpoints-for-private-tasks: the services, the VPC and what is missing."""
+    res = network()
+    del res["ecr.api"]
+    message = h.analyze_stack(list(res.values()))[0].message
+    assert "'svc'" in message and "'vpc'" in message and "there is none" in message
 
 
 @pytest.mark.parametrize("service", ENDPOINTS + ["s3"])
@@ -176,7 +188,6 @@ def test_ecr_endpoint_of_gateway_type(h):
     res["ecr.api"] = endpoint("ecr.api", kind="Gateway")
     diags = h.analyze_stack(list(res.values()))
     assert missing(diags) == ["ecr.api"]
-    assert 'vpc_endpoint_type="Interface"' in diags[0].message
 
 
 def test_endpoint_type_defaults_to_gateway(h):
@@ -191,7 +202,6 @@ def test_private_dns_disabled(h, dns):
     res["ecr.dkr"] = endpoint("ecr.dkr", private_dns=dns)
     diags = h.analyze_stack(list(res.values()))
     assert missing(diags) == ["ecr.dkr"]
-    assert "private_dns_enabled=True" in diags[0].message
 
 
 def test_s3_gateway_on_the_wrong_route_table(h):
@@ -200,7 +210,6 @@ def test_s3_gateway_on_the_wrong_route_table(h):
     res["s3"]["propertyDependencies"]["routeTableIds"] = [u(RT, "public-rt")]
     diags = h.analyze_stack(list(res.values()))
     assert missing(diags) == ["s3"]
-    assert "'private-rt'" in diags[0].message and "route_table_ids" in diags[0].message
 
 
 def test_s3_gateway_on_no_route_table(h):
@@ -208,7 +217,6 @@ def test_s3_gateway_on_no_route_table(h):
     res["s3"] = endpoint("s3", kind="Gateway", private_dns=None, route_tables=[])
     diags = h.analyze_stack(list(res.values()))
     assert missing(diags) == ["s3"]
-    assert "'private-rt'" in diags[0].message
 
 
 def test_s3_gateway_attached_with_a_route_table_association(h):
@@ -226,7 +234,7 @@ def test_s3_interface_endpoint_is_not_the_gateway(h):
     res = network()
     res["s3"] = endpoint("s3", kind="Interface", private_dns=True)
     diags = h.analyze_stack(list(res.values()))
-    assert missing(diags) == ["s3"] and "Gateway" in diags[0].message
+    assert missing(diags) == ["s3"]
 
 
 def test_main_route_table_of_unassociated_subnets(h):
@@ -234,7 +242,7 @@ def test_main_route_table_of_unassociated_subnets(h):
     del res["private-rta-0"], res["private-rta-1"]
     # The subnets use the VPC's main route table: the S3 gateway must be on it.
     diags = h.analyze_stack(list(res.values()))
-    assert missing(diags) == ["s3"] and MAIN_RT_ID in diags[0].message
+    assert missing(diags) == ["s3"]
     res["s3"] = endpoint("s3", kind="Gateway", private_dns=None, route_tables=[MAIN_RT_ID])
     assert h.analyze_stack(list(res.values())) == []
 
@@ -324,7 +332,7 @@ def test_missing_network_configuration_counts_as_private(h):
     del res["svc"]["props"]["networkConfiguration"]
     del res["svc"]["propertyDependencies"]["networkConfiguration"]
     diags = h.analyze_stack(list(res.values()))
-    assert missing(diags) == ["ecr.api"] and "any VPC of this stack" in diags[0].message
+    assert missing(diags) == ["ecr.api"] and diags[0].urn == u(SVC, "svc")
 
 
 def test_services_in_one_vpc_are_reported_once(h):
@@ -334,8 +342,7 @@ def test_services_in_one_vpc_are_reported_once(h):
     worker["name"], worker["urn"] = "worker", u(SVC, "worker")
     res["worker"] = worker
     diags = h.analyze_stack(list(res.values()))
-    assert missing(diags) == ["ecr.api"]
-    assert "'svc', 'worker'" in diags[0].message
+    assert missing(diags) == ["ecr.api"] and [d.urn for d in diags] == [u(SVC, "svc")]
 
 
 def test_subnets_outside_the_stack_fall_back_to_any_vpc(h):
@@ -347,7 +354,7 @@ def test_subnets_outside_the_stack_fall_back_to_any_vpc(h):
     assert h.analyze_stack(list(res.values())) == []
     del res["ecr.dkr"]
     diags = h.analyze_stack(list(res.values()))
-    assert missing(diags) == ["ecr.dkr"] and "any VPC of this stack" in diags[0].message
+    assert missing(diags) == ["ecr.dkr"] and diags[0].urn == u(SVC, "svc")
 
 
 def test_task_definition_outside_the_stack_uses_every_task_definition(h):
@@ -464,9 +471,8 @@ def svc_props(**network_configuration):
 @pytest.mark.parametrize("value", [True, "true", "TRUE"])
 def test_public_ip_assigned(h, value):
     diags = h.analyze(SVC, svc_props(assignPublicIp=value), name="payments-svc")
-    assert policies_of(diags) == ["ecs-service-no-public-ip"]
-    assert diags[0].level == "mandatory"
-    assert "payments-svc" in diags[0].message and "assign_public_ip=False" in diags[0].message
+    assert_violation(diags, "ecs-service-no-public-ip", name="payments-svc", path="networkConfiguration.assignPublicIp",
+                     level="mandatory", only=True)
 
 
 @pytest.mark.parametrize("value", [False, "false", None, UNKNOWN])
@@ -527,7 +533,16 @@ def test_vpc_without_flow_log(h):
     del res["flow-log"]
     diags = h.analyze_stack(list(res.values()))
     assert flow_names(diags) == ["vpc"]
-    assert diags[0].level == "advisory" and "vpc_id=vpc.id" in diags[0].message
+    # the VPC as a whole lacks a flow log: no property path
+    assert_violation(diags, "vpc-flow-logs", urn=u(VPC, "vpc"), path="", level="advisory", only=True)
+
+
+def test_flow_log_message_proposes_the_fix(h):
+    """The wording test of vpc-flow-logs: the resource to add."""
+    res = network()
+    del res["flow-log"]
+    message = h.analyze_stack(list(res.values()))[0].message
+    assert "aws.ec2.FlowLog" in message and "vpc_id=vpc.id" in message
 
 
 def test_flow_log_of_another_vpc_or_a_subnet(h):

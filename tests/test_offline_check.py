@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from offline_helpers import PROGRAMS, ROOT, cli, program
+from offline_helpers import PROGRAMS, ROOT, cli, cli_once, program
+
 
 PACKS = os.path.join(os.path.dirname(PROGRAMS), "packs")
 
@@ -29,7 +30,7 @@ def _leftovers(marker: str):
 
 @pytest.fixture(scope="module")
 def components_json():
-    result = cli("check", program("components"), "--format", "json", "--quiet")
+    result = cli_once("check", program("components"), "--format", "json", "--quiet")
     assert result.returncode == 1, result.stderr
     return json.loads(result.stdout)
 
@@ -53,14 +54,14 @@ def test_json_report_schema(components_json):
 def test_secret_value_never_in_any_format():
     # the fixture's secret string is {"password": "xxx"}: flagged, but never repeated
     for fmt in ("text", "json", "sarif", "junit", "github"):
-        result = cli("check", program("components"), "--format", fmt, "--quiet")
+        result = cli_once("check", program("components"), "--format", fmt, "--quiet")
         assert result.returncode == 1
         assert '"xxx"' not in result.stdout and "xxx" not in result.stdout.replace("xxxx", "")
 
 
 def test_sarif_and_junit_carry_every_violation(components_json):
     total = len(components_json["violations"]) + len(components_json["programFindings"])
-    sarif = json.loads(cli("check", program("components"), "--format", "sarif", "--quiet").stdout)
+    sarif = json.loads(cli_once("check", program("components"), "--format", "sarif", "--quiet").stdout)
     assert sarif["version"] == "2.1.0"
     run = sarif["runs"][0]
     assert len(run["results"]) == total
@@ -68,7 +69,7 @@ def test_sarif_and_junit_carry_every_violation(components_json):
     assert len(rule_ids) == len(set(rule_ids))
     located = [r for r in run["results"] if r["locations"][0].get("physicalLocation")]
     assert located, "results carry source locations where known"
-    junit = ET.fromstring(cli("check", program("components"), "--format", "junit", "--quiet").stdout)
+    junit = ET.fromstring(cli_once("check", program("components"), "--format", "junit", "--quiet").stdout)
     suite = junit.find("testsuite")
     mandatory = [v for v in components_json["violations"] if v["enforcementLevel"] == "mandatory"]
     assert int(suite.get("failures")) == len(mandatory) + 1  # + the StackReference finding
@@ -182,6 +183,7 @@ def test_bad_program_dir_and_usage():
     assert cli("check", program("stdout-noise"), "--config", "novalue").returncode == 2
 
 
+@pytest.mark.xdist_group("large-program")  # the longest test: its own group, started first (conftest)
 def test_twenty_thousand_resources_give_a_correct_report(tmp_path):
     out = tmp_path / "large.json"
     result = cli("check", program("large"), "--format", "json", "--output", str(out), "--quiet", "--timeout", "900",
@@ -220,7 +222,7 @@ def test_malformed_program_files(tmp_path, name, content, cause):
 
 
 def test_github_annotations(components_json):
-    out = cli("check", program("components"), "--format", "github", "--quiet").stdout.splitlines()
+    out = cli_once("check", program("components"), "--format", "github", "--quiet").stdout.splitlines()
     errors = [l for l in out if l.startswith("::error ")]
     warnings = [l for l in out if l.startswith("::warning ")]
     mandatory = [v for v in components_json["violations"] if v["enforcementLevel"] == "mandatory"]

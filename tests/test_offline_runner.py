@@ -7,6 +7,7 @@ from offline_helpers import by_name, run
 from policypack.offline import urns as U
 from policypack.props import SECRET_SIG, SIG_KEY, UNKNOWN_SENTINELS
 
+
 STACK_URN = "urn:pulumi:dev::components::pulumi:pulumi:Stack::components-dev"
 
 

@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from offline_helpers import ROOT
@@ -29,6 +30,7 @@ def test_runtime_requirements_are_only_what_evaluation_needs():
     assert names == {"pulumi", "pulumi-policy"}
 
 
+@pytest.mark.slow
 def test_start_up_path_is_light():
     code = ("import sys, runpy; sys.argv=['x']; import policypack.pack as p; p.build_pack(); "
             "print(sorted(m for m in ('pulumi_aws', 'jsonschema', 'hypothesis') if m in sys.modules))")
@@ -49,6 +51,7 @@ def test_every_catalogue_policy_is_served():
         assert policy.severity != 0
 
 
+@pytest.mark.slow
 def test_staged_package_is_clean_and_starts(tmp_path):
     staged = package_pack.stage(str(tmp_path / "pack"))
     files = []

@@ -193,3 +193,15 @@ def test_python3_on_path_with_pulumi_takes_over_from_the_checks_own(tmp_path, mo
     assert result["interpreter"]["source"] == "python3"
     assert result["interpreter"]["executable"] == str(bin_dir / "python3")
     assert result["error"]["id"] == "program-config-missing"  # the program itself ran, under python3
+
+
+def test_main_names_the_program_directory_or_file(tmp_path):
+    from policypack.offline.check import CheckError, program_entry
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "stack.py").write_text("")
+    assert program_entry(str(tmp_path), {"name": "p"}) == (str(tmp_path), None)
+    assert program_entry(str(tmp_path), {"name": "p", "main": "infra/"}) == (str(tmp_path / "infra"), None)
+    assert program_entry(str(tmp_path), {"name": "p", "main": "infra/stack.py"}) == \
+        (str(tmp_path / "infra"), str(tmp_path / "infra" / "stack.py"))
+    with pytest.raises(CheckError):
+        program_entry(str(tmp_path), {"name": "p", "main": "missing/"})

@@ -9,6 +9,7 @@ import json
 import string
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from harness import UNKNOWN, Harness, resource, secret
@@ -114,6 +115,7 @@ def stacks(draw):
     return resources
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(resources=stacks())
 def test_stack_policies_never_raise(resources):
@@ -165,6 +167,7 @@ def test_concurrent_requests_give_the_same_diagnostics():
     assert any(serial)  # the requests do produce violations
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(props=properties())
 def test_one_pass_decode_equals_the_wire_decoder(props):

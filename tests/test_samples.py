@@ -3,12 +3,14 @@ legacy one fires every core policy whose failure it contains; and each core poli
 mutation of the compliant sample that makes exactly that policy fire (nothing else mandatory)."""
 import copy
 import json
+import re
 
 import pytest
 
 from harness import Harness, evaluate_records, secret
 from offline_helpers import cli, program, run
 from policypack.props import SECRET_SIG, SIG_KEY
+
 
 MODES = ["codedeploy", "rolling", "ecs-blue-green"]
 
@@ -33,10 +35,19 @@ LEGACY_EXPECTED = {
 }
 
 
-def test_legacy_sample_fires_its_failure_classes():
+def _legacy_json() -> str:
     result = cli("check", program("payment-service-legacy"), "--format", "json", "--quiet")
-    assert result.returncode == 1
-    report = json.loads(result.stdout)
+    assert result.returncode == 1, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def legacy_json():
+    return _legacy_json()
+
+
+def test_legacy_sample_fires_its_failure_classes(legacy_json):
+    report = json.loads(legacy_json)
     fired = {v["policyName"] for v in report["violations"]}
     assert LEGACY_EXPECTED <= fired, LEGACY_EXPECTED - fired
     findings = {f["id"] for f in report["programFindings"]}
@@ -45,6 +56,16 @@ def test_legacy_sample_fires_its_failure_classes():
     assert ref["crossEnvironment"] and "production" in ref["message"]
     text = json.dumps(report)
     assert "CHANGEME_IN_PRODUCTION" not in text and "db.example.com" not in text
+
+
+def test_a_second_run_gives_the_same_report(legacy_json):
+    """The program's resources register concurrently, so the engine's order changes between runs;
+    the report does not (only the run's duration may)."""
+    def without_duration(text):
+        return re.sub(r'\n  "durationSeconds": [0-9.]+\n', '\n  "durationSeconds": 0\n', text)
+    first, second = without_duration(legacy_json), without_duration(_legacy_json())
+    assert len(json.loads(first)["violations"]) > 20
+    assert second == first
 
 
 # --- mutations -----------------------------------------------------------------------------

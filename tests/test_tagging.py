@@ -10,7 +10,7 @@ import pytest
 from google.protobuf import json_format
 from hypothesis import given, settings, strategies as st
 
-from harness import Harness, UNKNOWN, policies_of, secret
+from harness import Harness, UNKNOWN, assert_violation, policies_of, secret
 from policypack import props as P
 from policypack.rules import tagging
 
@@ -21,6 +21,7 @@ ASG = "aws:autoscaling/group:Group"
 FULL = {"environment": "dev", "team": "payments", "cost-center": "cc-1234", "application": "payment-processor",
         "compliance": "pci-dss", "backup": "daily"}
 RULE = "required-tags"
+DEFAULTS_WITHOUT_TEAM = {k: v for k, v in FULL.items() if k != "team"}
 
 
 def without(*keys, base=FULL):
@@ -48,23 +49,47 @@ def test_compliant(h):
 
 def test_missing_tags_listed_in_one_violation(h):
     diags = h.analyze(CLUSTER, {"tags": without("compliance", "backup")}, name="payments-cluster")
-    assert policies_of(diags) == [RULE]
-    d = diags[0]
-    assert d.level == "mandatory"
-    assert "payments-cluster" in d.message and "compliance, backup" in d.message and "default_tags" in d.message
-    assert "team" not in d.message.split("\n", 1)[1].split("To fix")[0]
+    assert_violation(diags, RULE, name="payments-cluster", path="tags", level="mandatory", only=True)
 
 
 def test_no_tags_at_all(h):
-    diags = h.analyze(SVC, {})
-    assert policies_of(diags) == [RULE]
-    assert "environment, team, cost-center, application, compliance, backup" in diags[0].message
+    assert_violation(h.analyze(SVC, {}), RULE, path="tags", level="mandatory", only=True)
+
+
+def _findings_text(message):
+    """The part of the message that lists the findings (not the description, not the fix)."""
+    return message.split("\n", 1)[1].split("To fix")[0]
+
+
+@pytest.mark.parametrize("props, provider, config, named, unnamed", [
+    ({"tags": without("compliance", "backup")}, None, {}, ["compliance, backup", "default_tags"], ["team"]),
+    ({}, None, {}, ["environment, team, cost-center, application, compliance, backup"], []),
+    ({"tags": {**FULL, "team": ""}}, None, {}, ["empty values for: team"], []),
+    ({"tags": {"team": ""}}, {"defaultTags": {"tags": FULL}}, {}, ["empty values for: team"], []),
+    ({}, {"defaultTags": {"tags": DEFAULTS_WITHOUT_TEAM}}, {}, ["missing required tags: team."], []),
+    ({"tags": dict(FULL)}, None, {"requiredTags": ["owner"]}, ["missing required tags: owner."], []),
+    ({"tags": {**without("environment"), "Environment": "dev"}}, None, {"caseSensitive": True},
+     ["missing required tags: environment", "'Environment'"], []),
+    ({"tags": secret({**without("environment"), "Environment": "dev"})}, None, {"caseSensitive": True},
+     ["missing required tags: environment"], ["'Environment'"]),
+    ({"tags": {**without("backup", "compliance"), "team": UNKNOWN}}, None, {}, ["compliance, backup"], ["team"]),
+    ({"tags": "environment=dev"}, None, {}, ["not a map"], []),
+])
+def test_message_names_the_tags_to_fix(props, provider, config, named, unnamed):
+    """The wording test of required-tags: one finding per resource (path `tags`), so the message is
+    where the missing or empty tags are named, and only those."""
+    h = Harness([RULE], config={RULE: config} if config else None)
+    message = h.analyze(CLUSTER, props, provider=provider)[0].message
+    for text in named:
+        assert text in message.split("\n", 1)[1]  # (the description lists every required tag)
+    for text in unnamed:
+        assert text not in _findings_text(message)
 
 
 @pytest.mark.parametrize("value", ["", "   ", None, {"a": "b"}, ["x"]])
 def test_empty_or_malformed_values_are_reported(h, value):
     diags = h.analyze(CLUSTER, {"tags": {**FULL, "team": value}})
-    assert policies_of(diags) == [RULE] and "empty values for: team" in diags[0].message
+    assert_violation(diags, RULE, path="tags", level="mandatory", only=True)
 
 
 @pytest.mark.parametrize("value", [5.0, True, "x"])
@@ -74,8 +99,7 @@ def test_scalar_values_count(h, value):
 
 @pytest.mark.parametrize("tags", ["environment=dev", 5.0, True, ["environment", "team"], [FULL]])
 def test_tags_not_a_map(h, tags):
-    diags = h.analyze(CLUSTER, {"tags": tags})
-    assert policies_of(diags) == [RULE] and "not a map" in diags[0].message
+    assert_violation(h.analyze(CLUSTER, {"tags": tags}), RULE, path="tags", level="mandatory", only=True)
 
 
 def test_case_insensitive_by_default(h):
@@ -87,18 +111,16 @@ def test_case_insensitive_by_default(h):
 def test_case_sensitive_mode_with_hint():
     h = Harness([RULE], config={RULE: {"caseSensitive": True}})
     diags = h.analyze(CLUSTER, {"tags": {**without("environment"), "Environment": "dev"}})
-    assert policies_of(diags) == [RULE]
-    assert "missing required tags: environment" in diags[0].message and "'Environment'" in diags[0].message
-    # the hint is not given for a secret tags map
+    assert_violation(diags, RULE, path="tags", only=True)
     diags = h.analyze(CLUSTER, {"tags": secret({**without("environment"), "Environment": "dev"})})
-    assert policies_of(diags) == [RULE] and "'Environment'" not in diags[0].message
+    assert_violation(diags, RULE, path="tags", only=True)
+    assert h.analyze(CLUSTER, {"tags": dict(FULL)}) == []
 
 
 def test_required_tags_configurable():
     h = Harness([RULE], config={RULE: {"requiredTags": ["owner", 5, "", "owner"]}})
     assert h.analyze(CLUSTER, {"tags": {"owner": "me"}}) == []
-    diags = h.analyze(CLUSTER, {"tags": dict(FULL)})
-    assert policies_of(diags) == [RULE] and "missing required tags: owner." in diags[0].message
+    assert_violation(h.analyze(CLUSTER, {"tags": dict(FULL)}), RULE, path="tags", only=True)
     h.configure({RULE: {"requiredTags": []}})
     assert h.analyze(CLUSTER, {}) == []
     h.configure({RULE: {"requiredTags": "environment"}})  # malformed: reads as none
@@ -140,7 +162,7 @@ def test_core_types_are_taggable(h, type_):
 
 
 # --- provider default tags ------------------------------------------------------------------
-DEFAULTS = without("team")
+DEFAULTS = DEFAULTS_WITHOUT_TEAM
 
 
 @pytest.mark.parametrize("default_tags", [
@@ -154,14 +176,14 @@ DEFAULTS = without("team")
 def test_provider_default_tags_count(h, default_tags):
     provider = {"region": "us-east-1", "defaultTags": default_tags}
     assert h.analyze(CLUSTER, {"tags": {"team": "payments"}}, provider=provider) == []
-    diags = h.analyze(CLUSTER, {}, provider=provider)
-    assert policies_of(diags) == [RULE] and "missing required tags: team." in diags[0].message
+    assert_violation(h.analyze(CLUSTER, {}, provider=provider), RULE, path="tags", only=True)
+    # the provider's tags count: only `team` is missing, so it alone fixes the resource
+    assert h.analyze(CLUSTER, {"tags": {"team": "payments"}}, provider=provider) == []
 
 
 def test_resource_tag_overrides_default_with_empty_value(h):
     provider = {"defaultTags": {"tags": FULL}}
-    diags = h.analyze(CLUSTER, {"tags": {"team": ""}}, provider=provider)
-    assert policies_of(diags) == [RULE] and "empty values for: team" in diags[0].message
+    assert_violation(h.analyze(CLUSTER, {"tags": {"team": ""}}, provider=provider), RULE, path="tags", only=True)
     # a different-case key is another tag: the default still supplies the value (case-insensitive mode)
     assert h.analyze(CLUSTER, {"tags": {"Team": ""}}, provider=provider) == []
 
@@ -192,15 +214,16 @@ def test_unknown_tags_are_silent(h):
 
 def test_partly_unknown_tags_report_only_known_missing(h):
     diags = h.analyze(CLUSTER, {"tags": {**without("backup", "compliance"), "team": UNKNOWN}})
-    assert policies_of(diags) == [RULE]
-    message = diags[0].message
-    assert "compliance, backup" in message and "team" not in message.split("\n", 1)[1].split("To fix")[0]
+    assert_violation(diags, RULE, path="tags", only=True)
+    # with the two known-missing tags set, the unknown one is not reported
+    assert h.analyze(CLUSTER, {"tags": {**FULL, "team": UNKNOWN}}) == []
 
 
 def test_secret_tag_values_are_read_never_echoed(h):
     tags = {**{k: secret(v) for k, v in without("backup").items()}, "token": secret("s3cr3t-value")}
     diags = h.analyze(CLUSTER, {"tags": tags})
-    assert policies_of(diags) == [RULE] and "backup" in diags[0].message
+    assert_violation(diags, RULE, path="tags", only=True)
+    assert h.analyze(CLUSTER, {"tags": {**tags, "backup": secret("daily")}}) == []  # secret values are read
     assert "s3cr3t" not in diags[0].message and "payments" not in diags[0].message.split("\n", 1)[1]
     assert h.analyze(CLUSTER, {"tags": secret(dict(FULL))}) == []
 
@@ -213,8 +236,7 @@ def asg_tags(tags):
 def test_asg_list_tags(h):
     assert h.analyze(ASG, {"tags": asg_tags(FULL)}) == []
     diags = h.analyze(ASG, {"tags": asg_tags(without("team"))}, provider={"defaultTags": {"tags": FULL}})
-    assert policies_of(diags) == [RULE]
-    assert "team" in diags[0].message and "GroupTagArgs" in diags[0].message
+    assert_violation(diags, RULE, path="tags", only=True)
 
 
 @pytest.mark.parametrize("tags, fires", [
@@ -238,8 +260,7 @@ def test_remediate_adds_configured_tags_and_preserves_unknown_and_secret():
     assert tags["environment"] == "dev" and "application" not in tags
     # `application` had no configured value: still reported, now at mandatory (remediate runs as mandatory)
     diags = h.analyze(CLUSTER, {**props, "tags": {**props["tags"], **{k: tags[k] for k in ("team", "compliance", "backup")}}})
-    assert policies_of(diags) == [RULE] and diags[0].level == "mandatory"
-    assert "missing required tags: application." in diags[0].message
+    assert_violation(diags, RULE, path="tags", level="mandatory", only=True)
 
 
 def test_remediate_then_analyze_is_clean():

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Protocol
 
+from ..rule import ADVISORY, DISABLED, MANDATORY, REMEDIATE
 from .policy_config import PolicyConfigError, load_file
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -70,6 +71,14 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
+#: the order a report lists its findings in: what fails the run first
+_LEVEL_ORDER = ("error", MANDATORY, REMEDIATE, ADVISORY, DISABLED)
+
+
+def _level_rank(level: Any) -> int:
+    return _LEVEL_ORDER.index(level) if level in _LEVEL_ORDER else len(_LEVEL_ORDER)
+
+
 @dataclass
 class Report:
     pack: Dict[str, str]
@@ -116,6 +125,19 @@ class Report:
         known = {entry.get("fingerprint") for entry in baseline.get("violations", []) if isinstance(entry, dict)}
         for violation in self.violations:
             violation["baselined"] = violation["fingerprint"] in known
+
+    def put_in_order(self) -> None:
+        """Sort what the report lists by what a reader looks for, so the same input gives the same
+        report in every format: the program's resources register concurrently, so the engine's
+        order (and with it the order of diagnostics) changes from run to run."""
+        self.violations.sort(key=lambda v: (_level_rank(v.get("enforcementLevel")), v.get("policyName") or "",
+                                            v.get("urn") or "", v.get("property") or "", v.get("message") or ""))
+        self.program_findings.sort(key=lambda f: (_level_rank(f.get("level")), str(f.get("id") or ""),
+                                                  str(f.get("urn") or ""), str(f.get("message") or "")))
+        self.remediations.sort(key=lambda r: (r.get("policyName") or "", r.get("urn") or "",
+                                              json.dumps(r.get("changes"), sort_keys=True)))
+        self.not_applicable.sort(key=lambda n: (n.get("policyName") or "", n.get("urn") or "", n.get("reason") or ""))
+        self.warnings.sort()
 
     def baseline_entries(self) -> List[Dict[str, Any]]:
         return [{k: v[k] for k in ("fingerprint", "policyName", "urn", "property", "enforcementLevel")}
@@ -262,6 +284,7 @@ def evaluate(source: Source, settings: PackSettings) -> Report:
                 drive(pack, context, evaluation, loaded, report, progress)
                 if loaded.baseline is not None:
                     report.apply_baseline(loaded.baseline)
+            report.put_in_order()
             report.duration_seconds = time.monotonic() - started
             return report
         except PackError as exc:

@@ -137,11 +137,12 @@ def pick(project_root: str, program_dir: str, project: Mapping[str, Any], overri
         if path is None:
             raise EnvironmentMissing(f"PULUMI_PYTHON_CMD is {command!r}, which is not on PATH", "")
         return Interpreter(path, "PULUMI_PYTHON_CMD", f"PULUMI_PYTHON_CMD={command}, as the language host uses it")
-    for name in ("python3", "python"):
-        path = which(name)
-        if path and probe(path):
-            return Interpreter(path, "python3", f"`{name}` on PATH ({path}) has pulumi; the project names no "
-                                                "virtualenv or toolchain")
+    # The host takes the first of python3, python that is on PATH (pip.go CommandPath); the check
+    # takes it only when it has pulumi, else runs the program with its own interpreter.
+    name, path = next(((n, which(n)) for n in ("python3", "python") if which(n)), ("", None))
+    if path and probe(path):
+        return Interpreter(path, "python3", f"`{name}` on PATH ({path}) has pulumi; the project names no "
+                                            "virtualenv or toolchain")
     return Interpreter(sys.executable, "check", "the project names no virtualenv or toolchain and no `python3` on "
                                                 "PATH has pulumi: the check's own interpreter")
 

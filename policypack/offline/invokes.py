@@ -155,8 +155,10 @@ def _get_region(args: dict, env: Environment) -> dict:
 @_handles("aws:index/getAvailabilityZones:getAvailabilityZones")
 def _get_availability_zones(args: dict, env: Environment) -> dict:
     region = _region(args, env)
-    excluded_names = set(_l(args, "excludeNames"))
-    excluded_ids = set(_l(args, "excludeZoneIds"))
+    # (only strings can name a zone; anything else in the lists excludes nothing, and a list inside
+    # the list must not make the answer unhashable-and-None)
+    excluded_names = {n for n in _l(args, "excludeNames") if isinstance(n, str)}
+    excluded_ids = {z for z in _l(args, "excludeZoneIds") if isinstance(z, str)}
     zones = [(name, _zone_id(region, i)) for i, name in enumerate(_azs(region))]
     zones = [(n, z) for n, z in zones if n not in excluded_names and z not in excluded_ids]
     return {"names": [n for n, _ in zones], "zoneIds": [z for _, z in zones],

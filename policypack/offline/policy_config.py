@@ -13,8 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Dict, Optional
 
-
-LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+from ..rule import LEVELS
 
 
 class PolicyConfigError(Exception):

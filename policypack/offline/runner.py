@@ -408,6 +408,12 @@ def run(spec: Dict[str, Any]) -> Dict[str, Any]:
                      "message": f"The program exited early with status {exc.code}.", "traceback": "", "source": None}
     except BaseException as exc:  # noqa: BLE001 - every program failure becomes a finding
         error = redact(classify_error(_root_cause(exc, tracker), tracker, spec), secret_values(spec))
+        unanswered = sorted({i["token"] for i in recorder.invokes if not i["answered"]})
+        if error.get("id") == "program-error" and unanswered:
+            # a program reading a field of an empty invoke result fails far from the invoke
+            error["message"] += (f" The program called invokes the check has no answer for ({', '.join(unanswered)}):"
+                                 " if it read their results, answer them with --invoke-answers FILE.")
+            error["unansweredInvokes"] = unanswered
     finally:
         for task in asyncio.all_tasks(loop):
             task.cancel()

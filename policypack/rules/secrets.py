@@ -714,8 +714,9 @@ class SecretRotation(Rule):
             problems = [(rotation, self._problem(rotation, maximum)) for rotation in linked]
             if any(problem is None for _, problem in problems):
                 continue
-            rotation, problem = problems[0]
-            yield Violation(f"Secret rotation '{rotation.name}' of secret '{secret.name}' {problem}.", urn=rotation.urn)
+            rotation, (path, problem) = problems[0]
+            yield Violation(f"Secret rotation '{rotation.name}' of secret '{secret.name}' {problem}.", urn=rotation.urn,
+                            path=path)
 
     @staticmethod
     def _exempt(secret: P.ResourceView, patterns: Sequence[str]) -> bool:
@@ -728,24 +729,24 @@ class SecretRotation(Rule):
         return any(fnmatch.fnmatchcase(n, p) for n in names for p in patterns)
 
     @staticmethod
-    def _problem(rotation: P.ResourceView, maximum: float) -> Optional[str]:
-        """None when the rotation is compliant (or cannot be judged yet), else what is wrong."""
+    def _problem(rotation: P.ResourceView, maximum: float) -> Optional[Tuple[str, str]]:
+        """None when the rotation is compliant (or cannot be judged yet), else (property path, what is wrong)."""
         fix = f"set `rotation_rules.automatically_after_days` to at most {maximum:g}"
         enabled = P.as_bool(rotation.get("rotationEnabled"))
         if enabled is False:
-            return f"has `rotationEnabled` false: enable it and {fix}"
+            return "rotationEnabled", f"has `rotationEnabled` false: enable it and {fix}"
         rules = P.as_dict(rotation.get("rotationRules"))
         if rules is P.UNKNOWN:
             return None
         if not isinstance(rules, Mapping):
-            return f"has no readable `rotationRules`: {fix}"
+            return "rotationRules", f"has no readable `rotationRules`: {fix}"
         days = P.as_number(P.lookup(rules, "automaticallyAfterDays"))
         schedule = P.as_str(P.lookup(rules, "scheduleExpression"))
         if days is P.UNKNOWN or schedule is P.UNKNOWN:
             return None
         if isinstance(days, float) and days > 0:
             return None if days <= maximum else \
-                f"rotates every {days:g} days (`automaticallyAfterDays`): {fix}"
+                ("rotationRules.automaticallyAfterDays", f"rotates every {days:g} days (`automaticallyAfterDays`): {fix}")
         if isinstance(schedule, str) and schedule.strip():
             text = schedule.strip()
             if text.lower().startswith("cron("):
@@ -754,9 +755,11 @@ class SecretRotation(Rule):
             if match:
                 interval = float(match.group(1)) / (24.0 if match.group(2).lower().startswith("hour") else 1.0)
                 return None if 0 < interval <= maximum else \
-                    f"rotates every {interval:g} days (`scheduleExpression`): use at most rate({maximum:g} days)"
-            return f"has a `scheduleExpression` that is neither rate(N days) nor cron(...): {fix}"
-        return f"has no rotation interval in `rotationRules`: {fix}"
+                    ("rotationRules.scheduleExpression",
+                     f"rotates every {interval:g} days (`scheduleExpression`): use at most rate({maximum:g} days)")
+            return "rotationRules.scheduleExpression", \
+                f"has a `scheduleExpression` that is neither rate(N days) nor cron(...): {fix}"
+        return "rotationRules", f"has no rotation interval in `rotationRules`: {fix}"
 
 
 RULES = [NoPlaintextSecretValues, NoSecretsInTaskEnvironment, SecretRotation, SsmSecureString]
