@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .evaluate import (REPO_ROOT, CheckError, Evaluation, PackSettings, Report, StackContext, evaluate,
                        load_baseline, pack_environment)
-from .interpreter import EnvironmentMissing, Interpreter, start_probe
+from .interpreter import PROBE_TIMEOUT, EnvironmentMissing, Interpreter, start_probe
 from .interpreter import pick as pick_interpreter
 from .runner import config_string
 # client (grpc), findings and the analysis are imported once the program runner is started: it
@@ -141,25 +142,23 @@ class ProgramRun:
         project_root = os.path.abspath(options.program)
         program_dir, entry = program_entry(project_root, project)
         self.process = None
+        self.probe: Optional[subprocess.Popen] = None
+        self.gate: Optional[int] = None
+        self.settler: Optional[threading.Thread] = None
+        self.lock = threading.Lock()
+        self.closed = False
         self.tmp = tempfile.mkdtemp(prefix="payments-guard-")
         self.out_path = os.path.join(self.tmp, "result.json")
         self.err = open(os.path.join(self.tmp, "stderr.txt"), "w+b")
-        # `python3` on PATH is probed for pulumi (one interpreter start); meanwhile the program
-        # starts under the check's own interpreter, and is restarted only if the probe says so.
-        deferred: List[str] = []
-
-        def defer(path: str) -> bool:
-            deferred.append(path)
-            return False
-
         try:
+            # never probed here: when the host would run a bare `python3`, the check probes it
+            # below, while its own interpreter starts the runner
             self.interpreter: Optional[Interpreter] = pick_interpreter(project_root, program_dir, project,
-                                                                       options.python, probe=defer)
+                                                                       options.python, probe=lambda path: False)
         except EnvironmentMissing as exc:
             self.interpreter = None
             self.missing = exc
             return
-        self.probes = [(path, start_probe(path)) for path in deferred]
         spec = {"program": program_dir, "projectRoot": project_root, "main": entry,
                 "project": project["name"], "stack": options.stack, "organization": options.organization,
                 "mode": options.mode, "account": options.account, "region": region, "config": config,
@@ -174,44 +173,70 @@ class ProgramRun:
         os.mkdir(self.path_dir)
         _link_package(self.path_dir)
         self.program_dir = program_dir
-        self._launch()
+        bare = self.interpreter.instead_of
+        if bare is None:
+            self._launch()
+            return
+        # The host would run `python3`; the check does only if it has pulumi. Probing it costs one
+        # interpreter start (over a second through a pyenv shim under load), so the probe runs while
+        # the check's own interpreter starts the runner, which stops at a gate just before the
+        # program: the program runs once, under whichever interpreter the probe settles on.
+        self.probe = start_probe(bare.executable, program_dir)
+        gate_read, self.gate = os.pipe()
+        try:
+            self._launch(gate_read)
+        finally:
+            os.close(gate_read)
+        self.settler = threading.Thread(target=self._settle, args=(bare,), name="python3-probe", daemon=True)
+        self.settler.start()
 
-    def _launch(self) -> None:
+    def _launch(self, gate: Optional[int] = None) -> None:
         env = self.interpreter.environ(os.environ)
         env["PYTHONPATH"] = self.path_dir + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env["PYTHONUNBUFFERED"] = "1"
         argv = [self.interpreter.executable, "-m", "policypack.offline.runner", self.spec_path, self.out_path]
+        if gate is not None:
+            argv += ["--gate", str(gate)]
         self.process = subprocess.Popen(argv, cwd=self.program_dir, env=env, stdin=subprocess.DEVNULL,
-                                        stdout=self.err, stderr=self.err, start_new_session=True)
+                                        stdout=self.err, stderr=self.err, start_new_session=True,
+                                        pass_fds=() if gate is None else (gate,))
 
-    def _settle_probes(self, deadline: float) -> None:
-        """The first probed `python3`/`python` that has pulumi takes over from the check's own."""
-        probes, self.probes = self.probes, []
-        for path, probe in probes:
+    def _settle(self, bare: Interpreter) -> None:
+        """The probe's answer opens the gate (the check's own interpreter runs the program) or
+        replaces the gated runner, which has not run the program, by one under `python3`."""
+        try:
+            has_pulumi = self.probe.wait(PROBE_TIMEOUT) == 0
+        except subprocess.TimeoutExpired:
+            self.probe.kill()
+            self.probe.wait()
+            has_pulumi = False
+        with self.lock:
+            if self.closed:
+                return
+            gate, self.gate = self.gate, None
             try:
-                has_pulumi = probe.wait(max(0.1, deadline - time.monotonic())) == 0
-            except subprocess.TimeoutExpired:
-                probe.kill()
-                has_pulumi = False
+                if not has_pulumi:
+                    os.write(gate, b"r")
+            except OSError:
+                pass  # the runner already exited; its result (or its absence) tells why
+            finally:
+                os.close(gate)  # without "r": end of file, the gated runner exits without the program
             if has_pulumi:
-                for _other, rest in probes:
-                    if rest.poll() is None:
-                        rest.kill()
-                        rest.wait()
                 _kill_group(self.process)
                 self.err.seek(0)
                 self.err.truncate()
                 if os.path.exists(self.out_path):
                     os.remove(self.out_path)
-                self.interpreter = Interpreter(path, "python3", f"`{os.path.basename(path)}` on PATH ({path}) has "
-                                                                "pulumi; the project names no virtualenv or toolchain")
+                self.interpreter = bare
                 self._launch()
-                return
 
     def result(self, deadline: float) -> Dict[str, Any]:
         if self.process is None:
             return self._missing_result()
-        self._settle_probes(deadline)
+        if self.settler is not None:
+            self.settler.join(max(0.1, deadline - time.monotonic()))
+            if self.settler.is_alive():
+                raise CheckError(f"the program did not finish within {self.options.timeout:g}s (--timeout)")
         try:
             self.process.wait(max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
@@ -242,10 +267,16 @@ class ProgramRun:
 
     def close(self) -> None:
         """Always: the runner's process group is killed and its scratch directory removed."""
-        for _path, probe in getattr(self, "probes", []):
-            if probe.poll() is None:
-                probe.kill()
-                probe.wait()
+        with self.lock:
+            self.closed = True
+            if self.gate is not None:
+                os.close(self.gate)
+                self.gate = None
+        if self.probe is not None and self.probe.poll() is None:
+            self.probe.kill()
+            self.probe.wait()
+        if self.settler is not None:
+            self.settler.join()
         if self.process is not None:
             _kill_group(self.process)
         self.err.close()

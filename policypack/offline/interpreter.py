@@ -1,15 +1,19 @@
 """Which Python runs the user's program: the one the Pulumi language host would use.
 
-The Python language host (sdk/python/cmd/pulumi-language-python, sdk/python/toolchain) resolves a
-toolchain from the project's `runtime.options`: `virtualenv` (relative to the project root) with
-pip; `toolchain: poetry` (the environment `poetry env info --path` names); `toolchain: uv` (the
-`virtualenv` option, else `UV_PROJECT_ENVIRONMENT`, else `.venv` next to the nearest `uv.lock` or
-`pyproject.toml`); with no option, a `uv.lock` or `poetry.lock` found searching up from the program
-selects that toolchain, else `PULUMI_PYTHON_CMD`, else `python3` (or `python`) on PATH.
+The Python language host (pulumi/pulumi, `sdk/python/cmd/pulumi-language-python/main.go`
+`parseOptions`, `sdk/python/toolchain/toolchain.go` `ResolveToolchain`) reads the project's
+`runtime.options` (`sdk/go/common/workspace/project.go` `ProjectRuntimeInfo`): `toolchain: pip`
+runs `virtualenv` (relative to the project root) or, without it, `PULUMI_PYTHON_CMD`, else the first
+of `python3`, `python` on PATH (`pip.go` `CommandPath`); `toolchain: poetry` runs the environment
+`poetry env info --path` names in the program directory; `toolchain: uv` runs the `virtualenv`
+option, else `UV_PROJECT_ENVIRONMENT`, else `.venv` next to the nearest `uv.lock`, else next to the
+nearest `pyproject.toml`, searching up from the program directory (`uv.go` `newUv`). With no
+`toolchain` (the host's `Auto`, since pulumi 3.227), a `uv.lock`, then a `poetry.lock`, found
+searching up from the program directory to the filesystem root selects uv or poetry; else pip.
 
 The check follows that order, with two differences: `--python FILE` overrides everything, and when
-nothing names an environment and the `python3` on PATH has no `pulumi`, the check's own
-interpreter runs the program (a repository whose samples share the check's virtualenv).
+pip would run a bare `python3` that has no `pulumi`, the check's own interpreter runs the program
+(a repository whose samples share the check's virtualenv).
 """
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ from .virtualenv import venv_python
 MIN_PYTHON = (3, 9)
 MIN_PULUMI = (3, 121, 0)
 
-_PROBE_TIMEOUT = 30.0
+PROBE_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,9 @@ class Interpreter:
     source: str                       # --python | virtualenv | poetry | uv | PULUMI_PYTHON_CMD | python3 | check
     reason: str                       # one sentence for the report
     virtualenv: Optional[str] = None  # activated as the language host activates it
+    # source "check" only: the `python3` on PATH the host would run, found without pulumi by the
+    # probe given to pick (the check probes it itself, alongside the runner's start)
+    instead_of: Optional["Interpreter"] = None
 
     def as_dict(self) -> Dict[str, Any]:
         return {"executable": self.executable, "source": self.source, "reason": self.reason,
@@ -60,13 +67,18 @@ class EnvironmentMissing(Exception):
         self.command = command
 
 
-def _search_up(start: str, name: str) -> Optional[str]:
+def searchup(start: str, name: str, ceiling: Optional[str] = None) -> Optional[str]:
+    """The nearest directory from `start` upwards that holds `name`, as the host's `searchup`
+    (toolchain.go) finds it: it climbs to the filesystem root, not only to the project or
+    repository root, so a lock file anywhere above a program decides its toolchain. `ceiling`
+    stands in for the filesystem root (tests build their own tree under it)."""
     current = os.path.abspath(start)
+    top = os.path.abspath(ceiling) if ceiling else None
     while True:
         if os.path.exists(os.path.join(current, name)):
             return current
         parent = os.path.dirname(current)
-        if parent == current:
+        if parent == current or current == top:
             return None
         current = parent
 
@@ -80,19 +92,21 @@ def runtime_options(project: Mapping[str, Any]) -> Dict[str, Any]:
 _PROBE = "import importlib.util,sys; sys.exit(0 if importlib.util.find_spec('pulumi') else 1)"
 
 
-def start_probe(executable: str) -> subprocess.Popen:
-    """Whether `executable` can import pulumi: exit status 0 (one interpreter start, no import)."""
-    return subprocess.Popen([executable, "-c", _PROBE], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+def start_probe(executable: str, cwd: Optional[str] = None) -> subprocess.Popen:
+    """Whether `executable` can import pulumi: exit status 0 (one interpreter start, no import).
+    Run from the program directory, as the host runs the program: a pyenv shim picks its Python
+    from the `.python-version` there."""
+    return subprocess.Popen([executable, "-c", _PROBE], cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 
 
-def has_pulumi(executable: str) -> bool:
+def has_pulumi(executable: str, cwd: Optional[str] = None) -> bool:
     try:
-        probe = start_probe(executable)
+        probe = start_probe(executable, cwd)
     except OSError:
         return False
     try:
-        return probe.wait(_PROBE_TIMEOUT) == 0
+        return probe.wait(PROBE_TIMEOUT) == 0
     except subprocess.TimeoutExpired:
         probe.kill()
         probe.wait()
@@ -101,8 +115,9 @@ def has_pulumi(executable: str) -> bool:
 
 def pick(project_root: str, program_dir: str, project: Mapping[str, Any], override: Optional[str] = None,
          environ: Optional[Mapping[str, str]] = None, which: Callable[[str], Optional[str]] = shutil.which,
-         probe: Callable[[str], bool] = has_pulumi) -> Interpreter:
-    """The interpreter for the program, or EnvironmentMissing naming the command that creates it."""
+         probe: Optional[Callable[[str], bool]] = None, ceiling: Optional[str] = None) -> Interpreter:
+    """The interpreter for the program, or EnvironmentMissing naming the command that creates it.
+    `ceiling`: where searches up from the program stop (None: the filesystem root, as the host)."""
     environ = os.environ if environ is None else environ
     if override:
         path = override if os.sep in override else (which(override) or override)
@@ -119,14 +134,15 @@ def pick(project_root: str, program_dir: str, project: Mapping[str, Any], overri
                                  "(the language host accepts pip, poetry, uv)", "")
     detected = ""
     if toolchain is None:
-        # The host's "auto" toolchain: a lock file searching up from the program picks uv or poetry.
-        if _search_up(program_dir, "uv.lock"):
+        # The host's Auto toolchain (toolchain.go ResolveToolchain): uv.lock anywhere above the
+        # program first, then poetry.lock; the virtualenv option does not stop the search.
+        if searchup(program_dir, "uv.lock", ceiling):
             detected = "uv"
-        elif _search_up(program_dir, "poetry.lock"):
+        elif searchup(program_dir, "poetry.lock", ceiling):
             detected = "poetry"
     chosen = toolchain or detected
     if chosen == "uv":
-        return _uv(project_root, virtualenv, environ, detected)
+        return _uv(project_root, program_dir, virtualenv, environ, detected, ceiling)
     if chosen == "poetry":
         return _poetry(program_dir, which, detected)
     if virtualenv:
@@ -137,14 +153,22 @@ def pick(project_root: str, program_dir: str, project: Mapping[str, Any], overri
         if path is None:
             raise EnvironmentMissing(f"PULUMI_PYTHON_CMD is {command!r}, which is not on PATH", "")
         return Interpreter(path, "PULUMI_PYTHON_CMD", f"PULUMI_PYTHON_CMD={command}, as the language host uses it")
-    # The host takes the first of python3, python that is on PATH (pip.go CommandPath); the check
-    # takes it only when it has pulumi, else runs the program with its own interpreter.
-    name, path = next(((n, which(n)) for n in ("python3", "python") if which(n)), ("", None))
-    if path and probe(path):
-        return Interpreter(path, "python3", f"`{name}` on PATH ({path}) has pulumi; the project names no "
-                                            "virtualenv or toolchain")
-    return Interpreter(sys.executable, "check", "the project names no virtualenv or toolchain and no `python3` on "
-                                                "PATH has pulumi: the check's own interpreter")
+    # The host takes the first of python3, python (python first on Windows) on PATH (pip.go
+    # CommandPath); the check takes it only when it has pulumi, else runs its own interpreter.
+    names = ("python", "python3") if os.name == "nt" else ("python3", "python")
+    name, path = next(((n, which(n)) for n in names if which(n)), ("", None))
+    basis = "Pulumi.yaml toolchain: pip names no virtualenv" if toolchain else \
+        "the project names no virtualenv or toolchain and no uv.lock or poetry.lock is above it"
+    bare = path_interpreter(path, basis) if path else None
+    if bare and (probe(path) if probe else has_pulumi(path, program_dir)):
+        return bare
+    return Interpreter(sys.executable, "check", f"{basis}, and no `python3` on PATH has pulumi: the check's own "
+                                                "interpreter", instead_of=bare)
+
+
+def path_interpreter(path: str, basis: str) -> Interpreter:
+    """The `python3` (or `python`) on PATH, which has pulumi."""
+    return Interpreter(path, "python3", f"`{os.path.basename(path)}` on PATH ({path}) has pulumi; {basis}")
 
 
 def _pip_virtualenv(project_root: str, virtualenv: str) -> Interpreter:
@@ -159,12 +183,16 @@ def _pip_virtualenv(project_root: str, virtualenv: str) -> Interpreter:
                        virtualenv=directory)
 
 
-def _uv(project_root: str, virtualenv: Optional[str], environ: Mapping[str, str], detected: str) -> Interpreter:
+def _uv(project_root: str, program_dir: str, virtualenv: Optional[str], environ: Mapping[str, str], detected: str,
+        ceiling: Optional[str]) -> Interpreter:
     why = "uv.lock found (the language host then uses uv)" if detected else "Pulumi.yaml toolchain: uv"
     if virtualenv:
         directory = virtualenv if os.path.isabs(virtualenv) else os.path.join(project_root, virtualenv)
     else:
-        anchor = _search_up(project_root, "uv.lock") or _search_up(project_root, "pyproject.toml") or project_root
+        # uv.go newUv: next to the nearest uv.lock, else pyproject.toml, searching up from the
+        # program directory (the host passes ProgramDir), else in the program directory.
+        anchor = searchup(program_dir, "uv.lock", ceiling) or searchup(program_dir, "pyproject.toml", ceiling) \
+            or program_dir
         configured = environ.get("UV_PROJECT_ENVIRONMENT")
         directory = (configured if os.path.isabs(configured) else os.path.join(anchor, configured)) if configured \
             else os.path.join(anchor, ".venv")
@@ -181,7 +209,7 @@ def _poetry(program_dir: str, which: Callable[[str], Optional[str]], detected: s
         raise EnvironmentMissing(f"{why}, but `poetry` is not installed", "poetry install")
     try:
         found = subprocess.run([poetry, "env", "info", "--path"], cwd=program_dir, stdin=subprocess.DEVNULL,
-                               capture_output=True, text=True, timeout=_PROBE_TIMEOUT)
+                               capture_output=True, text=True, timeout=PROBE_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise EnvironmentMissing(f"{why}: `poetry env info --path` failed ({exc})", "poetry install") from exc
     directory = found.stdout.strip()

@@ -1,7 +1,7 @@
 """The program runner: runs a Pulumi Python program in-process under a recording mock monitor.
 
-It runs in a child process of the check (`python -m policypack.offline.runner SPEC OUT`) so that a
-program that hangs, exits, or prints cannot take the check down with it. It records every
+It runs in a child process of the check (`python -m policypack.offline.runner SPEC OUT [--gate FD]`)
+so that a program that hangs, exits, or prints cannot take the check down with it. It records every
 RegisterResource/ReadResource/Invoke request as the engine would receive it and writes one JSON
 document (see `RunResult` in check.py for its use):
 
@@ -363,7 +363,7 @@ def redact(finding: Dict[str, Any], secrets: List[str]) -> Dict[str, Any]:
     return finding
 
 
-def run(spec: Dict[str, Any]) -> Dict[str, Any]:
+def run(spec: Dict[str, Any], gate: Optional[int] = None) -> Dict[str, Any]:
     from pulumi.runtime import mocks as M
     from pulumi.runtime import settings as S
     from pulumi.runtime.config import set_all_config
@@ -396,6 +396,8 @@ def run(spec: Dict[str, Any]) -> Dict[str, Any]:
                        "PULUMI_ORGANIZATION": spec.get("organization", "organization"),
                        "PULUMI_DRY_RUN": "true" if recorder.preview else "false"})
 
+    if gate is not None:
+        _pass_gate(gate)
     main = spec.get("main") or program_dir
     sys.path.insert(0, program_dir)
     os.chdir(program_dir)
@@ -455,8 +457,21 @@ def _environment_unsupported() -> Optional[str]:
     return unsupported_reason(tuple(sys.version_info[:3]), version)
 
 
+def _pass_gate(gate: int) -> None:
+    """Wait, ready to run the program, until the check says this interpreter is the one ("r");
+    end of file means another interpreter runs it: leave without running it (no side effect twice)."""
+    try:
+        go = os.read(gate, 1) == b"r"
+    except OSError:
+        go = False
+    os.close(gate)
+    if not go:
+        os._exit(0)
+
+
 def main(argv: List[str]) -> int:
     spec_path, out_path = argv[1], argv[2]
+    gate = int(argv[4]) if argv[3:4] == ["--gate"] else None
     with open(spec_path, encoding="utf-8") as handle:
         spec = json.load(handle)
     # The program's prints must not mix with anything: send its stdout to stderr.
@@ -467,7 +482,7 @@ def main(argv: List[str]) -> int:
                   "error": {"id": "program-environment-unsupported", "level": "error", "message": unsupported,
                             "traceback": "", "source": None, "exceptionType": ""}}
     else:
-        result = run(spec)
+        result = run(spec, gate)
     tmp = out_path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(result, handle)
