@@ -158,16 +158,21 @@ def _render(args: argparse.Namespace) -> int:
     except ReportFormatError as exc:
         print(f"payments-guard: error: {exc}", file=sys.stderr)
         return 2
-    if not args.output:
+    return 0 if _write_report(text, args.output) else 2
+
+
+def _write_report(text: str, output: Optional[str]) -> bool:
+    """The report to `output`, or stdout without one; False (said on stderr) when it cannot be written."""
+    if not output:
         sys.stdout.write(text)
-        return 0
+        return True
     try:
-        with open(args.output, "w", encoding="utf-8") as handle:
+        with open(output, "w", encoding="utf-8") as handle:
             handle.write(text)
     except OSError as exc:
-        print(f"payments-guard: error: cannot write the report to {args.output}: {exc.strerror}", file=sys.stderr)
-        return 2
-    return 0
+        print(f"payments-guard: error: cannot write the report to {output}: {exc.strerror}", file=sys.stderr)
+        return False
+    return True
 
 
 def _split_list(values: Optional[Sequence[str]]) -> Optional[List[str]]:
@@ -348,15 +353,8 @@ def _run(args: argparse.Namespace, jobs, several: bool, progress) -> int:
             return 2
         progress(f"wrote baseline {args.write_baseline} ({count} violations)")
     text = render_batch(result, args.format) if several else render(result, args.format)
-    if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            print(f"payments-guard: error: cannot write the report to {args.output}: {exc.strerror}", file=sys.stderr)
-            return 2
-    else:
-        sys.stdout.write(text)
+    if not _write_report(text, args.output):
+        return 2
     if not several and exit_code == 2:
         print(f"payments-guard: error: {result.cause or 'the program failed'}", file=sys.stderr)
     return exit_code

@@ -422,6 +422,11 @@ def glob_match(value: str, patterns: Iterable[Any]) -> bool:
     return any(isinstance(p, str) and fnmatch.fnmatchcase(value, p) for p in patterns)
 
 
+def string_list(default: List[str], description: str) -> Dict[str, Any]:
+    """The config schema of a property that is a list of strings (patterns, names, types)."""
+    return {"type": "array", "items": {"type": "string"}, "default": default, "description": description}
+
+
 def cfg_list(ctx: Context, key: str) -> List[Any]:
     """A config value that should be a list; anything else reads as empty."""
     value = ctx.config.get(key)

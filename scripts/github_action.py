@@ -29,6 +29,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
+from policypack.offline.virtualenv import venv_python
+
 
 def _truthy(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
@@ -74,13 +76,13 @@ def environment_commands(program: str) -> List[List[str]]:
     if not venv:
         return []
     venv = venv if os.path.isabs(venv) else os.path.join(program, venv)
-    if os.path.exists(os.path.join(venv, "bin", "python")):
+    if os.path.exists(venv_python(venv)):
         return []  # already there (a cache restored it)
     # the venv's own pip is not needed: this interpreter's pip installs into it (quicker on a runner)
     commands = [[sys.executable, "-m", "venv", "--without-pip", venv]]
     requirements = os.path.join(program, "requirements.txt")
     if os.path.exists(requirements):
-        commands.append([sys.executable, "-m", "pip", "--python", os.path.join(venv, "bin", "python"), "install",
+        commands.append([sys.executable, "-m", "pip", "--python", venv_python(venv), "install",
                          "-q", "-r", requirements])
     return commands
 

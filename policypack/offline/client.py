@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from typing import Any, List, Optional, Sequence
 
@@ -22,6 +21,9 @@ import grpc
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
+
+from .pool import run_each
+from .virtualenv import venv_python
 
 
 class PackError(Exception):
@@ -43,9 +45,8 @@ def pack_interpreter(pack_dir: str) -> str:
     if match:
         venv = match.group(1).strip()
         venv = venv if os.path.isabs(venv) else os.path.join(pack_dir, venv)
-        for candidate in (os.path.join(venv, "bin", "python"), os.path.join(venv, "Scripts", "python.exe")):
-            if os.path.exists(candidate):
-                return candidate
+        if os.path.exists(venv_python(venv)):
+            return venv_python(venv)
     return sys.executable
 
 
@@ -225,15 +226,7 @@ class PackProcess:
             for i in range(len(requests)):
                 one(i)
             return results
-        pool = ThreadPoolExecutor(max_workers=workers)
-        try:
-            for future in [pool.submit(one, i) for i in range(len(requests))]:
-                future.result()
-        except BaseException:
-            # the first failure decides: queued calls must not each wait out their own deadline
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
+        run_each(one, len(requests), workers)
         return results
 
 

@@ -356,17 +356,11 @@ class _Ctx:
 
     @functools.cached_property
     def id(self) -> str:
-        rule = _ID_RULES.get(self.canonical)
-        if rule is not None:
-            return rule(self)
-        return _generic_id(self)
+        return _ID_RULES.get(self.canonical, _generic_id)(self)
 
     @functools.cached_property
     def resource_arn(self) -> str:
-        rule = _ARN_RULES.get(self.canonical)
-        if rule is not None:
-            return rule(self)
-        return _generic_arn(self)
+        return _ARN_RULES.get(self.canonical, _generic_arn)(self)
 
 
 def _canonical(token: str) -> str:

@@ -24,6 +24,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Optional
 
+from .virtualenv import venv_python
+
 # What the program's environment needs: Python 3.9 (the runner's own syntax) and pulumi 3.121
 # (the first SDK with register_resource_transform; the runner drives transforms through the
 # SDK's callback servicer, as the engine does).
@@ -63,10 +65,6 @@ class EnvironmentMissing(Exception):
     def __init__(self, message: str, command: str) -> None:
         super().__init__(message)
         self.command = command
-
-
-def _venv_python(directory: str) -> str:
-    return os.path.join(directory, "Scripts", "python.exe") if os.name == "nt" else os.path.join(directory, "bin", "python")
 
 
 def searchup(start: str, name: str, ceiling: Optional[str] = None) -> Optional[str]:
@@ -175,7 +173,7 @@ def path_interpreter(path: str, basis: str) -> Interpreter:
 
 def _pip_virtualenv(project_root: str, virtualenv: str) -> Interpreter:
     directory = virtualenv if os.path.isabs(virtualenv) else os.path.join(project_root, virtualenv)
-    python = _venv_python(directory)
+    python = venv_python(directory)
     if not os.path.exists(python):
         pip = os.path.join(virtualenv, "bin", "pip")
         raise EnvironmentMissing(
@@ -198,7 +196,7 @@ def _uv(project_root: str, program_dir: str, virtualenv: Optional[str], environ:
         configured = environ.get("UV_PROJECT_ENVIRONMENT")
         directory = (configured if os.path.isabs(configured) else os.path.join(anchor, configured)) if configured \
             else os.path.join(anchor, ".venv")
-    python = _venv_python(directory)
+    python = venv_python(directory)
     if not os.path.exists(python):
         raise EnvironmentMissing(f"{why}: its environment {directory} does not exist", "uv sync")
     return Interpreter(python, "uv", f"{why}: {directory}", virtualenv=directory)
@@ -215,9 +213,9 @@ def _poetry(program_dir: str, which: Callable[[str], Optional[str]], detected: s
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise EnvironmentMissing(f"{why}: `poetry env info --path` failed ({exc})", "poetry install") from exc
     directory = found.stdout.strip()
-    if found.returncode != 0 or not directory or not os.path.exists(_venv_python(directory)):
+    if found.returncode != 0 or not directory or not os.path.exists(venv_python(directory)):
         raise EnvironmentMissing(f"{why}: poetry has no environment for this project yet", "poetry install")
-    return Interpreter(_venv_python(directory), "poetry", f"{why}: `poetry env info --path` is {directory}",
+    return Interpreter(venv_python(directory), "poetry", f"{why}: `poetry env info --path` is {directory}",
                        virtualenv=directory)
 
 

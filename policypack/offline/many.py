@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .evaluate import CheckError, Report, stop_all
+from .pool import run_each
 
 #: (the input as the user named it, a function that evaluates it)
 Job = Tuple[str, Callable[[], Report]]
@@ -95,15 +95,8 @@ def run_many(jobs: List[Job], workers: int, progress: Callable[[str], None]) -> 
 
     workers = max(1, min(workers, len(jobs)))
     progress(f"evaluating {len(jobs)} inputs, {workers} at a time")
-    pool = ThreadPoolExecutor(max_workers=workers)
-    try:
-        for future in [pool.submit(one, i) for i in range(len(jobs))]:
-            future.result()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        stop_all()  # the workers' packs and programs must not outlive an interrupted run
-        raise
-    pool.shutdown(wait=True)
+    # on an interrupt, the workers' packs and programs must not outlive the run
+    run_each(one, len(jobs), workers, on_failure=stop_all)
     for (name, _), outcome in zip(jobs, results):
         assert outcome is not None
         if outcome[0] == "error":

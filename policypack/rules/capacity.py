@@ -13,9 +13,30 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .. import props as P
-from ..rule import UNDECIDABLE, Context, Rule, StackView, Undecided, Violation, cfg_bool, cfg_number, fsbp, pci
+from ..rule import (UNDECIDABLE, Context, Rule, StackView, Undecided, Violation, cfg_bool, cfg_number, fsbp, pci,
+                    string_list)
 
 DEFAULT_PROVIDERS = ["FARGATE", "FARGATE_SPOT"]
+
+
+def entries_keyed_by(items: Any, key: str) -> Tuple[List[Tuple[int, Mapping, str]], bool]:
+    """The entries of a list of objects whose `key` is a known string, as (index, entry, that string),
+    and whether any entry or its `key` is unknown at preview: then an entry not found may still be
+    there, and its absence must not be reported."""
+    found: List[Tuple[int, Mapping, str]] = []
+    undecided = False
+    for i, entry in enumerate(items if isinstance(items, list) else []):
+        if P.is_unknown(entry):
+            undecided = True
+            continue
+        if not isinstance(entry, Mapping):
+            continue
+        value = P.as_str(entry.get(key))
+        if value is P.UNKNOWN:
+            undecided = True
+        elif isinstance(value, str):
+            found.append((i, entry, value))
+    return found, undecided
 
 
 class FargateCapacityProviders(Rule):
@@ -35,10 +56,10 @@ class FargateCapacityProviders(Rule):
                            "description": "Smallest `base` the FARGATE entry of the default capacity provider "
                                           "strategy must keep (tasks always on on-demand Fargate); 0 disables the "
                                           "base check."},
-        "requiredCapacityProviders": {"type": "array", "items": {"type": "string"},
-                                      "default": list(DEFAULT_PROVIDERS),
-                                      "description": "Capacity providers every cluster's ClusterCapacityProviders "
-                                                     "must list."},
+        "requiredCapacityProviders": string_list(
+            list(DEFAULT_PROVIDERS),
+            "Capacity providers every cluster's ClusterCapacityProviders "
+            "must list."),
     }
     remediation = ("Create `aws.ecs.ClusterCapacityProviders(cluster_name=cluster.name, "
                    "capacity_providers=[\"FARGATE\", \"FARGATE_SPOT\"], default_capacity_provider_strategies=["
@@ -121,19 +142,9 @@ class FargateCapacityProviders(Rule):
         strategies = P.as_list(ccp.get("defaultCapacityProviderStrategies"))
         if strategies is P.UNKNOWN:
             return problems
-        entries = strategies if isinstance(strategies, list) else []
-        undecided = False
-        for i, entry in enumerate(entries):
-            if P.is_unknown(entry):
-                undecided = True
-                continue
-            if not isinstance(entry, Mapping):
-                continue
-            provider = P.as_str(entry.get("capacityProvider"))
-            if provider is P.UNKNOWN:
-                undecided = True
-                continue
-            if not isinstance(provider, str) or provider.strip().upper() != "FARGATE":
+        entries, undecided = entries_keyed_by(strategies, "capacityProvider")
+        for i, entry, provider in entries:
+            if provider.strip().upper() != "FARGATE":
                 continue
             base = P.as_number(entry.get("base"))
             if base is P.UNKNOWN:
@@ -185,19 +196,10 @@ class EcsContainerInsights(Rule):
         if settings is P.INVALID:
             yield Violation(f"Cluster '{resource.name}' has malformed `settings`: {fix}.", path="settings")
             return
-        undecided = False
+        entries, undecided = entries_keyed_by(settings, "name")
         wrong: Optional[Tuple[int, Any]] = None
-        for i, entry in enumerate(settings if isinstance(settings, list) else []):
-            if P.is_unknown(entry):
-                undecided = True
-                continue
-            if not isinstance(entry, Mapping):
-                continue
-            name = P.as_str(entry.get("name"))
-            if name is P.UNKNOWN:
-                undecided = True
-                continue
-            if not isinstance(name, str) or name.strip() != "containerInsights":
+        for i, entry, name in entries:
+            if name.strip() != "containerInsights":
                 continue
             value = P.as_str(entry.get("value"))
             if value is P.UNKNOWN or (isinstance(value, str) and value.strip().lower() in accepted):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Iterable, Iterator, Optional, Tuple
+from typing import Any, Iterable, Iterator, Optional, Tuple, Union
 
 from .. import props as P
 from ..rule import Context, NotApplicable, Rule, Violation, fsbp, pci
@@ -47,7 +47,45 @@ def _where(resource: P.ResourceView, label: str) -> str:
     return f"Task definition '{resource.name}', container {label}"
 
 
-class TaskNonPrivileged(Rule):
+class ContainerValueCheck(Rule):
+    """A task-definition rule about one key of every container (the container-level counterpart of
+    `ValueCheck`): a subclass names the key and says what is wrong with a value.
+
+    - `container_key`: the ECS API's camelCase key (`privileged`, `user`...);
+    - `read`: how the value is read (`P.as_bool`, `P.as_dict`...), giving the value or
+      `P.MISSING` / `P.INVALID`; an unknown value complies (decided at `pulumi up`);
+    - `problem(value, where)`: None when the value complies, else the message (`where` names the
+      task definition and container), or (message, deeper path) to point below the key;
+    - `judged(resource, ctx)`: whether the task definition is judged at all.
+    """
+
+    resource_types = P.TASK_DEFINITION
+    container_key: str = ""
+
+    @staticmethod
+    def read(value: Any) -> Any:
+        return value
+
+    def judged(self, resource: P.ResourceView, ctx: Context) -> bool:
+        return True
+
+    def problem(self, value: Any, where: str) -> Union[None, str, Tuple[str, str]]:
+        raise NotImplementedError
+
+    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+        if not self.judged(resource, ctx):
+            return
+        for index, label, container in containers(resource):
+            value = self.read(P.lookup(container, self.container_key))
+            if value is P.UNKNOWN:
+                continue
+            found = self.problem(value, _where(resource, label))
+            if found:
+                message, deeper = (found, "") if isinstance(found, str) else found
+                yield Violation(message, path=f"containerDefinitions[{index}].{self.container_key}{deeper}")
+
+
+class TaskNonPrivileged(ContainerValueCheck):
     name = "task-non-privileged"
     description = "ECS task definition containers must not run privileged."
     kind = "resource"
@@ -55,21 +93,21 @@ class TaskNonPrivileged(Rule):
     severity = "high"
     concern = "containers"
     frameworks = (pci("2.2.6", "7.2.1"), fsbp("ECS.4"))
-    resource_types = P.TASK_DEFINITION
     remediation = ("Remove `\"privileged\": true` from the container definitions passed as "
                    "`container_definitions` (or set it to false); grant specific Linux capabilities through "
                    "`linuxParameters.capabilities.add` only where needed (Fargate supports none but SYS_PTRACE).")
     compliant_example = ('aws.ecs.TaskDefinition("app", family="app", requires_compatibilities=["FARGATE"], ...,\n'
                          '    container_definitions=json.dumps([{"name": "app", "image": image, "privileged": False}]))')
+    container_key = "privileged"
+    read = staticmethod(P.as_bool)
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        for index, label, container in containers(resource):
-            if P.as_bool(P.lookup(container, "privileged")) is True:
-                yield Violation(f"{_where(resource, label)} is privileged (`privileged: true`): remove it from "
-                                "`container_definitions`.", path=f"containerDefinitions[{index}].privileged")
+    def problem(self, value: Any, where: str) -> Optional[str]:
+        if value is True:
+            return f"{where} is privileged (`privileged: true`): remove it from `container_definitions`."
+        return None
 
 
-class TaskReadonlyRootFilesystem(Rule):
+class TaskReadonlyRootFilesystem(ContainerValueCheck):
     name = "task-readonly-root-filesystem"
     description = "ECS task definition containers must mount their root filesystem read-only."
     kind = "resource"
@@ -77,26 +115,24 @@ class TaskReadonlyRootFilesystem(Rule):
     severity = "medium"
     concern = "containers"
     frameworks = (pci("2.2.6"), fsbp("ECS.5"))
-    resource_types = P.TASK_DEFINITION
     remediation = ("Set `\"readonlyRootFilesystem\": true` on every container in `container_definitions`; give "
                    "paths the application must write a volume (`volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=...)]` "
                    "plus the container's `mountPoints`).")
     compliant_example = ('container_definitions=json.dumps([{"name": "app", "image": image, '
                          '"readonlyRootFilesystem": True, "mountPoints": [{"sourceVolume": "tmp", '
                          '"containerPath": "/tmp"}]}])')
+    container_key = "readonlyRootFilesystem"
+    read = staticmethod(P.as_bool)
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        for index, label, container in containers(resource):
-            value = P.as_bool(P.lookup(container, "readonlyRootFilesystem"))
-            if value is True or value is P.UNKNOWN:
-                continue
-            state = "is false" if value is False else ("is not a boolean" if value is P.INVALID
-                                                       else "is not set (defaults to false)")
-            yield Violation(f"{_where(resource, label)}: `readonlyRootFilesystem` {state}: set it to true in "
-                            "`container_definitions`.", path=f"containerDefinitions[{index}].readonlyRootFilesystem")
+    def problem(self, value: Any, where: str) -> Optional[str]:
+        if value is True:
+            return None
+        state = "is false" if value is False else ("is not a boolean" if value is P.INVALID
+                                                   else "is not set (defaults to false)")
+        return f"{where}: `readonlyRootFilesystem` {state}: set it to true in `container_definitions`."
 
 
-class TaskLoggingConfigured(Rule):
+class TaskLoggingConfigured(ContainerValueCheck):
     name = "task-logging-configured"
     description = "ECS task definition containers must have a logging configuration."
     kind = "resource"
@@ -104,7 +140,6 @@ class TaskLoggingConfigured(Rule):
     severity = "high"
     concern = "containers"
     frameworks = (pci("10.2.1"), fsbp("ECS.9"))
-    resource_types = P.TASK_DEFINITION
     remediation = ("Give every container in `container_definitions` a `logConfiguration` with a `logDriver`, "
                    "e.g. `{\"logDriver\": \"awslogs\", \"options\": {\"awslogs-group\": log_group.name, "
                    "\"awslogs-region\": region, \"awslogs-stream-prefix\": \"app\"}}` (the log group KMS-encrypted "
@@ -112,23 +147,19 @@ class TaskLoggingConfigured(Rule):
     compliant_example = ('container_definitions=pulumi.Output.json_dumps([{"name": "app", "image": image, '
                          '"logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": log_group.name, '
                          '"awslogs-region": "us-east-1", "awslogs-stream-prefix": "app"}}}])')
+    container_key = "logConfiguration"
+    read = staticmethod(P.as_dict)
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        for index, label, container in containers(resource):
-            config = P.as_dict(P.lookup(container, "logConfiguration"))
-            path = f"containerDefinitions[{index}].logConfiguration"
-            if config is P.UNKNOWN:
-                continue
-            if not isinstance(config, Mapping):
-                what = "has no `logConfiguration`" if config is P.MISSING else "has a `logConfiguration` that is not an object"
-                yield Violation(f"{_where(resource, label)} {what}: its output is lost; add a `logConfiguration` "
-                                "(e.g. the awslogs driver) in `container_definitions`.", path=path)
-                continue
-            driver = P.as_str(P.lookup(config, "logDriver"))
-            if driver is P.UNKNOWN or (isinstance(driver, str) and driver.strip()):
-                continue
-            yield Violation(f"{_where(resource, label)}: `logConfiguration` has no `logDriver`: set one (e.g. "
-                            "\"awslogs\") in `container_definitions`.", path=path + ".logDriver")
+    def problem(self, value: Any, where: str) -> Union[None, str, Tuple[str, str]]:
+        if not isinstance(value, Mapping):
+            what = "has no `logConfiguration`" if value is P.MISSING else "has a `logConfiguration` that is not an object"
+            return (f"{where} {what}: its output is lost; add a `logConfiguration` (e.g. the awslogs driver) in "
+                    "`container_definitions`.")
+        driver = P.as_str(P.lookup(value, "logDriver"))
+        if driver is P.UNKNOWN or (isinstance(driver, str) and driver.strip()):
+            return None
+        return (f"{where}: `logConfiguration` has no `logDriver`: set one (e.g. \"awslogs\") in "
+                "`container_definitions`.", ".logDriver")
 
 
 _ROOT_NAMES = ("root",)
@@ -145,7 +176,7 @@ def _is_root(user: Any) -> bool:
     return name.lower() in _ROOT_NAMES or (name.isascii() and name.isdigit() and name.strip("0") == "")
 
 
-class TaskNonRootUser(Rule):
+class TaskNonRootUser(ContainerValueCheck):
     name = "task-non-root-user"
     description = "ECS task definition containers must run as a non-root user."
     kind = "resource"
@@ -153,30 +184,26 @@ class TaskNonRootUser(Rule):
     severity = "medium"
     concern = "containers"
     frameworks = (pci("2.2.6", "7.2.1"), fsbp("ECS.20"))
-    resource_types = P.TASK_DEFINITION
     remediation = ("Set `\"user\"` on every container in `container_definitions` to a non-root user or uid "
                    "(e.g. \"1000:1000\"), and build the image so it runs as that user. Windows task definitions "
                    "(`runtime_platform.operating_system_family` WINDOWS_*) are not checked.")
     compliant_example = 'container_definitions=json.dumps([{"name": "app", "image": image, "user": "1000:1000"}])'
+    container_key = "user"
 
-    def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
+    def judged(self, resource: P.ResourceView, ctx: Context) -> bool:
         family = P.as_str(P.lookup(P.as_dict(resource.get("runtimePlatform")), "operatingSystemFamily"))
-        if isinstance(family, str) and family.strip().upper().startswith("WINDOWS"):
-            return  # ECS.20 covers Linux containers; `user` does not apply to Windows ones
-        for index, label, container in containers(resource):
-            user = P.lookup(container, "user")
-            path = f"containerDefinitions[{index}].user"
-            if user is P.UNKNOWN:
-                continue
-            if user is P.MISSING or (isinstance(user, str) and not user.strip()):
-                yield Violation(f"{_where(resource, label)} sets no `user`: it runs as the image's default user, "
-                                "root for most images; set a non-root `user` (e.g. \"1000:1000\").", path=path)
-            elif isinstance(user, (str, int, float)) and _is_root(user):
-                yield Violation(f"{_where(resource, label)} runs as root (`user` names uid 0): set a non-root "
-                                "`user` (e.g. \"1000:1000\").", path=path)
-            elif not isinstance(user, (str, int, float)) or isinstance(user, bool):
-                yield Violation(f"{_where(resource, label)}: `user` is not a string: set a non-root `user` "
-                                "(e.g. \"1000:1000\").", path=path)
+        # ECS.20 covers Linux containers; `user` does not apply to Windows ones
+        return not (isinstance(family, str) and family.strip().upper().startswith("WINDOWS"))
+
+    def problem(self, value: Any, where: str) -> Optional[str]:
+        if value is P.MISSING or (isinstance(value, str) and not value.strip()):
+            return (f"{where} sets no `user`: it runs as the image's default user, root for most images; set a "
+                    "non-root `user` (e.g. \"1000:1000\").")
+        if isinstance(value, (str, int, float)) and _is_root(value):
+            return f"{where} runs as root (`user` names uid 0): set a non-root `user` (e.g. \"1000:1000\")."
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            return f"{where}: `user` is not a string: set a non-root `user` (e.g. \"1000:1000\")."
+        return None
 
 
 # --- Fargate services ----------------------------------------------------------------------

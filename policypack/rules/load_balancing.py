@@ -32,7 +32,7 @@ from .. import props as P
 from ..environments import ENVIRONMENT_CONFIG, stack_environment
 from .value_check import ValueCheck
 from ..rule import (RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackView, Undecided, Violation, cfg_bool,
-                    cfg_list, cfg_number, fsbp, glob_match, pci)
+                    cfg_list, cfg_number, fsbp, glob_match, pci, string_list)
 
 CONCERN = "load-balancing"
 
@@ -82,6 +82,11 @@ PLAINTEXT_NLB_PROTOCOLS = ("TCP", "UDP", "TCP_UDP", "TCP_QUIC")
 # --- core rules --------------------------------------------------------------------------------
 
 
+def _names(stack: StackView, urns: Iterable[str]) -> str:
+    """The quoted logical names of the stack's resources among `urns`, for a message."""
+    return ", ".join(sorted(f"'{stack.by_urn[urn].name}'" for urn in urns if urn in stack.by_urn))
+
+
 class EcsServiceBehindStackAlb(Rule):
     name = "ecs-service-behind-stack-alb"
     description = ("Every ECS service that serves traffic must register with a target group created in "
@@ -94,13 +99,11 @@ class EcsServiceBehindStackAlb(Rule):
     seeds = (2,)
     frameworks = (pci("1.4.2", "12.5.1"),)
     config_properties = {
-        "exemptServiceNamePatterns": {
-            "type": "array", "items": {"type": "string"},
-            "default": ["*worker*", "*consumer*", "*scheduler*", "*cron*"],
-            "description": "Shell-style patterns (case-insensitive) of services that serve no traffic "
-                           "(queue workers, consumers, schedulers); matched against the Pulumi resource "
-                           "name and the service's `name`.",
-        },
+        "exemptServiceNamePatterns": string_list(
+            ["*worker*", "*consumer*", "*scheduler*", "*cron*"],
+            "Shell-style patterns (case-insensitive) of services that serve no traffic "
+            "(queue workers, consumers, schedulers); matched against the Pulumi resource "
+            "name and the service's `name`."),
         "exemptServiceTags": {
             "type": "object", "additionalProperties": {"type": "string"},
             "default": {"serves-traffic": "false"},
@@ -239,7 +242,7 @@ class EcsServiceBehindStackAlb(Rule):
         if index.unresolved_forward:
             undecided.add(index.unresolved_forward)  # a listener may forward to it: decided at `pulumi up`
             return
-        tg_names = ", ".join(sorted(f"'{stack.by_urn[t].name}'" for t in tgs if t in stack.by_urn))
+        tg_names = _names(stack, tgs)
         forwarders = sorted({f"{kind} '{res.name}'" for tg in candidates for res, kind, _ in index.forwarders.get(tg, ())})
         pair = " (or the other target group of its CodeDeploy pair)" if code_deploy else ""
         if forwarders:
@@ -272,7 +275,7 @@ class EcsServiceBehindStackAlb(Rule):
             return
         on_stack = [r for r in rules if index.rule_on_stack.get(r, True)]
         if not on_stack:
-            names = ", ".join(sorted(f"'{stack.by_urn[r].name}'" for r in rules if r in stack.by_urn))
+            names = _names(stack, rules)
             yield Violation(
                 f"{label}: production listener rule {names} (`{rpath}`) is attached to a listener that is "
                 "not on a load balancer created in this stack: create the listener and load balancer in "
@@ -291,8 +294,8 @@ class EcsServiceBehindStackAlb(Rule):
                                   f"yet, and listener rule '{stack.by_urn[rule].name}' forwards to only some of "
                                   "its candidates")
                 return  # forwards to the primary target group
-        names = ", ".join(sorted(f"'{stack.by_urn[r].name}'" for r in on_stack if r in stack.by_urn))
-        tg_names = ", ".join(sorted(f"'{stack.by_urn[t].name}'" for t in primary if t in stack.by_urn))
+        names = _names(stack, on_stack)
+        tg_names = _names(stack, primary)
         yield Violation(
             f"{label}: production listener rule {names} (`{rpath}`) does not forward to the service's "
             f"primary target group {tg_names} (`{path}.targetGroupArn`): give the rule a forward action "
@@ -391,9 +394,10 @@ class TargetGroupHealthCheck(Rule):
                                         "failure never flips a target)."},
         "maxIntervalSeconds": {"type": "number", "minimum": 5, "default": 60,
                                "description": "Longest acceptable health check interval."},
-        "exemptTargetTypes": {"type": "array", "items": {"type": "string"}, "default": ["lambda"],
-                              "description": "Target types not judged (Lambda targets are invoked, not polled; "
-                                             "their health checks are off by default)."},
+        "exemptTargetTypes": string_list(
+            ["lambda"],
+            "Target types not judged (Lambda targets are invoked, not polled; "
+            "their health checks are off by default)."),
         "allowTcpHealthChecks": {"type": "boolean", "default": False,
                                  "description": "Let network load balancer target groups (TCP, TLS, UDP, "
                                                 "TCP_UDP, QUIC, TCP_QUIC) use a TCP health check, which then "
@@ -531,9 +535,8 @@ class ListenerRuleNoHealthHeaderRouting(Rule):
     frameworks = (pci("6.2.4"),)
     resource_types = P.LISTENER_RULE
     config_properties = {
-        "headerNameSubstrings": {"type": "array", "items": {"type": "string"}, "default": ["health"],
-                                 "description": "Case-insensitive substrings of header names that must not "
-                                                "be routing conditions."},
+        "headerNameSubstrings": string_list(["health"], "Case-insensitive substrings of header names that must not "
+                                                        "be routing conditions."),
     }
     remediation = (
         "Remove the `http_header` condition that names a health header. ALB health checks cannot send "
@@ -623,10 +626,9 @@ class AlbHttpsOnly(Rule):
     frameworks = (pci("4.2.1"), fsbp("ELB.1"))
     resource_types = P.LISTENER
     config_properties = {
-        "passthroughProtocols": {"type": "array", "items": {"type": "string"}, "default": [],
-                                 "description": "Network load balancer protocols accepted without TLS "
+        "passthroughProtocols": string_list([], "Network load balancer protocols accepted without TLS "
                                                 "termination (e.g. ['TCP'] when the targets terminate TLS "
-                                                "themselves). QUIC is always accepted (encrypted end to end)."},
+                                                "themselves). QUIC is always accepted (encrypted end to end)."),
     }
     remediation = (
         "Serve clients on `protocol='HTTPS'` (network load balancers: 'TLS') with `certificate_arn` set to an "
@@ -711,9 +713,10 @@ class AlbModernTlsPolicy(Rule):
     frameworks = (pci("4.2.1"), fsbp("ELB.17"))
     resource_types = P.LISTENER
     config_properties = {
-        "allowedPolicies": {"type": "array", "items": {"type": "string"}, "default": MODERN_TLS_POLICIES,
-                            "description": "ELB security policy names accepted (exact); the first one is "
-                                           "suggested in messages."},
+        "allowedPolicies": string_list(
+            MODERN_TLS_POLICIES,
+            "ELB security policy names accepted (exact); the first one is "
+            "suggested in messages."),
     }
     remediation = (
         "Set the listener's `ssl_policy` to a TLS 1.2+ policy, e.g. 'ELBSecurityPolicy-TLS13-1-2-Res-2021-06' "
@@ -779,8 +782,7 @@ class AlbAccessLogs(Rule):
     frameworks = (pci("10.2.1"), fsbp("ELB.5"))
     resource_types = P.LB
     config_properties = {
-        "loadBalancerTypes": {"type": "array", "items": {"type": "string"}, "default": ["application"],
-                              "description": "Load balancer types judged (application, network)."},
+        "loadBalancerTypes": string_list(["application"], "Load balancer types judged (application, network)."),
     }
     remediation = ("Set `access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=logs_bucket.id, enabled=True, "
                    "prefix='alb')` (the bucket policy must let the ELB log delivery write to it). `enabled` "
@@ -821,12 +823,11 @@ class AlbDeletionProtection(ValueCheck):
     resource_types = P.LB
     config_properties = {
         **ENVIRONMENT_CONFIG,
-        "mandatoryEnvironments": {"type": "array", "items": {"type": "string"}, "default": ["production"],
-                                  "description": "Environments in which a violation is mandatory whatever the "
-                                                 "configured level (unless the policy is disabled)."},
-        "loadBalancerTypes": {"type": "array", "items": {"type": "string"},
-                              "default": ["application", "network", "gateway"],
-                              "description": "Load balancer types judged."},
+        "mandatoryEnvironments": string_list(
+            ["production"],
+            "Environments in which a violation is mandatory whatever the "
+            "configured level (unless the policy is disabled)."),
+        "loadBalancerTypes": string_list(["application", "network", "gateway"], "Load balancer types judged."),
     }
     remediation = ("Set `enable_deletion_protection=True` on the load balancer (turn it off in the same update "
                    "that deliberately deletes it).")

@@ -26,7 +26,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
 from ..rule import (UNDECIDABLE, Context, NotApplicable, Resolution, Rule, StackView, Undecided, Violation, cfg_list,
-                    cis, fsbp, pci)
+                    cis, fsbp, pci, string_list)
 from .value_check import ValueCheck
 
 SUBNET = ("aws:ec2/subnet:Subnet", "aws:ec2/defaultSubnet:DefaultSubnet")
@@ -209,12 +209,11 @@ class VpcEndpointsForPrivateTasks(Rule):
     seeds = (5,)
     frameworks = (pci("1.3.2", "1.4.4"), fsbp("EC2.55", "EC2.56"))
     config_properties = {
-        "additionalEndpoints": {
-            "type": "array", "items": {"type": "string"}, "default": [],
-            "description": "Endpoint services (the part after `com.amazonaws.<region>.`) every VPC with private "
-                           "tasks must also have, as Interface endpoints with private DNS, e.g. [\"ecs\", "
-                           "\"ecs-agent\", \"ecs-telemetry\", \"sts\", \"kms\", \"ssmmessages\"]. Default: none.",
-        },
+        "additionalEndpoints": string_list(
+            [],
+            "Endpoint services (the part after `com.amazonaws.<region>.`) every VPC with private "
+            "tasks must also have, as Interface endpoints with private DNS, e.g. [\"ecs\", "
+            "\"ecs-agent\", \"ecs-telemetry\", \"sts\", \"kms\", \"ssmmessages\"]. Default: none."),
     }
     remediation = ("In the VPC of the service create `aws.ec2.VpcEndpoint`s: "
                    "`service_name=f\"com.amazonaws.{region}.ecr.api\"` and `.ecr.dkr` (and `.logs`, "

@@ -8,7 +8,7 @@ from typing import Iterable, Optional, Set
 
 from .. import props as P
 from ..rule import (UNDECIDABLE, Context, NotApplicable, Rule, StackView, Undecided, Violation, cfg_bool, cfg_list,
-                    fsbp, pci)
+                    fsbp, pci, string_list)
 from .value_check import ValueCheck
 
 
@@ -65,11 +65,10 @@ class EcrImmutableTags(ValueCheck):
     frameworks = (pci("6.5.1"), fsbp("ECR.2"))
     resource_types = P.REPOSITORY
     config_properties = {
-        "allowedTagMutability": {
-            "type": "array", "items": {"type": "string"}, "default": list(DEFAULT_MUTABILITY),
-            "description": "Accepted imageTagMutability values (IMMUTABLE_WITH_EXCLUSION keeps every tag "
-                           "immutable except the exclusion filters; remove it to require IMMUTABLE).",
-        },
+        "allowedTagMutability": string_list(
+            list(DEFAULT_MUTABILITY),
+            "Accepted imageTagMutability values (IMMUTABLE_WITH_EXCLUSION keeps every tag "
+            "immutable except the exclusion filters; remove it to require IMMUTABLE)."),
     }
     remediation = ("Set `image_tag_mutability=\"IMMUTABLE\"` on the repository (it defaults to MUTABLE) and "
                    "deploy images by a unique tag or digest.")

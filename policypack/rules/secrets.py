@@ -45,8 +45,10 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .. import props as P
-from ..rule import Context, Rule, StackView, Violation, cfg_list, cfg_number, fsbp, pci
+from ..rule import Context, Rule, StackView, Violation, cfg_list, cfg_number, fsbp, pci, string_list
 from ..rule import NotApplicable
+# what `pulumi policy analyze` sends for a secret it cannot decrypt: undecidable, never weak or a placeholder
+from ..stored_state import REDACTED
 
 # --- names: tokens and credential-like names -------------------------------------------------------
 
@@ -88,11 +90,6 @@ _DESCRIPTIVE_WORDS = frozenset((
     "vendor", "platform", "kid",
 ))
 
-#: What `pulumi policy analyze` sends for a secret it cannot decrypt, whatever the value's type: the
-#: value is undecidable (never weak, never a placeholder).
-UNDECRYPTED = "[secret]"
-
-
 def name_tokens(name: str) -> List[str]:
     """Lower-case whole tokens of a name: `_ - . / :` and spaces separate, and so does camelCase."""
     tokens: List[str] = []
@@ -131,7 +128,7 @@ class NameClassifier:
         self.allowed = _config_strings(ctx, "allowedNames")
 
     def is_credential(self, name: Any, strip: Sequence[str] = ()) -> bool:
-        if not isinstance(name, str) or not name or P.is_unknown(name) or name == UNDECRYPTED:
+        if not isinstance(name, str) or not name or P.is_unknown(name) or name == REDACTED:
             return False  # an undecryptable name ("[secret]") says nothing about what it names
         if any(fnmatch.fnmatchcase(name, pattern) for pattern in self.allowed):
             return False
@@ -183,7 +180,7 @@ CREDENTIAL_VALUE_PATTERNS: Tuple[Tuple["re.Pattern[str]", str], ...] = tuple(
 
 def credential_value_kind(value: Any, extra: Sequence["re.Pattern[str]"] = ()) -> Optional[str]:
     """What kind of credential a value looks like (never the value itself), or None."""
-    if not isinstance(value, str) or not value or P.is_unknown(value) or value == UNDECRYPTED:
+    if not isinstance(value, str) or not value or P.is_unknown(value) or value == REDACTED:
         return None
     for pattern, what in CREDENTIAL_VALUE_PATTERNS:
         if pattern.search(value):
@@ -313,7 +310,7 @@ def _leaves(value: Any, path: Tuple = (), depth: int = 0) -> Iterator[Tuple[Tupl
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _leaves(item, path + (index,), depth + 1)
-    elif isinstance(value, str) and not P.is_unknown(value) and value != UNDECRYPTED:
+    elif isinstance(value, str) and not P.is_unknown(value) and value != REDACTED:
         yield path, value, False
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         yield path, (str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)), True
@@ -445,16 +442,14 @@ def _describe(findings: List[Tuple[str, str]], limit: int = 6) -> str:
 # --- rules -----------------------------------------------------------------------------------------
 
 _NAME_CONFIG: Dict[str, Dict[str, Any]] = {
-    "extraCredentialNamePatterns": {
-        "type": "array", "items": {"type": "string"}, "default": [],
-        "description": "Extra regular expressions (case-insensitive, searched) for credential-like names."},
-    "nonCredentialSuffixes": {
-        "type": "array", "items": {"type": "string"}, "default": list(DEFAULT_NON_CREDENTIAL_SUFFIXES),
-        "description": "Last name tokens that mark a name as a reference to a secret or a setting about it "
-                       "(DB_PASSWORD_ARN, TOKEN_TTL), not a credential. Replaces the default list."},
-    "allowedNames": {
-        "type": "array", "items": {"type": "string"}, "default": [],
-        "description": "Shell-style globs (case-sensitive) of names never treated as credentials."},
+    "extraCredentialNamePatterns": string_list(
+        [],
+        "Extra regular expressions (case-insensitive, searched) for credential-like names."),
+    "nonCredentialSuffixes": string_list(
+        list(DEFAULT_NON_CREDENTIAL_SUFFIXES),
+        "Last name tokens that mark a name as a reference to a secret or a setting about it "
+        "(DB_PASSWORD_ARN, TOKEN_TTL), not a credential. Replaces the default list."),
+    "allowedNames": string_list([], "Shell-style globs (case-sensitive) of names never treated as credentials."),
 }
 
 
@@ -471,10 +466,8 @@ class NoPlaintextSecretValues(Rule):
     config_properties = {
         "minSecretLength": {"type": "number", "minimum": 1, "default": 8,
                             "description": "Credential values shorter than this are weak."},
-        "extraWeakValues": {"type": "array", "items": {"type": "string"}, "default": [],
-                            "description": "More values (case-insensitive) that count as weak passwords."},
-        "extraPlaceholderPatterns": {"type": "array", "items": {"type": "string"}, "default": [],
-                                     "description": "More regular expressions (case-insensitive) of placeholder text."},
+        "extraWeakValues": string_list([], "More values (case-insensitive) that count as weak passwords."),
+        "extraPlaceholderPatterns": string_list([], "More regular expressions (case-insensitive) of placeholder text."),
         **_NAME_CONFIG,
     }
     remediation = ("Do not write placeholder or default credentials from the program. Create the "
@@ -511,7 +504,7 @@ class NoPlaintextSecretValues(Rule):
                 continue
             if text is P.MISSING:
                 continue
-            if text == UNDECRYPTED:
+            if text == REDACTED:
                 undecrypted = True  # `pulumi policy analyze` could not decrypt it: undecidable
                 continue
             if field == "secretBinary" and isinstance(text, str):
@@ -545,9 +538,9 @@ class NoSecretsInTaskEnvironment(Rule):
     resource_types = P.TASK_DEFINITION
     config_properties = {
         **_NAME_CONFIG,
-        "extraCredentialValuePatterns": {
-            "type": "array", "items": {"type": "string"}, "default": [],
-            "description": "More regular expressions (searched) of credential-like values."},
+        "extraCredentialValuePatterns": string_list(
+            [],
+            "More regular expressions (searched) of credential-like values."),
     }
     remediation = ("Move the variable from the container's `environment` to its `secrets`: "
                    "`{\"name\": \"DB_PASSWORD\", \"valueFrom\": db_secret.arn}` (Secrets Manager, optionally "
@@ -559,7 +552,7 @@ class NoSecretsInTaskEnvironment(Rule):
                          '"secrets": [{"name": "DB_PASSWORD", "valueFrom": db_secret.arn}]}])')
 
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
-        if resource.get("containerDefinitions") == UNDECRYPTED:
+        if resource.get("containerDefinitions") == REDACTED:
             raise NotApplicable("containerDefinitions could not be decrypted for this analysis (it arrived as "
                                 "`[secret]`); the rule decides where it is readable (preview, up)")
         definitions = resource.container_definitions
@@ -631,7 +624,7 @@ class SsmSecureString(Rule):
         kind = P.as_str(resource.get("type"))
         if kind is P.UNKNOWN or (isinstance(kind, str) and kind.strip() == "SecureString"):
             return
-        if kind == UNDECRYPTED:
+        if kind == REDACTED:
             raise NotApplicable("the parameter's `type` could not be decrypted for this analysis (it arrived as "
                                 "`[secret]`)")
         names = NameClassifier(ctx)
@@ -672,9 +665,8 @@ class SecretRotation(Rule):
     config_properties = {
         "maxRotationDays": {"type": "number", "minimum": 1, "default": 90,
                             "description": "The longest acceptable rotation interval in days (FSBP SecretsManager.4: 90)."},
-        "exemptSecrets": {"type": "array", "items": {"type": "string"}, "default": [],
-                          "description": "Shell-style globs of secret logical names or `name`s that need no rotation "
-                                         "(e.g. third-party keys rotated by hand)."},
+        "exemptSecrets": string_list([], "Shell-style globs of secret logical names or `name`s that need no rotation "
+                                         "(e.g. third-party keys rotated by hand)."),
     }
     remediation = ("Add an `aws.secretsmanager.SecretRotation(secret_id=secret.id, rotation_lambda_arn=..., "
                    "rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(automatically_after_days=30))` "

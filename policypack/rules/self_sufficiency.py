@@ -52,7 +52,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
 from .. import props as P
 from ..data_files import Lazy
 from ..environments import ENVIRONMENT_CONFIG, alias_index, environments_named, stack_environment
-from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, pci
+from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, pci, string_list
 from ..rule import NotApplicable
 from .stack_references import foreign_stack_references
 
@@ -429,12 +429,11 @@ class NoExternalInfrastructureIds(Rule):
     seeds = (1, 2)
     frameworks = (pci("6.5.1", "12.5.1"),)
     config_properties = {
-        "allowedPatterns": {
-            "type": "array", "items": {"type": "string"}, "default": [],
-            "description": "Regular expressions (Python `re.search`) of IDs and ARNs that may come from outside "
-                           "the stack, e.g. a shared transit gateway or a central WAF web ACL "
-                           "(\"^arn:aws:wafv2:[^:]+:111122223333:\"). Default: none.",
-        },
+        "allowedPatterns": string_list(
+            [],
+            "Regular expressions (Python `re.search`) of IDs and ARNs that may come from outside "
+            "the stack, e.g. a shared transit gateway or a central WAF web ACL "
+            "(\"^arn:aws:wafv2:[^:]+:111122223333:\"). Default: none."),
         "allowCertificateArns": {
             "type": "boolean", "default": True,
             "description": "Whether ACM / ACM PCA / IAM server certificate ARNs may be literals. Default true: "
@@ -442,16 +441,14 @@ class NoExternalInfrastructureIds(Rule):
                            "3.6/4.2.1) legitimately live outside application stacks. Set false to require "
                            "`aws.acm.Certificate` in the stack.",
         },
-        "idPrefixes": {
-            "type": "array", "items": {"type": "string"}, "default": DEFAULT_ID_PREFIXES,
-            "description": "EC2-style ID prefixes (`<prefix>-<4 to 17 hex digits>`) that name account infrastructure. "
-                           "Default: vpc, subnet, sg, rtb, igw, nat, eni, vpce, acl, eigw, pcx, eipalloc, fs, fsap "
-                           "(transit gateways, `tgw`, are left out: they are shared by design).",
-        },
-        "arnServices": {
-            "type": "array", "items": {"type": "string"}, "default": DEFAULT_ARN_SERVICES,
-            "description": "ARN service names whose exact ARNs count as account infrastructure.",
-        },
+        "idPrefixes": string_list(
+            DEFAULT_ID_PREFIXES,
+            "EC2-style ID prefixes (`<prefix>-<4 to 17 hex digits>`) that name account infrastructure. "
+            "Default: vpc, subnet, sg, rtb, igw, nat, eni, vpce, acl, eigw, pcx, eipalloc, fs, fsap "
+            "(transit gateways, `tgw`, are left out: they are shared by design)."),
+        "arnServices": string_list(
+            DEFAULT_ARN_SERVICES,
+            "ARN service names whose exact ARNs count as account infrastructure."),
         "checkDependentProperties": {
             "type": "boolean", "default": True,
             "description": "Property dependencies are per top-level property, so `networkConfiguration` "
@@ -719,41 +716,35 @@ class NoCrossEnvironmentReferences(Rule):
     frameworks = (pci("6.5.3", "6.5.5"),)
     config_properties = {
         **ENVIRONMENT_CONFIG,
-        "environmentTagKeys": {
-            "type": "array", "items": {"type": "string"}, "default": DEFAULT_ENV_TAG_KEYS,
-            "description": "Tag keys (case-insensitive) whose value must name the stack's environment. "
-                           "Default: environment, env.",
-        },
-        "allowedPatterns": {
-            "type": "array", "items": {"type": "string"}, "default": [],
-            "description": "Regular expressions (Python `re.search`) of string values that may name another "
-                           "environment, e.g. a central log archive (\"prod-log-archive\"). Default: none.",
-        },
-        "deploymentVocabulary": {
-            "type": "array", "items": {"type": "string"}, "default": DEFAULT_DEPLOYMENT_VOCABULARY,
-            "description": "Regular expressions of phrases removed before matching: blue/green deployments "
-                           "name a production and a test listener, route or target group in every environment "
-                           "(\"test-listener\", \"prod-traffic-route\"), which names no environment.",
-        },
-        "awsOwnedNames": {
-            "type": "array", "items": {"type": "string"}, "default": DEFAULT_AWS_OWNED_NAMES,
-            "description": "Regular expressions of names of AWS-owned resources that carry an environment token "
-                           "of AWS's own, removed before matching. Default: ECR's image layer bucket "
-                           "`prod-<region>-starport-layer-bucket` (named by the S3 gateway endpoint policy that "
-                           "private ECR pulls need), as a whole bucket name only. A configured list replaces the "
-                           "default one.",
-        },
-        "ignoredProperties": {
-            "type": "array", "items": {"type": "string"}, "default": DEFAULT_IGNORED_PROPERTIES,
-            "description": "Property and tag names (case-insensitive globs) whose values are free text, not "
-                           "references. Default: *description.",
-        },
-        "ignoredEnvironmentVariables": {
-            "type": "array", "items": {"type": "string"}, "default": DEFAULT_IGNORED_ENV_VARS,
-            "description": "Container environment variables whose values are build modes, not environments "
-                           "(NODE_ENV=production is right in every environment). Default: NODE_ENV, RAILS_ENV, "
-                           "RACK_ENV, MIX_ENV.",
-        },
+        "environmentTagKeys": string_list(
+            DEFAULT_ENV_TAG_KEYS,
+            "Tag keys (case-insensitive) whose value must name the stack's environment. "
+            "Default: environment, env."),
+        "allowedPatterns": string_list(
+            [],
+            "Regular expressions (Python `re.search`) of string values that may name another "
+            "environment, e.g. a central log archive (\"prod-log-archive\"). Default: none."),
+        "deploymentVocabulary": string_list(
+            DEFAULT_DEPLOYMENT_VOCABULARY,
+            "Regular expressions of phrases removed before matching: blue/green deployments "
+            "name a production and a test listener, route or target group in every environment "
+            "(\"test-listener\", \"prod-traffic-route\"), which names no environment."),
+        "awsOwnedNames": string_list(
+            DEFAULT_AWS_OWNED_NAMES,
+            "Regular expressions of names of AWS-owned resources that carry an environment token "
+            "of AWS's own, removed before matching. Default: ECR's image layer bucket "
+            "`prod-<region>-starport-layer-bucket` (named by the S3 gateway endpoint policy that "
+            "private ECR pulls need), as a whole bucket name only. A configured list replaces the "
+            "default one."),
+        "ignoredProperties": string_list(
+            DEFAULT_IGNORED_PROPERTIES,
+            "Property and tag names (case-insensitive globs) whose values are free text, not "
+            "references. Default: *description."),
+        "ignoredEnvironmentVariables": string_list(
+            DEFAULT_IGNORED_ENV_VARS,
+            "Container environment variables whose values are build modes, not environments "
+            "(NODE_ENV=production is right in every environment). Default: NODE_ENV, RAILS_ENV, "
+            "RACK_ENV, MIX_ENV."),
     }
     remediation = ("Derive every name, tag and reference from the stack's own environment (e.g. "
                    "`env = pulumi.get_stack()`, `f\"payments-{env}\"`), never default to another environment "

@@ -40,7 +40,7 @@ from typing import Any, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, T
 
 from .. import props as P
 from ..data_files import read_json
-from ..rule import Context, Framework, Rule, Violation, cfg_bool, cfg_list, glob_match, pci
+from ..rule import Context, Framework, Rule, Violation, cfg_bool, cfg_list, glob_match, pci, string_list
 
 DEFAULT_REQUIRED_TAGS = ["environment", "team", "cost-center", "application", "compliance", "backup"]
 ASG = "aws:autoscaling/group:Group"
@@ -201,11 +201,10 @@ class RequiredTags(Rule):
     resource_types = ()  # every aws: type; `check` narrows to the taggable ones
     remediable = True
     config_properties = {
-        "requiredTags": {
-            "type": "array", "items": {"type": "string"}, "default": list(DEFAULT_REQUIRED_TAGS),
-            "description": "Tag keys every taggable resource must carry with a non-empty value (its own "
-                           "`tags` or the provider's `default_tags`).",
-        },
+        "requiredTags": string_list(
+            list(DEFAULT_REQUIRED_TAGS),
+            "Tag keys every taggable resource must carry with a non-empty value (its own "
+            "`tags` or the provider's `default_tags`)."),
         "caseSensitive": {
             "type": "boolean", "default": False,
             "description": "Match tag keys exactly. Default false: `Environment` satisfies `environment` "
@@ -216,10 +215,7 @@ class RequiredTags(Rule):
             "description": "Tag -> value added by remediation (enforcement level `remediate`) when the tag is "
                            "missing or empty. Tags without a value here are only reported.",
         },
-        "excludeTypes": {
-            "type": "array", "items": {"type": "string"}, "default": [],
-            "description": "Type-token globs not checked (e.g. \"aws:iam/*\").",
-        },
+        "excludeTypes": string_list([], "Type-token globs not checked (e.g. \"aws:iam/*\")."),
     }
     remediation = ("Set the required tags once on the provider, `aws.Provider(\"aws\", default_tags="
                    "aws.ProviderDefaultTagsArgs(tags=common_tags))` (or the `aws:defaultTags` stack config), "
