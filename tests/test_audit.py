@@ -17,9 +17,10 @@ import xml.etree.ElementTree as ET
 import jsonschema
 import pytest
 
-from offline_helpers import ROOT, cli, program
+from offline_helpers import ROOT, cli, program, run_once
 from test_samples import LEGACY_EXPECTED
 
+from policypack.offline.check import load_project
 from policypack.offline.evaluate import CheckError, ProviderIndex
 from policypack.offline.state import REDACTED, SECRET_SIG, SIG_KEY, parse_export
 
@@ -35,9 +36,13 @@ def _writer():
 def exports(tmp_path_factory):
     """Export documents of the sample programs: legacy (dev), compliant (dev, production)."""
     writer = _writer()
-    legacy = writer.record("dev", program("payment-service-legacy"))
-    compliant_dev = writer.record("dev", program("payment-service"))
-    compliant_prod = writer.record("production", program("payment-service"))
+
+    def recording(name, stack):  # the run test_state_analysis also reads
+        return writer.labelled(run_once(name, stack=stack), program(name), load_project(program(name))["name"],
+                               "us-east-1")
+    legacy = recording("payment-service-legacy", "dev")
+    compliant_dev = recording("payment-service", "dev")
+    compliant_prod = recording("payment-service", "production")
     return {"legacy": writer.deployment(legacy, "dev", "ciphertext"),
             "legacy-plaintext": writer.deployment(legacy, "dev", "plaintext"),
             "compliant": writer.deployment(compliant_dev, "dev", "ciphertext"),
