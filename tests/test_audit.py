@@ -131,12 +131,17 @@ def test_secrets_internal_keys_deletions_and_providers_read_as_the_engine_does()
     ("{\"version\": 3, \"deployment\": {\"resources\": [", "truncated"),
     ("not json at all", "not valid JSON"),
     ("[1, 2]", "not a `pulumi stack export`"),
-    (_mini([STACK], version=2), "version 2"),
-    (_mini([STACK], version=7), "version 7"),
+    (_mini([STACK], version=0), "version 0"),
+    (_mini([STACK], version=5), "version 5"),
+    (_mini([STACK], version=True), "version True"),
     (_mini([]), "no resources"),
     (_mini([dict(STACK, delete=True)]), "pending deletion"),
     (_mini([dict(STACK, urn="stack")]), "invalid URN"),
     (_mini([dict(STACK, inputs={"a": {SIG_KEY: SECRET_SIG}})]), "malformed secret"),
+    # the wire form is not an export's: the CLI rejects it too
+    (_mini([dict(STACK, inputs={"a": {SIG_KEY: SECRET_SIG, "value": "x"}})]), "malformed secret"),
+    (_mini([dict(STACK, inputs={"a": {SIG_KEY: SECRET_SIG, "plaintext": "1", "ciphertext": "v1:a:b"}})]),
+     "malformed secret"),
     (_mini([dict(STACK, inputs={"a": {SIG_KEY: SECRET_SIG, "plaintext": "{nope"}})]), "plaintext secret"),
 ])
 def test_malformed_exports_have_a_one_line_cause_naming_the_file(text, cause):

@@ -443,6 +443,28 @@ def test_hand_made_exports(export):
     assert findings(evaluate_records(export_records(export), state_harness())) == EXPECTED_EXPORTS[export]
 
 
+# The fields of a version 1 resource (apitype.ResourceV1); version 2 added `provider` among others.
+V1_FIELDS = {"urn", "custom", "delete", "id", "type", "inputs", "defaults", "outputs", "parent", "protect",
+             "dependencies", "initErrors"}
+
+
+# (read resources and property dependencies came after version 1: read-resources.json has no version 1 form)
+@pytest.mark.parametrize("export, version", [("secrets-plaintext.json", 1), ("production-stack.json", 1),
+                                             ("secrets-plaintext.json", 2), ("read-resources.json", 2),
+                                             ("production-stack.json", 2)])
+def test_older_deployment_versions_are_read_as_the_engine_migrates_them(export, version):
+    """The engine still reads versions 1 and 2 (migrating them to 3): the same stack written in the
+    older shape gives the same findings."""
+    with open(os.path.join(EXPORTS, export)) as handle:
+        document = json.load(handle)
+    document["version"] = version
+    if version == 1:
+        document["deployment"]["resources"] = [{k: v for k, v in r.items() if k in V1_FIELDS}
+                                               for r in document["deployment"]["resources"]]
+    records = parse_export(json.dumps(document), export).resources
+    assert findings(evaluate_records(records, state_harness())) == EXPECTED_EXPORTS[export]
+
+
 def test_resource_pending_deletion_would_fire_if_judged():
     """The deleted log group of pending-delete.json is a real violation: skipping it is what keeps the
     export clean."""
