@@ -29,11 +29,10 @@ import os
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..props import SECRET_SIG, SIG_KEY  # the package's one copy of the wire constants
 from .evaluate import CheckError, Evaluation, StackContext
 from .urns import name_of
 
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 REDACTED = "[secret]"
 SUPPORTED_VERSIONS = (1, 2, 3, 4)
 
