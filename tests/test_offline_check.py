@@ -113,9 +113,9 @@ def test_apply_error_trims_traceback_to_program():
 
 
 def test_program_that_hangs_times_out_and_leaves_nothing():
-    result = cli("check", program("hang"), "--timeout", "8", "--quiet")
+    result = cli("check", program("hang"), "--timeout", "5", "--quiet")
     assert result.returncode == 2
-    assert "did not finish within 8s" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "did not finish within 5s" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert _leftovers(program("hang")) == []
 
 
@@ -235,9 +235,10 @@ def test_github_annotations(components_json):
 def test_timeout_bounds_the_analysis_phase():
     import time
     started = time.monotonic()
-    result = cli("check", program("components"), "--pack", os.path.join(PACKS, "silent"), "--timeout", "10", "--quiet")
-    assert result.returncode == 2 and "--timeout" in result.stderr
-    assert time.monotonic() - started < 25  # not one full timeout per queued call
+    result = cli("check", program("components"), "--pack", os.path.join(PACKS, "silent"), "--timeout", "6", "--quiet")
+    assert result.returncode == 2 and "did not answer Analyze" in result.stderr and "--timeout" in result.stderr
+    # a full timeout per queued call would take 18s: the components' 12 calls in rounds of four
+    assert time.monotonic() - started < 15
 
 
 def test_sigterm_reaps_the_runner_and_the_pack():
@@ -245,12 +246,45 @@ def test_sigterm_reaps_the_runner_and_the_pack():
     import time
     process = subprocess.Popen([__import__("sys").executable, "-m", "policypack", "check", program("hang"), "--quiet"],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)
+    # signalled as soon as both are running (the program hangs; the pack waits for its calls)
+    deadline = time.monotonic() + 60
+    children = _children(process.pid)
+    while (not {"policypack.offline.runner", "pulumi.policy"} <= set(children.values())
+           and time.monotonic() < deadline and process.poll() is None):
+        time.sleep(0.2)
+        children = _children(process.pid)
+    assert {"policypack.offline.runner", "pulumi.policy"} <= set(children.values()), children
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 2 and "terminated" in err
     time.sleep(0.5)
+    assert [pid for pid in children if _alive(pid)] == []
     assert _leftovers(program("hang")) == []
+
+
+def _children(parent: int):
+    """The runner and the pack a check started: pid -> the module it runs."""
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                argv = handle.read().decode("utf-8", "replace").split("\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and "-m" in argv and argv.index("-m") + 1 < len(argv):
+            found[int(pid)] = argv[argv.index("-m") + 1]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie the check has not reaped yet counts as alive)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            return bool(handle.read())
+    except OSError:
+        return False
 
 
 def test_unwritable_output_is_exit_2():
@@ -263,10 +297,16 @@ def test_secret_config_values_never_reach_program_errors(tmp_path):
     copy = tmp_path / "prog"
     shutil.copytree(program("stdout-noise"), copy)
     (copy / "__main__.py").write_text("import pulumi\nint(pulumi.Config().require('dbPassword'))\n")
-    for fmt in ("text", "json", "sarif", "junit", "github"):
-        result = cli("check", str(copy), "--secret", "dbPassword=Sup3rS3cret!", "--format", fmt, "--quiet")
-        assert result.returncode == 2
-        assert "Sup3rS3cret!" not in result.stdout + result.stderr
+    result = cli("check", str(copy), "--secret", "dbPassword=Sup3rS3cret!", "--quiet")
+    assert result.returncode == 2
+    assert "Sup3rS3cret!" not in result.stdout + result.stderr
+    # every format, rendered from one run of the check (the CLI prints exactly that)
+    from policypack.offline.check import CheckOptions, run_check
+    from policypack.offline.reports import FORMATS, render
+    report = run_check(CheckOptions(program=str(copy), secrets={"dbPassword": "Sup3rS3cret!"}))
+    assert report.exit_code == 2 and any(f["id"] == "program-error" for f in report.program_findings)
+    for fmt in FORMATS:
+        assert "Sup3rS3cret!" not in render(report, fmt), fmt
 
 
 def test_drives_any_python_pack(tmp_path):
