@@ -265,7 +265,7 @@ def folder_audit(exports, tmp_path_factory):
     _write(root / "a-legacy-dev.json", exports["legacy"])
     _write(root / "nested" / "b-legacy-staging.json", _restack(exports["legacy"], "staging"))
     (root / "c-truncated.json").write_text(json.dumps(exports["legacy"])[:5000])
-    _write(root / "d-wrong-version.json", dict(exports["legacy"], version=1))
+    _write(root / "d-wrong-version.json", dict(exports["legacy"], version=5))  # the engine reads 1 to 4
     _write(root / "e-empty.json", {"version": 3, "deployment": {"manifest": {}, "resources": []}})
     (root / "notes.txt").write_text("not an export, and not *.json: ignored")
     result, report = _audit_json(str(root), "--jobs", "2")
