@@ -140,8 +140,34 @@ def _distribution_commands(sub) -> None:
     changed.add_argument("--allow-unseen", action="append", metavar="TYPE_GLOB", default=[],
                          help="as for check: remote component types accepted unseen (repeatable)")
     changed.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    render = sub.add_parser("render", help="render a JSON report (check/audit --format json) in another format",
+                            description="One check, many formats: the report as the check would have rendered "
+                                        "it. Exit status 0, or 2 when the file is not a JSON report.")
+    render.add_argument("report", metavar="REPORT.json")
+    from .offline.reports import FORMATS
+    render.add_argument("--format", choices=FORMATS, default="text")
+    render.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
     presets = sub.add_parser("presets", help="list the shipped policy-config presets")
     presets.add_argument("--paths", action="store_true", help="print each preset's file path")
+
+
+def _render(args: argparse.Namespace) -> int:
+    from .offline.reports import ReportFormatError, load_report, render_any
+    try:
+        text = render_any(load_report(args.report), args.format)
+    except ReportFormatError as exc:
+        print(f"payments-guard: error: {exc}", file=sys.stderr)
+        return 2
+    if not args.output:
+        sys.stdout.write(text)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        print(f"payments-guard: error: cannot write the report to {args.output}: {exc.strerror}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _split_list(values: Optional[Sequence[str]]) -> Optional[List[str]]:
@@ -367,6 +393,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             return write_docs(args.output, check=args.check)
         if args.command == "pack":
             return _pack(args)
+        if args.command == "render":
+            return _render(args)
         if args.command == "presets":
             return _presets(args)
         if args.command == "check-changed":

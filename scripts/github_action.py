@@ -8,9 +8,10 @@ repository it runs in, annotate the diff, write SARIF for code scanning.
 
 Run with the interpreter that has this release installed (`payments-guard[check]`), from the
 repository root. For each program directory: create its environment as its own toolchain does
-(when asked: a fresh runner has none); then run `payments-guard check` on all of them once for
-the annotations (`--format github`, on stdout, which GitHub turns into diff annotations) and once
-for SARIF (one run per stack). The exit code (2 a program could not be checked, 1 a mandatory
+(when asked: a fresh runner has none); then run `payments-guard check` on all of them once, to a
+JSON report, and render that one report twice: as annotations (`--format github`, on stdout, which
+GitHub turns into diff annotations) and as SARIF (one run per stack), so the two always agree.
+Everything a program or the environment controls goes into an annotation escaped. The exit code (2 a program could not be checked, 1 a mandatory
 violation, 0 clean) goes to $GITHUB_OUTPUT as `exit-code`, with `sarif-dir`; the script itself
 exits with it too.
 """
@@ -23,7 +24,8 @@ import shlex
 import shutil
 import subprocess
 import sys
-from typing import Dict, List, Optional, Sequence
+import tempfile
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -95,13 +97,35 @@ def create_environment(program: str) -> Optional[str]:
     return None
 
 
-def _check(programs: Sequence[str], options: Sequence[str], fmt: str, output: Optional[str] = None) -> int:
-    """One `payments-guard check` of every program (several give one report, a SARIF run per stack)."""
-    argv = [sys.executable, "-m", "policypack", "check", *programs, *options, "--format", fmt]
-    if output:
-        argv += ["--output", output, "--quiet"]
+def _annotation(text: str) -> str:
+    """`text` as a workflow command's message: a program path or a tool's stderr is data."""
+    from policypack.offline.reports import gh_escape
+    return gh_escape(text)
+
+
+def _check(programs: Sequence[str], options: Sequence[str], report: str) -> Tuple[int, str]:
+    """One `payments-guard check` of every program to a JSON report (several programs give one
+    report, a stack each): (exit code, the last line of its stderr)."""
+    argv = [sys.executable, "-m", "policypack", "check", *programs, *options, "--format", "json",
+            "--output", report, "--quiet"]
     sys.stdout.flush()
-    return subprocess.run(argv).returncode
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sys.stderr.write(done.stderr)  # into the log as before
+    lines = done.stderr.strip().splitlines()
+    return done.returncode, lines[-1] if lines else ""
+
+
+def _render(report: str, sarif: str) -> Optional[str]:
+    """The one report as annotations (stdout) and as SARIF (the file); None, or why it could not be read."""
+    from policypack.offline.reports import ReportFormatError, load_report, render_any
+    try:
+        result = load_report(report)
+    except ReportFormatError as exc:
+        return str(exc)
+    sys.stdout.write(render_any(result, "github"))
+    with open(sarif, "w", encoding="utf-8") as handle:
+        handle.write(render_any(result, "sarif"))
+    return None
 
 
 def _set_output(name: str, value: str) -> None:
@@ -134,7 +158,7 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     root = os.getcwd()
     programs = program_dirs(args.programs, root)
     if not programs:
-        print(f"::error title=payments-guard::no program directory matches {args.programs!r}")
+        print(f"::error title=payments-guard::{_annotation(f'no program directory matches {args.programs!r}')}")
         _set_output("exit-code", "2")
         return 2
     if args.docs_repository and args.docs_ref:
@@ -153,21 +177,27 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     codes, ready = [], []
     if _truthy(args.create_environments):
         for program in programs:
-            print(f"::group::payments-guard: the environment of {program}")
+            print(f"::group::{_annotation(f'payments-guard: the environment of {program}')}")
             cause = create_environment(program)
             print("::endgroup::")
             if cause:
-                print(f"::error title=payments-guard::{cause}")
+                print(f"::error title=payments-guard::{_annotation(cause)}")
                 codes.append(2)
             else:
                 ready.append(program)
     else:
         ready = list(programs)
     if ready:
-        # annotations on stdout (GitHub puts them on the diff), then the SARIF for code scanning
-        codes.append(_check(ready, options, "github"))
-        _check(ready, options, "sarif", os.path.join(args.sarif_dir, "payments-guard.sarif"))
-        print(f"payments-guard: {' '.join(ready)}: exit {codes[-1]}")
+        with tempfile.TemporaryDirectory(prefix="payments-guard-") as work:
+            report = os.path.join(work, "report.json")
+            code, last_error = _check(ready, options, report)
+            # annotations on stdout (GitHub puts them on the diff), the SARIF for code scanning
+            unreadable = _render(report, os.path.join(args.sarif_dir, "payments-guard.sarif"))
+        if unreadable:  # the check wrote no report: its own cause, else why the report is unusable
+            print(f"::error title=payments-guard::{_annotation(last_error or unreadable)}")
+            code = 2
+        codes.append(code)
+        print(_annotation(f"payments-guard: {' '.join(ready)}: exit {code}"))
     worst = _worst(codes)
     _set_output("exit-code", str(worst))
     _set_output("sarif-dir", os.path.abspath(args.sarif_dir))

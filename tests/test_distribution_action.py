@@ -1,16 +1,20 @@
 """The GitHub Action's script gates a repository: a temporary git repository holding a copy of the
 sample program, checked clean, then with a service given a public IP (annotation on the diff's file
 and line, SARIF for code scanning, exit code as the step output)."""
+import contextlib
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 import yaml
 
-from distribution_helpers import sarif_schema_errors
+from distribution_helpers import sarif_schema_errors, wheelhouse_requirements
 from offline_helpers import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -54,15 +58,39 @@ def run_action(repo, *args):
     return done, values
 
 
+def run_action_in_process(repo, *args):
+    """The script's run() here, every command it starts recorded: (result, outputs, commands)."""
+    outputs = os.path.join(repo, "..", "outputs-in-process.txt")
+    commands, real_run = [], subprocess.run
+
+    def recording_run(argv, *a, **kw):
+        commands.append(list(argv))
+        return real_run(argv, *a, **kw)
+
+    saved_env, saved_cwd, stdout = dict(os.environ), os.getcwd(), io.StringIO()
+    os.environ.update(PYTHONPATH=ROOT, GITHUB_OUTPUT=outputs)
+    os.chdir(repo)
+    try:
+        with mock.patch.object(github_action.subprocess, "run", recording_run), contextlib.redirect_stdout(stdout):
+            code = github_action.run(list(args))
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    values = dict(line.split("=", 1) for line in open(outputs).read().splitlines())
+    return SimpleNamespace(returncode=code, stdout=stdout.getvalue()), values, commands
+
+
 @pytest.fixture(scope="module")
 def action_runs(tmp_path_factory):
     repo = sample_repository(str(tmp_path_factory.mktemp("action") / "repo"))
     clean = run_action(repo, "--programs", "infra/*", "--policy-config", "pci-dss", "--sarif-dir", "sarif-clean")
     line = give_the_service_a_public_ip(repo)
     _git(repo, "commit", "-qam", "public ip")
-    public = run_action(repo, "--programs", "infra/payments", "--policy-config", "pci-dss", "--allow-unseen",
-                        "awsx:* eks:*", "--sarif-dir", "sarif-public")
-    return {"repo": repo, "clean": clean, "public": public, "line": line}
+    done, outputs, commands = run_action_in_process(
+        repo, "--programs", "infra/payments", "--policy-config", "pci-dss", "--allow-unseen", "awsx:* eks:*",
+        "--sarif-dir", "sarif-public")
+    return {"repo": repo, "clean": clean, "public": (done, outputs), "public-commands": commands, "line": line}
 
 
 def _sarif_runs(repo, directory):
@@ -99,6 +127,36 @@ def test_a_public_ip_fails_with_an_annotation_on_the_line_and_a_sarif_result(act
     assert location["artifactLocation"]["uri"] == "infra/payments/__main__.py"
 
 
+def test_every_program_is_checked_once_and_annotations_agree_with_the_sarif(action_runs):
+    checks = [argv for argv in action_runs["public-commands"] if "check" in argv]
+    assert len(checks) == 1  # one run of the program; both formats rendered from its report
+    done, _ = action_runs["public"]
+    annotated = {(line.split("file=")[1].split(",")[0], int(line.split("line=")[1].split(",")[0]),
+                  line.split("title=")[1].split(" (")[0])
+                 for line in done.stdout.splitlines() if line.startswith("::error file=")}
+    (run,) = _sarif_runs(action_runs["repo"], "sarif-public")
+    in_sarif = {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                 r["locations"][0]["physicalLocation"]["region"]["startLine"], r["ruleId"])
+                for r in run["results"] if r["level"] == "error" and "physicalLocation" in r["locations"][0]}
+    assert annotated and annotated == in_sarif
+
+
+def test_a_hostile_program_path_and_tool_error_stay_inside_one_annotation(tmp_path):
+    repo = tmp_path / "repo"
+    program = repo / "infra" / "evil\x1b]8;;evil.example\x07[link](evil.example)\n::error::injected"  # no "/"
+    program.mkdir(parents=True)
+    (program / "Pulumi.yaml").write_text(yaml.safe_dump(
+        {"name": "p", "runtime": {"name": "python", "options": {"virtualenv": "venv"}}}))
+    (program / "requirements.txt").write_text("./no-such-package-\x1b[31mhere\n")  # pip fails, offline
+    done, outputs = run_action(str(repo), "--programs", "infra/evil*")
+    assert done.returncode == 2 and outputs["exit-code"] == "2"
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    commands = [line for line in done.stdout.splitlines() if line.startswith("::")]
+    assert [line.split("::")[1].split(" ")[0] for line in commands] == ["group", "endgroup", "error"], commands
+    assert "::error::injected" in commands[-1]  # shown, on the one line it belongs to
+    assert not any(line.startswith("::error::injected") for line in done.stdout.splitlines())
+
+
 def test_no_matching_program_is_a_one_line_error(tmp_path):
     repo = str(tmp_path / "empty")
     os.makedirs(repo)
@@ -112,7 +170,7 @@ def test_environment_is_created_with_the_programs_own_toolchain(tmp_path):
     program.mkdir()
     (program / "Pulumi.yaml").write_text(yaml.safe_dump(
         {"name": "p", "runtime": {"name": "python", "options": {"virtualenv": "venv"}}}))
-    (program / "requirements.txt").write_text("pyyaml\n")  # one small wheel from the package index
+    (program / "requirements.txt").write_text(wheelhouse_requirements("pyyaml"))  # the local wheelhouse only
     assert github_action.create_environment(str(program)) is None
     python = str(program / "venv" / "bin" / "python")
     found = subprocess.run([python, "-c", "import yaml, sys; print(sys.prefix)"], capture_output=True, text=True)

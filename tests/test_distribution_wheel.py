@@ -4,7 +4,7 @@ directory that starts, in a virtualenv of its requirements.txt alone, as a PCI D
 
 Slow (a wheel build and virtualenv installs): one session virtualenv. Dependencies install from a
 local wheelhouse (~/.cache/payments-guard-tests/wheelhouse, or $PAYMENTS_GUARD_WHEELHOUSE), filled
-from the package index on first use: later runs need no network.
+from the package index on first use, by one pytest-xdist worker at a time: later runs need no network.
 """
 import glob
 import json
@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from distribution_helpers import analyzer_info_of
+from distribution_helpers import analyzer_info_of, clean_env, wheelhouse_install
 from offline_helpers import ROOT
 from policypack import PACK_NAME, __version__
 from policypack.catalogue import presets
@@ -25,35 +25,12 @@ from policypack.rules import ALL_RULES
 
 pytestmark = pytest.mark.slow
 
-WHEELHOUSE = os.environ.get("PAYMENTS_GUARD_WHEELHOUSE") or os.path.join(
-    os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-    "payments-guard-tests", "wheelhouse")
-
 
 def _run(argv, **kwargs):
     kwargs.setdefault("capture_output", True)
     kwargs.setdefault("text", True)
     kwargs.setdefault("timeout", 600)
     return subprocess.run(argv, **kwargs)
-
-
-def _clean_env():
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    return env
-
-
-def _venv_install(python: str, *specs: str) -> None:
-    """pip (this interpreter's) installs into the virtualenv of `python`, which has no pip of its own:
-    from the wheelhouse only; the wheelhouse is filled from the index when something is missing."""
-    pip = [sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-compile"]
-    done = _run(pip + ["--no-index", "--find-links", WHEELHOUSE, *specs], env=_clean_env())
-    if done.returncode != 0:
-        os.makedirs(WHEELHOUSE, exist_ok=True)
-        fetched = _run([sys.executable, "-m", "pip", "download", "-q", "-d", WHEELHOUSE, *specs], env=_clean_env())
-        assert fetched.returncode == 0, fetched.stderr[-2000:]
-        done = _run(pip + ["--no-index", "--find-links", WHEELHOUSE, *specs], env=_clean_env())
-    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def _new_venv(path: str) -> str:
@@ -72,28 +49,28 @@ def release(tmp_path_factory):
     shutil.copytree(os.path.join(ROOT, "policypack"), source / "policypack",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "_release.json"))
     built = _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"), str(source)],
-                 env=_clean_env())
+                 env=clean_env())
     assert built.returncode == 0, built.stderr[-2000:]
     (wheel,) = glob.glob(str(work / "dist" / "payments_guard-*.whl"))
     python = _new_venv(str(work / "venv"))
-    _venv_install(python, wheel)
+    wheelhouse_install(python, wheel)
     programs = work / "programs"
     for name in ("payment-service", "payment-service-legacy"):
         shutil.copytree(os.path.join(ROOT, "examples", name), programs / name,
                         ignore=shutil.ignore_patterns("__pycache__", "venv"))
     guard = str(work / "venv" / "bin" / "payments-guard")
-    without_extra = _run([guard, "check", str(programs / "payment-service")], cwd=str(work), env=_clean_env())
-    _venv_install(python, f"{wheel}[check]")
+    without_extra = _run([guard, "check", str(programs / "payment-service")], cwd=str(work), env=clean_env())
+    wheelhouse_install(python, f"{wheel}[check]")
     return SimpleNamespace(work=work, python=python, guard=guard, programs=programs, without_extra=without_extra)
 
 
 def _guard(release, *args):
-    return _run([release.guard, *args], cwd=str(release.work), env=_clean_env())
+    return _run([release.guard, *args], cwd=str(release.work), env=clean_env())
 
 
 def test_only_the_release_is_installed(release):
     done = _run([release.python, "-c", "import importlib.util as u, sys; "
-                 "print(u.find_spec('pip') is None, u.find_spec('policypack').origin)"], cwd="/", env=_clean_env())
+                 "print(u.find_spec('pip') is None, u.find_spec('policypack').origin)"], cwd="/", env=clean_env())
     no_pip, origin = done.stdout.split()
     assert no_pip == "True" and origin.startswith(str(release.work / "venv"))
 
@@ -116,7 +93,7 @@ def test_installed_check_reports_on_the_sample_stacks(release):
     compliant, legacy = release.work / "compliant.json", release.work / "legacy.json"
     # both at once: each is mostly waiting on its program and its pack
     runs = [subprocess.Popen([release.guard, "check", str(release.programs / name), *extra, "--format", "json",
-                              "--output", str(out), "--quiet"], cwd=str(release.work), env=_clean_env(),
+                              "--output", str(out), "--quiet"], cwd=str(release.work), env=clean_env(),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for name, extra, out in (("payment-service", [], compliant),
                                      ("payment-service-legacy", ["--policy-config", "pci-dss"], legacy))]
@@ -136,7 +113,7 @@ def test_installed_release_writes_a_pci_pack_that_starts_as_the_cli_starts_it(re
     assert done.returncode == 0, done.stderr
     # what the CLI does with PulumiPolicy.yaml's `virtualenv: venv`: a virtualenv of requirements.txt alone
     pack_python = _new_venv(str(target / "venv"))
-    _venv_install(pack_python, "-r", str(target / "requirements.txt"))
+    wheelhouse_install(pack_python, "-r", str(target / "requirements.txt"))
     info = analyzer_info_of(str(target), pack_python)
     assert info.name == PACK_NAME and info.version == __version__
     assert [p.name for p in info.policies] == [r.name for r in ALL_RULES]

@@ -4,6 +4,7 @@ chromium is absent and `CI` is unset (CI installs it)."""
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -36,19 +37,22 @@ POLICIES = [_policy("log-group-retention"), _policy("required-tags", severity="m
 
 
 def _report(stack, violations, exit_code):
-    mandatory = sum(v["enforcementLevel"] == "mandatory" for v in violations)
+    baselined = sum(bool(v["baselined"]) for v in violations)
+    mandatory = sum(v["enforcementLevel"] == "mandatory" and not v["baselined"] for v in violations)
     return {"schemaVersion": "1", "pack": {"name": "payments-guard", "version": "0.1.0"}, "project": "payments",
             "stack": stack, "mode": "update", "program": "/src/payments", "resources": 12,
-            "summary": {"policies": len(POLICIES), "mandatory": mandatory, "advisory": len(violations) - mandatory,
-                        "baselined": 0, "programFindings": 0, "exitCode": exit_code},
+            "summary": {"policies": len(POLICIES), "mandatory": mandatory,
+                        "advisory": len(violations) - mandatory - baselined, "baselined": baselined, "programFindings": 0, "exitCode": exit_code},
             "violations": violations, "programFindings": [], "remediations": [], "warnings": [], "notApplicable": [],
             "policies": copy.deepcopy(POLICIES), "durationSeconds": 0.5}
 
 
 def reports():
+    known = _violation("log-group-retention", "mandatory", "high", EVIL, "retentionInDays",
+                       f"Log group '{EVIL}' keeps logs 1 day {EVIL_SCRIPT}")
+    known["baselined"] = True  # a mandatory violation the team accepted: neither failing nor advisory
     dev = _report("dev", [
-        _violation("log-group-retention", "mandatory", "high", EVIL, "retentionInDays",
-                   f"Log group '{EVIL}' keeps logs 1 day {EVIL_SCRIPT}"),
+        known,
         _violation("required-tags", "mandatory", "medium", "app-logs", "tags", "missing required tags: team"),
         _violation("required-tags", "mandatory", "medium", "audit-logs", "tags", "missing required tags: backup"),
     ], 1)
@@ -103,7 +107,7 @@ def check_rendered(dom):
     assert not any(name.startswith("on") for _, attrs in dom.elements for name in attrs)
     cells = dom.cells()
     prod = f"payments/prod{EVIL}"
-    assert cells[("payments/dev", "log-group-retention")] == ("mandatory", 1)
+    assert cells[("payments/dev", "log-group-retention")] == ("baselined", 1)
     assert cells[("payments/dev", "required-tags")] == ("mandatory", 2)
     assert cells[("payments/dev", "alb-deletion-protection")] == ("pass", 0)
     assert cells[("payments/dev", "vpc-flow-logs")] == ("disabled", 0)
@@ -122,6 +126,15 @@ def test_page_escapes_everything_and_loads_nothing():
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page.replace(
         "https://example.invalid", "")
     assert "<script" not in page and "<link" not in page and "@import" not in page and "url(" not in page
+
+
+def test_each_cell_state_has_its_own_style_and_legend_entry():
+    page = render_html(*reports())
+    styles = dict(re.findall(r"\.cell\.(\w+)\{([^}]*)\}", page))
+    states = ("mandatory", "advisory", "baselined", "pass")
+    assert len({styles[state] for state in states}) == len(states)  # told apart at a glance
+    legend = Dom(page).text_of("matrix-legend")
+    assert [state for state in states if state in legend] == list(states)
 
 
 def test_fix_comes_from_the_pack_and_every_finding_is_listed():

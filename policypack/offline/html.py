@@ -15,6 +15,10 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 SEVERITIES = ("critical", "high", "medium", "low", "")
 SEVERITY_COLOURS = {"critical": "#7f1d1d", "high": "#dc2626", "medium": "#f59e0b", "low": "#60a5fa", "": "#9ca3af"}
 LEVEL_ORDER = {"mandatory": 0, "advisory": 1}
+#: a matrix cell's states, worst first, as the legend explains them
+CELL_STATES = {"mandatory": "a mandatory violation: the stack fails",
+               "advisory": "advisory violations only", "baselined": "every violation is in the baseline",
+               "pass": "no violation", "disabled": "the policy is disabled", "absent": "not in this stack's pack"}
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#111827;background:#fff}
@@ -27,6 +31,7 @@ th{background:#f9fafb;font-weight:600}
 .matrix td.cell{text-align:center;min-width:18px;padding:3px 4px;font-weight:600}
 .matrix th.policy{padding:6px 3px}.matrix tbody th{white-space:nowrap}.scroll{overflow-x:auto;max-width:100%}
 .cell.mandatory{background:#fecaca;color:#7f1d1d}.cell.advisory{background:#fef3c7;color:#92400e}
+.cell.baselined{background:#e0e7ff;color:#3730a3}
 .cell.pass{background:#dcfce7;color:#166534}.cell.disabled,.cell.absent{background:#f3f4f6;color:#9ca3af}
 .level-mandatory{color:#b91c1c;font-weight:600}.level-advisory{color:#b45309;font-weight:600}
 .errors li{color:#991b1b}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
@@ -83,8 +88,11 @@ def _cell(stack: Mapping, policy: str) -> Tuple[str, int, str]:
     found = [v for v in _dicts(stack.get("violations")) if v.get("policyName") == policy]
     if found:
         mandatory = [v for v in found if v.get("enforcementLevel") == "mandatory" and not v.get("baselined")]
-        state = "mandatory" if mandatory else "advisory"
-        return state, len(found), f"{len(found)} violation(s), {len(mandatory)} mandatory"
+        baselined = [v for v in found if v.get("baselined")]
+        # a cell whose every violation is in the baseline fails nothing and asks nothing new
+        state = "mandatory" if mandatory else ("baselined" if len(baselined) == len(found) else "advisory")
+        return state, len(found), (f"{len(found)} violation(s), {len(mandatory)} mandatory, "
+                                   f"{len(baselined)} baselined")
     ran = {p.get("name"): p for p in _dicts(stack.get("policies"))}
     if policy not in ran:
         return "absent", 0, "not in this stack's pack"
@@ -105,8 +113,11 @@ def _matrix(stacks: Sequence[Mapping], policies: Sequence[Tuple[str, Mapping]]) 
             cells.append(f'<td class="cell {state}" data-stack="{_e(_stack_label(stack))}" data-policy="{_e(name)}" '
                          f'data-count="{count}" data-state="{state}" title="{_e(tip)}">{_e(text)}</td>')
         rows.append(f'<tr><th scope="row"><a href="#stack-{index}">{_e(_stack_label(stack))}</a></th>{"".join(cells)}</tr>')
+    legend = "".join(f'<span title="{_e(meaning)}"><i class="swatch cell {state}"></i>{state}</span>'
+                     for state, meaning in CELL_STATES.items())
     return (f'<div class="scroll"><table class="matrix" id="matrix"><thead><tr><th scope="col">stack</th>{head}</tr>'
-            f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+            f'</thead><tbody>{"".join(rows)}</tbody></table></div>'
+            f'<div class="legend matrix-legend" id="matrix-legend">{legend}</div>')
 
 
 def _chart(stacks: Sequence[Mapping]) -> str:
@@ -195,7 +206,9 @@ def render_html(stacks: Sequence[Mapping[str, Any]], errors: Iterable[Mapping[st
     urls = {name: str(meta.get("url") or "") for name, meta in policies}
     mandatory = sum(1 for s in stacks for v in _dicts(s.get("violations"))
                     if v.get("enforcementLevel") == "mandatory" and not v.get("baselined"))
-    advisory = sum(1 for s in stacks for v in _dicts(s.get("violations")) if v.get("enforcementLevel") == "advisory")
+    advisory = sum(1 for s in stacks for v in _dicts(s.get("violations"))
+                   if v.get("enforcementLevel") == "advisory" and not v.get("baselined"))
+    baselined = sum(1 for s in stacks for v in _dicts(s.get("violations")) if v.get("baselined"))
     failing = sum(1 for s in stacks if any(v.get("enforcementLevel") == "mandatory" and not v.get("baselined")
                                            for v in _dicts(s.get("violations"))))
     pack = next((s.get("pack") for s in stacks if isinstance(s.get("pack"), Mapping)), {}) or {}
@@ -212,6 +225,7 @@ def render_html(stacks: Sequence[Mapping[str, Any]], errors: Iterable[Mapping[st
         f"{len(stacks)} stack(s) evaluated · {len(policies)} policies</p>",
         f'<p class="totals" id="totals"><span><b>{failing}</b> stack(s) failing</span>'
         f'<span><b>{mandatory}</b> mandatory</span><span><b>{advisory}</b> advisory</span>'
+        f'<span><b>{baselined}</b> baselined</span>'
         f'<span><b>{len(errors)}</b> input(s) not evaluated</span></p>',
     ]
     if errors:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List
+import re
+from collections.abc import Mapping
+from typing import Any, Dict, List, Union
 from xml.etree import ElementTree as ET
 
 from .evaluate import Report
@@ -88,7 +90,7 @@ def render_text(report: Report) -> str:
     lines.append(f"{report.resources} resources, {len(report.policies)} policies: {counts['mandatory']} mandatory, "
                  f"{counts['advisory']} advisory violation(s){baselined}, {len(report.program_findings)} program finding(s) "
                  f"[{report.mode} mode]{_unseen_summary(report)} — exit {report.exit_code}")
-    return "\n".join(lines) + "\n"
+    return visible_controls("\n".join(lines)) + "\n"  # a terminal reads it: an ESC in a name is shown
 
 
 def _unseen_summary(report: Report) -> str:
@@ -100,6 +102,24 @@ def _where(source: Any) -> str:
     if isinstance(source, dict) and source.get("file"):
         return f" ({source['file']}:{source.get('line', 1)})"
     return ""
+
+
+#: what XML 1.0 forbids anywhere in a document (C0 controls but tab, newline and CR; U+FFFE/FFFF;
+#: lone surrogates), plus DEL and the C1 controls, which a terminal or log viewer would obey
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def visible_controls(text: str) -> str:
+    """`text` with every control character a program or state may have put in a name or message shown
+    as a visible escape (ESC -> `\\x1b`): XML stays well-formed, an annotation cannot drive a terminal."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                         text)
+
+
+def _sarif_text(text: Any) -> str:
+    """A SARIF message's plain text: `[text](url)` in it would be an embedded link (SARIF 2.1.0
+    §3.11.6), so a literal backslash and brackets are escaped with a backslash."""
+    return re.sub(r"([\\\[\]])", r"\\\1", "" if text is None else str(text))
 
 
 _SARIF_LEVEL = {"mandatory": "error", "advisory": "warning", "error": "error", "remediate": "error"}
@@ -127,7 +147,7 @@ def _sarif_run(report: Report, automation_id: str) -> Dict[str, Any]:
     for v in report.violations:
         result = {"ruleId": v["policyName"], "ruleIndex": rule_index(v["policyName"], v.get("description", "")),
                   "level": "note" if v.get("baselined") else _SARIF_LEVEL.get(v["enforcementLevel"], "note"),
-                  "message": {"text": v["message"]},
+                  "message": {"text": _sarif_text(v["message"])},
                   "partialFingerprints": {"paymentsGuard/v1": v.get("fingerprint", "")},
                   "baselineState": "unchanged" if v.get("baselined") else "new",
                   "properties": {"urn": v["urn"], "resourceType": v["resourceType"],
@@ -137,7 +157,7 @@ def _sarif_run(report: Report, automation_id: str) -> Dict[str, Any]:
         results.append(result)
     for f in report.program_findings:
         results.append({"ruleId": f["id"], "ruleIndex": rule_index(f["id"], "offline check: " + f["id"]),
-                        "level": _SARIF_LEVEL.get(f["level"], "note"), "message": {"text": f["message"]},
+                        "level": _SARIF_LEVEL.get(f["level"], "note"), "message": {"text": _sarif_text(f["message"])},
                         "locations": [_sarif_location(report, f.get("source"), f.get("urn", ""))],
                         "properties": {"level": f["level"], "mode": report.mode}})
     return {"tool": {"driver": _sarif_driver(report, rules)},
@@ -201,7 +221,18 @@ def render_junit(report: Report) -> str:
     passed everywhere and one per program finding; mandatory and error = failure."""
     suites = ET.Element("testsuites")
     suites.append(_junit_suite(report))
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    return _xml(suites)
+
+
+def _xml(root: ET.Element) -> str:
+    """The document, every attribute and text made XML 1.0 characters first: ElementTree writes a
+    control character as it is, and one ESC in a resource name would make the file unparseable."""
+    for element in root.iter():
+        element.text = visible_controls(element.text) if element.text else element.text
+        element.tail = visible_controls(element.tail) if element.tail else element.tail
+        for name, value in element.attrib.items():
+            element.set(name, visible_controls(value))
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
 def _junit_suite(report: Report) -> ET.Element:
@@ -230,7 +261,7 @@ def _junit_suite(report: Report) -> ET.Element:
             errors += tag == "error"
             failures += tag == "failure"
             node = ET.SubElement(case, tag, message=f["message"][:500], type=f["id"])
-            node.text = f["message"]
+            node.text = f["message"] + (f"\n{f['traceback']}" if f.get("traceback") else "")
     suite.set("tests", str(len(suite)))
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))
@@ -238,12 +269,14 @@ def _junit_suite(report: Report) -> ET.Element:
     return suite
 
 
-def _gh_escape(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+def gh_escape(text: str) -> str:
+    """A workflow command's message: controls made visible, then GitHub's own %-escapes."""
+    return visible_controls(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _gh_prop(text: str) -> str:
-    return _gh_escape(text).replace(":", "%3A").replace(",", "%2C")
+def gh_property(text: str) -> str:
+    """A workflow command's property value (title, file): as a message, and `:` and `,` too."""
+    return gh_escape(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def render_github(report: Report) -> str:
@@ -251,15 +284,15 @@ def render_github(report: Report) -> str:
     lines = []
     for v in report.violations:
         kind = "error" if v["enforcementLevel"] == "mandatory" and not v.get("baselined") else "warning"
-        props = [f"title={_gh_prop(v['policyName'] + ' (' + v['enforcementLevel'] + ')')}"]
+        props = [f"title={gh_property(v['policyName'] + ' (' + v['enforcementLevel'] + ')')}"]
         source = v.get("source")
         if isinstance(source, dict) and source.get("file"):
             path = os.path.relpath(os.path.join(report.program, source["file"]))
-            props = [f"file={_gh_prop(path)}", f"line={int(source.get('line') or 1)}"] + props
-        lines.append(f"::{kind} {','.join(props)}::{_gh_escape(v['resourceType'] + ' ' + v['resourceName'] + ': ' + v['message'])}")
+            props = [f"file={gh_property(path)}", f"line={int(source.get('line') or 1)}"] + props
+        lines.append(f"::{kind} {','.join(props)}::{gh_escape(v['resourceType'] + ' ' + v['resourceName'] + ': ' + v['message'])}")
     for f in report.program_findings:
         kind = {"error": "error", "mandatory": "error"}.get(f["level"], "warning")
-        lines.append(f"::{kind} title={_gh_prop(f['id'])}::{_gh_escape(f['message'])}")
+        lines.append(f"::{kind} title={gh_property(f['id'])}::{gh_escape(f['message'])}")
     counts = report.counts()
     lines.append(f"payments-guard: {report.resources} resources, {counts['mandatory']} mandatory, "
                  f"{counts['advisory']} advisory, {len(report.program_findings)} program finding(s) "
@@ -267,17 +300,8 @@ def render_github(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _html_one(report: Report) -> str:
-    return _html([to_json_dict(report)], [])
-
-
-def _html(stacks: List[Dict[str, Any]], errors: List[Dict[str, str]]) -> str:
-    """One self-contained page (html.py) for one stack or many."""
-    return render_html(stacks, errors)
-
-
 RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif, "junit": render_junit,
-             "github": render_github, "html": _html_one}
+             "github": render_github, "html": lambda report: render_html([to_json_dict(report)])}
 
 
 def render(report: Report, fmt: str) -> str:
@@ -306,7 +330,7 @@ def _batch_text(batch: Batch) -> str:
     lines.append(f"{t['stacks']} stack(s) of {t['inputs']} input(s): {t['resources']} resources, "
                  f"{t['mandatory']} mandatory, {t['advisory']} advisory, {t['baselined']} baselined, "
                  f"{t['errors']} input(s) not evaluated — exit {t['exitCode']}")
-    return "\n".join(parts + ["\n".join(lines)]) + "\n"
+    return visible_controls("\n".join(parts + ["\n".join(lines)])) + "\n"
 
 
 def _batch_sarif(batch: Batch) -> str:
@@ -324,7 +348,7 @@ def _batch_sarif(batch: Batch) -> str:
         runs.append({"tool": {"driver": _tool_driver()},
                      "automationDetails": {"id": "payments-guard/inputs-not-evaluated"},
                      "invocations": [{"executionSuccessful": False, "toolExecutionNotifications": [
-                         {"level": "error", "message": {"text": e["error"]},
+                         {"level": "error", "message": {"text": _sarif_text(e["error"])},
                           "locations": [{"physicalLocation": {"artifactLocation": {"uri": e["input"]}}}]}
                          for e in batch.errors]}],
                      "results": []})
@@ -342,12 +366,12 @@ def _batch_junit(batch: Batch) -> str:
             case = ET.SubElement(suite, "testcase", classname="input", name=e["input"])
             node = ET.SubElement(case, "error", message=e["error"][:500], type="input")
             node.text = e["error"]
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    return _xml(suites)
 
 
 def _batch_github(batch: Batch) -> str:
     parts = [render_github(r) for r in batch.reports]
-    parts += [f"::error title={_gh_prop('input not evaluated')}::{_gh_escape(e['error'])}\n" for e in batch.errors]
+    parts += [f"::error title={gh_property('input not evaluated')}::{gh_escape(e['error'])}\n" for e in batch.errors]
     t = batch.totals()
     parts.append(f"payments-guard: {t['stacks']} stack(s), {t['mandatory']} mandatory, {t['advisory']} advisory, "
                  f"{t['errors']} input(s) not evaluated\n")
@@ -356,8 +380,66 @@ def _batch_github(batch: Batch) -> str:
 
 BATCH_RENDERERS = {"text": _batch_text, "json": _batch_json, "sarif": _batch_sarif, "junit": _batch_junit,
                    "github": _batch_github,
-                   "html": lambda batch: _html([to_json_dict(r) for r in batch.reports], batch.errors)}
+                   "html": lambda batch: render_html([to_json_dict(r) for r in batch.reports], batch.errors)}
 
 
 def render_batch(batch: Batch, fmt: str) -> str:
     return BATCH_RENDERERS[fmt](batch)
+
+
+# --- a report rendered again from its JSON form ------------------------------------------------
+class ReportFormatError(ValueError):
+    """The document is not a payments-guard JSON report this release can render."""
+
+
+def report_from_json_dict(data: Mapping) -> Report:
+    """The `Report` a schemaVersion 1 document (`to_json_dict`) was made from, as far as any format
+    shows it: rendering it again gives what the check itself would have rendered."""
+    if not isinstance(data, Mapping) or data.get("schemaVersion") != SCHEMA_VERSION:
+        raise ReportFormatError(f"not a one-stack report (schemaVersion {SCHEMA_VERSION})")
+    try:
+        return Report(pack=dict(data["pack"]), project=data["project"], stack=data["stack"], mode=data["mode"],
+                      program=data["program"], resources=data["resources"], policies=list(data["policies"]),
+                      violations=[dict(v) for v in data["violations"]],
+                      program_findings=[dict(f) for f in data["programFindings"]],
+                      remediations=list(data.get("remediations", [])), warnings=list(data.get("warnings", [])),
+                      not_applicable=list(data.get("notApplicable", [])),
+                      duration_seconds=float(data.get("durationSeconds", 0.0)),
+                      interpreter=data.get("interpreter"), allow_unseen=list(data.get("allowUnseen") or []))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReportFormatError(f"a one-stack report without a valid {exc}") from None
+
+
+def batch_from_json_dict(data: Mapping) -> Batch:
+    """The `Batch` a schemaVersion 2 document (`batch_json_dict`) was made from."""
+    if not isinstance(data, Mapping) or data.get("schemaVersion") != BATCH_SCHEMA_VERSION:
+        raise ReportFormatError(f"not a several-input report (schemaVersion {BATCH_SCHEMA_VERSION})")
+    try:
+        reports = [report_from_json_dict(stack) for stack in data["stacks"]]
+        errors = [{"input": str(e["input"]), "error": str(e["error"])} for e in data["errors"]]
+    except (KeyError, TypeError) as exc:
+        raise ReportFormatError(f"a several-input report without a valid {exc}") from None
+    # each input became a stack or an error; the formats show only how many inputs there were
+    return Batch(inputs=[r.program for r in reports] + [e["input"] for e in errors], reports=reports,
+                 errors=errors, duration_seconds=float(data.get("durationSeconds", 0.0)))
+
+
+def load_report(path: str) -> Union[Report, Batch]:
+    """A JSON report file (`--format json`) as the Report or Batch it was rendered from."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        raise ReportFormatError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ReportFormatError(f"{path} is not JSON: {exc}") from None
+    try:
+        if isinstance(data, Mapping) and data.get("schemaVersion") == BATCH_SCHEMA_VERSION:
+            return batch_from_json_dict(data)
+        return report_from_json_dict(data)
+    except ReportFormatError as exc:
+        raise ReportFormatError(f"{path}: {exc}") from None
+
+
+def render_any(result: Union[Report, Batch], fmt: str) -> str:
+    return render_batch(result, fmt) if isinstance(result, Batch) else render(result, fmt)
