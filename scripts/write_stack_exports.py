@@ -76,17 +76,22 @@ class Writer:
 def record(stack: str, program: str, mode: str = "update", config: Optional[Dict[str, str]] = None
            ) -> Dict[str, Any]:
     """The offline check's recording of `program` as stack `stack`."""
-    from policypack.offline.check import CheckError, CheckOptions, load_project, run_program, stack_config
+    from policypack.offline.check import CheckOptions, load_project, run_program, stack_config
     options = CheckOptions(program=program, stack=stack, mode=mode, config=dict(config or {}))
     project = load_project(options.program)
     cfg, secret_keys, _ = stack_config(options.program, project, options)
     cfg.setdefault("aws:region", "us-east-1")
     result = run_program(options, project, cfg, secret_keys, cfg["aws:region"], time.monotonic() + 300)
+    return labelled(result, program, project["name"], cfg["aws:region"])
+
+
+def labelled(result: Dict[str, Any], program: str, project: str, region: str) -> Dict[str, Any]:
+    """A runner's result with the project and region `deployment` needs (a new dict: a cached
+    recording is shared)."""
+    from policypack.offline.check import CheckError
     if result.get("error"):
         raise CheckError(f"{program}: {result['error'].get('message')}")
-    result["project"] = project["name"]
-    result["region"] = cfg["aws:region"]
-    return result
+    return dict(result, project=project, region=region)
 
 
 def deployment(result: Dict[str, Any], stack: str, secrets: str = "ciphertext",

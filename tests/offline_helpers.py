@@ -30,6 +30,13 @@ def run(name: str, mode: str = "update", stack: str = "dev", **config: str) -> D
     return run_program(options, project, cfg, secret_keys, cfg["aws:region"], time.monotonic() + 120)
 
 
+@functools.lru_cache(maxsize=None)
+def run_once(name: str, mode: str = "update", stack: str = "dev", **config: str) -> Dict[str, Any]:
+    """`run(...)` once per test session (per xdist worker) for the same program and arguments, for
+    the modules that only read a sample's recording. Treat the result as read-only (deep-copy to edit)."""
+    return run(name, mode=mode, stack=stack, **config)
+
+
 def by_name(result: Dict[str, Any], name: str, type_: Optional[str] = None) -> Dict[str, Any]:
     matches = [r for r in result["resources"] if r["name"] == name and (type_ is None or r["type"] == type_)]
     assert len(matches) == 1, [r["urn"] for r in matches]

@@ -17,9 +17,10 @@ import xml.etree.ElementTree as ET
 import jsonschema
 import pytest
 
-from offline_helpers import ROOT, cli, program
+from offline_helpers import ROOT, cli, program, run_once
 from test_samples import LEGACY_EXPECTED
 
+from policypack.offline.check import load_project
 from policypack.offline.evaluate import CheckError, ProviderIndex
 from policypack.offline.state import REDACTED, SECRET_SIG, SIG_KEY, parse_export
 
@@ -35,9 +36,13 @@ def _writer():
 def exports(tmp_path_factory):
     """Export documents of the sample programs: legacy (dev), compliant (dev, production)."""
     writer = _writer()
-    legacy = writer.record("dev", program("payment-service-legacy"))
-    compliant_dev = writer.record("dev", program("payment-service"))
-    compliant_prod = writer.record("production", program("payment-service"))
+
+    def recording(name, stack):  # the run test_state_analysis also reads
+        return writer.labelled(run_once(name, stack=stack), program(name), load_project(program(name))["name"],
+                               "us-east-1")
+    legacy = recording("payment-service-legacy", "dev")
+    compliant_dev = recording("payment-service", "dev")
+    compliant_prod = recording("payment-service", "production")
     return {"legacy": writer.deployment(legacy, "dev", "ciphertext"),
             "legacy-plaintext": writer.deployment(legacy, "dev", "plaintext"),
             "compliant": writer.deployment(compliant_dev, "dev", "ciphertext"),
@@ -126,12 +131,17 @@ def test_secrets_internal_keys_deletions_and_providers_read_as_the_engine_does()
     ("{\"version\": 3, \"deployment\": {\"resources\": [", "truncated"),
     ("not json at all", "not valid JSON"),
     ("[1, 2]", "not a `pulumi stack export`"),
-    (_mini([STACK], version=2), "version 2"),
-    (_mini([STACK], version=7), "version 7"),
+    (_mini([STACK], version=0), "version 0"),
+    (_mini([STACK], version=5), "version 5"),
+    (_mini([STACK], version=True), "version True"),
     (_mini([]), "no resources"),
     (_mini([dict(STACK, delete=True)]), "pending deletion"),
     (_mini([dict(STACK, urn="stack")]), "invalid URN"),
     (_mini([dict(STACK, inputs={"a": {SIG_KEY: SECRET_SIG}})]), "malformed secret"),
+    # the wire form is not an export's: the CLI rejects it too
+    (_mini([dict(STACK, inputs={"a": {SIG_KEY: SECRET_SIG, "value": "x"}})]), "malformed secret"),
+    (_mini([dict(STACK, inputs={"a": {SIG_KEY: SECRET_SIG, "plaintext": "1", "ciphertext": "v1:a:b"}})]),
+     "malformed secret"),
     (_mini([dict(STACK, inputs={"a": {SIG_KEY: SECRET_SIG, "plaintext": "{nope"}})]), "plaintext secret"),
 ])
 def test_malformed_exports_have_a_one_line_cause_naming_the_file(text, cause):
@@ -255,7 +265,7 @@ def folder_audit(exports, tmp_path_factory):
     _write(root / "a-legacy-dev.json", exports["legacy"])
     _write(root / "nested" / "b-legacy-staging.json", _restack(exports["legacy"], "staging"))
     (root / "c-truncated.json").write_text(json.dumps(exports["legacy"])[:5000])
-    _write(root / "d-wrong-version.json", dict(exports["legacy"], version=1))
+    _write(root / "d-wrong-version.json", dict(exports["legacy"], version=5))  # the engine reads 1 to 4
     _write(root / "e-empty.json", {"version": 3, "deployment": {"manifest": {}, "resources": []}})
     (root / "notes.txt").write_text("not an export, and not *.json: ignored")
     result, report = _audit_json(str(root), "--jobs", "2")

@@ -366,6 +366,7 @@ _arg_keys = st.sampled_from(["name", "region", "id", "vpcId", "filters", "tags",
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(token=st.sampled_from(sorted(_HANDLERS)), args=st.dictionaries(_arg_keys, _json_values, max_size=5))
 @example(token="aws:index/getAvailabilityZones:getAvailabilityZones", args={"excludeNames": [[]]})
+@example(token=DOC, args={"sourcePolicyDocuments": ["00"]})  # not JSON: contributes nothing
 def test_fuzzed_arguments_give_answers_the_sdk_accepts(token, args):
     result = answer_invoke(token, args, ENV)
     assert result is not None

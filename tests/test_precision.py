@@ -45,15 +45,9 @@ FOREIGN_SUBNET = "subnet-0f0e0d0c0b0a09080"
 FOREIGN_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e"
 
 
-def path_of(diag):
-    """The property path the servicer attaches to a violation."""
-    match = re.search(r"^\[property: (.*)\]$", diag.message, re.M)
-    return match.group(1) if match else None
-
-
 def found(diags, policy):
     """(resource name, property path) of each violation of `policy`."""
-    return sorted((d.urn.rsplit("::", 1)[1], path_of(d)) for d in diags if d.policy == policy)
+    return sorted((d.name, d.path) for d in diags if d.policy == policy)
 
 
 def computed(value, mode):
@@ -327,11 +321,18 @@ def secret_version(value):
 def test_weak_values_under_any_key_fire(doc, key):
     text = json.dumps(doc)
     diags = Harness([PLAIN]).analyze(SV, secret_version(text), name="orders-keys")
-    assert [(d.policy, d.urn, path_of(d), d.level) for d in diags] == \
+    assert [(d.policy, d.urn, d.path, d.level) for d in diags] == \
         [(PLAIN, urn(SV, "orders-keys"), "secretString", "mandatory")]
-    assert f"`{key}`" in diags[0].message  # the key sharpens the message...
     leaf = re.findall(r'"([^"]*)"', text)[-1]
-    assert leaf not in diags[0].message    # ...the value is never repeated
+    assert leaf not in diags[0].message  # the value is never repeated
+
+
+def test_the_message_names_the_key_not_the_value():
+    """The one wording test of `no-plaintext-secret-values`: the key (with its path in the document)
+    tells the user which entry to fix; the value itself is never shown."""
+    diag, = Harness([PLAIN]).analyze(SV, secret_version(json.dumps({"webhook": {"shared": "qwerty2024"}})))
+    assert "`webhook.shared`" in diag.message
+    assert "qwerty2024" not in diag.message
 
 
 @settings(derandomize=True, max_examples=60, deadline=None)
@@ -344,9 +345,11 @@ def test_a_judged_value_is_never_repeated(key, value, weak):
     """Whatever the key, a value is never quoted: keys are shown, values never (a value with a
     digit cannot be one of the message template's words)."""
     assume(any(c.isdigit() for c in value) and value.lower() not in key.lower())
-    doc = {key: value + weak, "nested": {key: [value]}}
-    for diag in Harness([PLAIN]).analyze(SV, secret_version(json.dumps(doc))):
-        assert value not in diag.message
+    # The last entry is known weak whatever `key` is, so the rule always fires and writes a message.
+    doc = [{key: value + weak}, {"nested": {key: [value]}}, {"password": "password123"}]
+    diags = Harness([PLAIN]).analyze(SV, secret_version(json.dumps(doc)), name="orders-keys")
+    assert [(d.policy, d.urn, d.path) for d in diags] == [(PLAIN, urn(SV, "orders-keys"), "secretString")]
+    assert value not in diags[0].message
 
 
 @pytest.mark.parametrize("doc", [
@@ -380,9 +383,9 @@ def test_undecryptable_secret_is_undecidable(props):
 def test_undecryptable_leaf_is_not_judged_but_the_others_are():
     h = Harness([PLAIN])
     assert h.analyze(SV, secret_version(json.dumps({"password": "[secret]", "signing": "[secret]"}))) == []
+    assert h.analyze(SV, secret_version(json.dumps({"password": "[secret]", "signing": "Xq7#vN2$pL9@wR4!"}))) == []
     diags = h.analyze(SV, secret_version(json.dumps({"password": "[secret]", "signing": "password123"})))
-    assert [(d.policy, path_of(d)) for d in diags] == [(PLAIN, "secretString")]
-    assert "`signing`" in diags[0].message and "`password`" not in diags[0].message
+    assert [(d.policy, d.path, d.level) for d in diags] == [(PLAIN, "secretString", "mandatory")]
 
 
 def test_undecryptable_container_definitions_are_undecidable():
@@ -397,14 +400,14 @@ def test_undecryptable_container_definitions_are_undecidable():
 # 8. The suggested fix fits the property
 # =============================================================================================
 def test_suggested_fix_follows_the_property():
-    """The one wording test of this file: a key is suggested for `kmsKeyId`, subnets for `subnets`."""
+    """The one wording test of `no-external-infrastructure-ids`: a key is suggested for `kmsKeyId`, subnets for `subnets`."""
     h = Harness([EXT])
     key_diag, = h.analyze_stack([resource(LG, "audit", {"name": "/orders/audit", "kmsKeyId": FOREIGN_KEY})])
-    assert (path_of(key_diag), key_diag.urn) == ("kmsKeyId", urn(LG, "audit"))
+    assert (key_diag.path, key_diag.urn) == ("kmsKeyId", urn(LG, "audit"))
     assert "kms_key_id=" in key_diag.message and "aws.kms.Key" in key_diag.message
     assert "subnets=" not in key_diag.message
     net_diag, = h.analyze_stack([resource(SVC, "api", {"networkConfiguration": {"subnets": [FOREIGN_SUBNET]}})])
-    assert path_of(net_diag) == "networkConfiguration"
+    assert net_diag.path == "networkConfiguration"
     assert "subnets=" in net_diag.message and "kms_key_id" not in net_diag.message
 
 
@@ -415,4 +418,4 @@ def test_undecryptable_parameter_name_or_type_is_not_a_credential():
     props = {"name": "/orders/dev/db/password", "type": "[secret]", "value": "[secret]"}
     assert h.analyze(ssm, props) == [] and h.not_applicable(ssm, props) == ["ssm-secure-string"]
     fired = h.analyze(ssm, {"name": "/orders/dev/db/password", "type": "String", "value": "[secret]"})
-    assert [(d.policy, path_of(d)) for d in fired] == [("ssm-secure-string", "type")]
+    assert [(d.policy, d.path) for d in fired] == [("ssm-secure-string", "type")]

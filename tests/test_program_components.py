@@ -1,13 +1,12 @@
 """Multi-language components: reported as unseen, never a silent pass; their outputs unknown."""
 from __future__ import annotations
 
+import pulumi_awsx  # noqa: F401 - the fixture program's; missing (requirements-dev.txt), this module must fail, not skip
 import pytest
 
 from offline_helpers import program
 from program_helpers import check_and_record
 from policypack.props import UNKNOWN_SENTINELS
-
-pytest.importorskip("pulumi_awsx")  # a test dependency (requirements-dev.txt)
 
 AWSX_TYPES = {("awsx:ec2:Vpc", "checkout"), ("awsx:lb:ApplicationLoadBalancer", "checkout"),
               ("awsx:ecs:FargateService", "checkout")}

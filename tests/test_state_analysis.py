@@ -8,28 +8,20 @@ cannot decrypt are the string "[secret]". These tests drive the servicer the sam
 import copy
 import json
 import os
-import re
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from harness import Harness, evaluate_records, resource, secret, urn
-from offline_helpers import cli, run
+from offline_helpers import cli, run_once
 from policypack import servicer
+from policypack.offline.state import parse_export
 from policypack.rules import CATALOGUE
 from policypack.stored_state import identity_from_urn
 
 AWS_PROVIDER = {"region": "us-east-1", "version": "7.51.1"}
-PATH = re.compile(r"\[property: (.*)\]$", re.M)
-
-
-def path_of(diag):
-    found = PATH.search(diag.message)
-    return found.group(1) if found else ""
-
-
 def findings(diags):
-    return sorted((d.policy, d.urn.rsplit("::", 1)[-1], path_of(d), d.level) for d in diags)
+    return sorted((d.policy, d.name, d.path, d.level) for d in diags)
 
 
 def state_harness(**kwargs):
@@ -298,14 +290,15 @@ def test_redacted_id_makes_reference_checks_not_applicable():
 
 
 # --- the samples as stored state -----------------------------------------------------------------
+# Shared with test_audit's exports (the dev stack's configuration is deploymentMode: codedeploy).
 @pytest.fixture(scope="module")
 def compliant():
-    return run("payment-service", deploymentMode="codedeploy")["resources"]
+    return run_once("payment-service")["resources"]
 
 
 @pytest.fixture(scope="module")
 def legacy():
-    return run("payment-service-legacy")
+    return run_once("payment-service-legacy")
 
 
 def _paths(value, path=()):
@@ -402,37 +395,22 @@ def test_redaction_anywhere_never_raises_nor_fires(compliant, redactable, picks)
     diags = evaluate_records(records, h)
     assert servicer.INTERNAL_ERRORS[before:] == []
     assert findings(diags) == []
-    assert not any("[secret]" in d.message for d in diags)
 
 
 # --- the hand-made exports (tests/fixtures/exports), read as the CLI reads them -----------------------
 EXPORTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "exports")
-SIG, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
-
-
-def _stored_value(value):
-    """A stored value as `pulumi policy analyze` hands it on: a ciphertext it cannot decrypt is the
-    secret "[secret]", a plaintext secret its JSON value; internal keys (`__defaults`) are dropped."""
-    if isinstance(value, dict):
-        if value.get(SIG) == SECRET_SIG:
-            inner = _stored_value(json.loads(value["plaintext"])) if "plaintext" in value else "[secret]"
-            return secret(inner)
-        return {k: _stored_value(v) for k, v in value.items() if not k.startswith("__")}
-    if isinstance(value, list):
-        return [_stored_value(v) for v in value]
-    return value
 
 
 def export_records(name, include_deleted=False):
+    """The export's resources as `audit` reads them (policypack.offline.state, the engine's rules:
+    only top-level internal keys dropped, a ciphertext secret "[secret]"); `include_deleted` also
+    keeps the resources pending deletion, which the engine skips."""
     with open(os.path.join(EXPORTS, name)) as handle:
-        data = json.load(handle)
-    assert data["version"] == 3 and data["deployment"]["manifest"]["version"]
-    return [{"urn": r["urn"], "type": r["type"], "name": r["urn"].rsplit("::", 1)[1], "custom": r["custom"],
-             "parent": r.get("parent", ""), "provider": r.get("provider", ""),
-             "dependencies": r.get("dependencies") or [],
-             "propertyDependencies": {k: v or [] for k, v in (r.get("propertyDependencies") or {}).items()},
-             "inputs": _stored_value(r.get("inputs") or {}), "outputs": _stored_value(r.get("outputs") or {})}
-            for r in data["deployment"]["resources"] if include_deleted or not r.get("delete")]
+        document = json.load(handle)
+    if include_deleted:
+        for item in document["deployment"]["resources"]:
+            item.pop("delete", None)
+    return parse_export(json.dumps(document), name).resources
 
 
 EXPECTED_EXPORTS = {
@@ -463,6 +441,28 @@ def test_audit_of_the_exports_folder_drives_the_pack_as_the_engine_does():
 @pytest.mark.parametrize("export", sorted(EXPECTED_EXPORTS))
 def test_hand_made_exports(export):
     assert findings(evaluate_records(export_records(export), state_harness())) == EXPECTED_EXPORTS[export]
+
+
+# The fields of a version 1 resource (apitype.ResourceV1); version 2 added `provider` among others.
+V1_FIELDS = {"urn", "custom", "delete", "id", "type", "inputs", "defaults", "outputs", "parent", "protect",
+             "dependencies", "initErrors"}
+
+
+# (read resources and property dependencies came after version 1: read-resources.json has no version 1 form)
+@pytest.mark.parametrize("export, version", [("secrets-plaintext.json", 1), ("production-stack.json", 1),
+                                             ("secrets-plaintext.json", 2), ("read-resources.json", 2),
+                                             ("production-stack.json", 2)])
+def test_older_deployment_versions_are_read_as_the_engine_migrates_them(export, version):
+    """The engine still reads versions 1 and 2 (migrating them to 3): the same stack written in the
+    older shape gives the same findings."""
+    with open(os.path.join(EXPORTS, export)) as handle:
+        document = json.load(handle)
+    document["version"] = version
+    if version == 1:
+        document["deployment"]["resources"] = [{k: v for k, v in r.items() if k in V1_FIELDS}
+                                               for r in document["deployment"]["resources"]]
+    records = parse_export(json.dumps(document), export).resources
+    assert findings(evaluate_records(records, state_harness())) == EXPECTED_EXPORTS[export]
 
 
 def test_resource_pending_deletion_would_fire_if_judged():

@@ -693,18 +693,25 @@ def _ci_get(mapping: dict, key: str) -> Any:
 
 
 def _parse_document(text: str) -> dict:
-    """A policy JSON (source/override documents) into the same shape _statement_from_args builds."""
-    doc = json.loads(text)
+    """A policy JSON (source/override documents) into the same shape _statement_from_args builds.
+    A document that is not JSON, or not a JSON object, contributes nothing: the provider would fail
+    the call, but an offline answer must still be one the SDK accepts, so the program runs on."""
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        doc = None
     if not isinstance(doc, dict):
         return {"Statement": []}
     raw_statements = _ci_get(doc, "Statement") or []
     if isinstance(raw_statements, dict):
         raw_statements = [raw_statements]
+    if not isinstance(raw_statements, list):
+        raw_statements = []
     statements = []
     for raw in raw_statements:
         if not isinstance(raw, dict):
             continue
-        statement: dict[str, Any] = {"Sid": _ci_get(raw, "Sid") or "", "Effect": _ci_get(raw, "Effect") or ""}
+        statement: dict[str, Any] = {"Sid": _text(_ci_get(raw, "Sid")), "Effect": _text(_ci_get(raw, "Effect"))}
         for key in ("Action", "NotAction", "Resource", "NotResource"):
             if _ci_get(raw, key):
                 statement[key] = _ci_get(raw, key)  # kept exactly as written
@@ -716,7 +723,11 @@ def _parse_document(text: str) -> dict:
         if conditions:
             statement["Condition"] = conditions
         statements.append(statement)
-    return {"Version": _ci_get(doc, "Version") or "", "Id": _ci_get(doc, "Id") or "", "Statement": statements}
+    return {"Version": _text(_ci_get(doc, "Version")), "Id": _text(_ci_get(doc, "Id")), "Statement": statements}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _parse_principals(value: Any) -> list[tuple[str, Any]]:

@@ -15,7 +15,12 @@ module reproduces for the evaluator:
   a `ciphertext` one cannot be decrypted offline and becomes the string "[secret]", whatever its
   type was — what the CLI does when it cannot decrypt; both stay marked secret;
 - pending operations are ignored; read resources (`external: true`) are evaluated like the
-  others (the protocol does not carry the flag).
+  others (the protocol does not carry the flag);
+- deployment versions 1 to 4 are read, as the engine reads them (pkg/resource/stack/deployment.go
+  migrates 1 and 2 up to 3): the fields this module reads have the same names in each, version 1
+  only lacks `provider` (the default provider then);
+- a secret must hold exactly one of `ciphertext` or `plaintext`, as the CLI requires: the wire
+  form `{sig, value}` is not something `pulumi stack export` writes, and the CLI rejects it.
 """
 from __future__ import annotations
 
@@ -24,12 +29,12 @@ import os
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..props import SECRET_SIG, SIG_KEY
+from ..props import SECRET_SIG, SIG_KEY  # the package's one copy of the wire constants
 from ..stored_state import REDACTED
 from .evaluate import CheckError, Evaluation, StackContext
 from .urns import name_of
 
-SUPPORTED_VERSIONS = (3, 4)
+SUPPORTED_VERSIONS = (1, 2, 3, 4)
 
 
 def _secret(value: Any) -> Dict[str, Any]:
@@ -62,8 +67,6 @@ class _Decoder:
         if isinstance(ciphertext, str) and ciphertext and not plaintext:
             self.redacted += 1
             return _secret(REDACTED)
-        if "value" in value and not plaintext and not ciphertext:  # already in wire form
-            return _secret(self.value(value["value"]))
         raise CheckError(f"{self.where}: malformed secret value: exactly one of `ciphertext` or `plaintext` "
                          "must be supplied")
 
@@ -95,9 +98,9 @@ def parse_export(text: str, where: str) -> Evaluation:
     if not isinstance(document, dict) or not isinstance(document.get("deployment"), dict):
         raise CheckError(f"{where} is not a `pulumi stack export` file (no `deployment` object)")
     version = document.get("version")
-    if version not in SUPPORTED_VERSIONS:
-        raise CheckError(f"{where}: deployment version {version!r} is not supported (expected "
-                         f"{' or '.join(map(str, SUPPORTED_VERSIONS))}, as `pulumi stack export` writes)")
+    if type(version) is not int or version not in SUPPORTED_VERSIONS:  # not true, not 3.0: Go reads an int
+        raise CheckError(f"{where}: deployment version {version!r} is not supported (the engine reads "
+                         f"{SUPPORTED_VERSIONS[0]} to {SUPPORTED_VERSIONS[-1]})")
     if version >= 4 and document.get("features"):
         raise CheckError(f"{where}: the deployment uses features this audit does not know: "
                          f"{', '.join(map(str, document['features']))}")
