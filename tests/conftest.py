@@ -37,14 +37,15 @@ def pytest_configure(config):
 # finer groups, but pytest-xdist 3.8 cannot rename node ids under pytest 9, so it degrades to `load`.)
 # A new module that runs programs belongs here.
 SLOW_MODULES = {
-    "test_offline_check.py", "test_samples.py", "test_independent_programs.py", "test_offline_runner.py",
+    "test_scale.py", "test_offline_check.py", "test_samples.py", "test_independent_programs.py", "test_offline_runner.py",
     "test_audit.py", "test_composition.py", "test_state_analysis.py", "test_program_components.py",
     "test_program_environments.py", "test_program_transforms.py", "test_program_config.py",
     "test_html_report.py", "test_distribution.py", "test_distribution_action.py",
     "test_distribution_precommit.py", "test_distribution_wheel.py",
 }
-# The module of the longest test (20,000 resources through the check): scheduled before all others.
-LONGEST_MODULE = "test_offline_check.py"
+# The longest modules, scheduled before all others in this order: the 20,000-resource check, then the
+# 37 defect runs of the independent program (each module stays on one worker: --dist loadfile).
+LONGEST_MODULES = ("test_scale.py", "test_independent_programs.py")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -56,9 +57,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
     def rank(item):
-        if item.path.name == LONGEST_MODULE:
-            return 0
-        return 1 if item.get_closest_marker("slow") is not None else 2
+        if item.path.name in LONGEST_MODULES:
+            return LONGEST_MODULES.index(item.path.name)
+        return len(LONGEST_MODULES) + (0 if item.get_closest_marker("slow") is not None else 1)
     items.sort(key=rank)  # stable: collection order within each rank
 
 

@@ -183,17 +183,6 @@ def test_bad_program_dir_and_usage():
     assert cli("check", program("stdout-noise"), "--config", "novalue").returncode == 2
 
 
-def test_twenty_thousand_resources_give_a_correct_report(tmp_path):
-    out = tmp_path / "large.json"
-    result = cli("check", program("large"), "--format", "json", "--output", str(out), "--quiet", "--timeout", "900",
-                 timeout=1000)
-    assert result.returncode == 1, result.stderr
-    report = json.loads(out.read_text())
-    assert report["resources"] == 20002  # 20,001 parameters and the default provider
-    assert sorted((v["policyName"], v["resourceName"]) for v in report["violations"]) == [
-        ("no-plaintext-secret-values", "db-password"), ("ssm-secure-string", "db-password")]
-
-
 def test_json_report_validates_against_the_documented_schema(components_json):
     import jsonschema
     with open(os.path.join(ROOT, "docs", "report-schema.json"), encoding="utf-8") as handle:
