@@ -21,8 +21,10 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .. import props as P
-from ..rule import (EXTERNAL, RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackView, Undecided, Violation,
-                    cfg_number, pci)
+from ..rule import (EXTERNAL, RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackRule, StackView, Undecided,
+                    Violation, cfg_number, pci)
+
+CONCERN = "deployment"  # the concern of every rule here (Rule reads it)
 
 DEFAULT_STRATEGIES = ["rolling", "blue-green", "linear", "canary"]
 KNOWN_STRATEGIES = ["rolling", "blue-green", "linear", "canary", "external"]
@@ -128,16 +130,9 @@ def circuit_breaker_problems(service: P.ResourceView, why: str) -> List[Tuple[st
     return problems
 
 
-class DeploymentStrategyAllowed(Rule):
-    name = "deployment-strategy-allowed"
-    description = "ECS services must deploy with an approved strategy (rolling, blue/green, linear or canary)."
-    kind = "resource"
-    level = "mandatory"
-    severity = "medium"
-    concern = "deployment"
-    seeds = (7,)
-    frameworks = (pci("6.5.1", "6.5.2"),)
-    resource_types = P.SERVICE
+class DeploymentStrategyAllowed(Rule, policy="deployment-strategy-allowed", level="mandatory", severity="medium",
+                                seeds=(7,), frameworks=(pci("6.5.1", "6.5.2"),), types=P.SERVICE):
+    """ECS services must deploy with an approved strategy (rolling, blue/green, linear or canary)."""
     config_properties = {
         "allowedStrategies": {
             "type": "array",
@@ -192,17 +187,11 @@ class DeploymentStrategyAllowed(Rule):
                         path="deploymentController" if strategy.controller != "ECS" else "deploymentConfiguration")
 
 
-class RollingDeploymentCircuitBreaker(Rule):
-    name = "rolling-deployment-circuit-breaker"
-    description = ("ECS rolling deployments must stop and roll back on failure and keep full capacity: circuit "
-                   "breaker with rollback, minimum healthy percent and maximum percent at their safe values.")
-    kind = "resource"
-    level = "mandatory"
-    severity = "high"
-    concern = "deployment"
-    seeds = (7, 13, 14)
-    frameworks = (pci("6.5.1"),)
-    resource_types = P.SERVICE
+class RollingDeploymentCircuitBreaker(Rule, policy="rolling-deployment-circuit-breaker", level="mandatory",
+                                      severity="high", seeds=(7, 13, 14), frameworks=(pci("6.5.1"),),
+                                      types=P.SERVICE):
+    """ECS rolling deployments must stop and roll back on failure and keep full capacity: circuit breaker with
+    rollback, minimum healthy percent and maximum percent at their safe values."""
     config_properties = {
         "minHealthyPercent": {"type": "number", "minimum": 0, "maximum": 100, "default": 100,
                               "description": "Lowest acceptable deploymentMinimumHealthyPercent (absent = the "
@@ -261,18 +250,11 @@ class RollingDeploymentCircuitBreaker(Rule):
 
 # --- blue-green-deployment-complete ---------------------------------------------------------
 
-class BlueGreenDeploymentComplete(Rule):
-    name = "blue-green-deployment-complete"
-    description = ("Blue/green services must be wired completely: CodeDeploy application and deployment group with "
-                   "two target groups, a production listener and auto-rollback, or ECS-native blue/green with an "
-                   "alternate target group, a production listener rule forwarding to both, a role and the circuit "
-                   "breaker.")
-    kind = "stack"
-    level = "mandatory"
-    severity = "high"
-    concern = "deployment"
-    seeds = (7,)
-    frameworks = (pci("6.5.1", "6.5.2"),)
+class BlueGreenDeploymentComplete(StackRule, policy="blue-green-deployment-complete", level="mandatory",
+                                  severity="high", seeds=(7,), frameworks=(pci("6.5.1", "6.5.2"),)):
+    """Blue/green services must be wired completely: CodeDeploy application and deployment group with two target
+    groups, a production listener and auto-rollback, or ECS-native blue/green with an alternate target group, a
+    production listener rule forwarding to both, a role and the circuit breaker."""
     remediation = (
         "CodeDeploy (`deployment_controller={\"type\": \"CODE_DEPLOY\"}`): create `aws.codedeploy.Application("
         "compute_platform=\"ECS\")` and an `aws.codedeploy.DeploymentGroup` with `app_name=app.name`, "
