@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Iterable, Optional, Set
 
 from .. import props as P
-from ..rule import (UNDECIDABLE, Context, NotApplicable, StackRule, StackView, Undecided, Violation, cfg_bool, cfg_list,
-                    fsbp, pci, string_list)
+from ..rule import (UNDECIDABLE, Context, NotApplicable, StackRule, StackView, Undecided, Violation, cfg_bool,
+                    cfg_list, fsbp, pci, string_list)
 from .value_check import ValueCheck
 
 CONCERN = "registry"  # the concern of every rule here (Rule reads it)
