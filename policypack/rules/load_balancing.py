@@ -26,7 +26,7 @@ CKV_AWS_131 (drop invalid headers), CKV_AWS_91 (access logs), CKV_AWS_150 (delet
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Dict, Generator, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Generator, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
 from ..environments import ENVIRONMENT_CONFIG, stack_environment
@@ -202,18 +202,15 @@ class EcsServiceBehindStackAlb(StackRule, policy="ecs-service-behind-stack-alb",
                 yield Violation(f"{label} has no `{path}.targetGroupArn`: set `target_group_arn` to a target "
                                 "group created in this stack.", urn=service.urn, path=f"{path}.targetGroupArn")
             return
-        found = stack.resolve(service, "loadBalancers", P.TARGET_GROUP, tg_value, update=index.strict)
-        if found.status == UNDECIDABLE:
-            undecided.add(found.undecidable)
-            return
-        tgs = found.urns
-        if found.status != RESOLVED:
-            yield Violation(
-                f"{label}: `{path}.targetGroupArn` {_STATUS_PHRASE[_problem(found)]}: the service would depend on "
+        tgs = yield from _stack_urns(
+            stack.resolve(service, "loadBalancers", P.TARGET_GROUP, tg_value, update=index.strict), undecided,
+            lambda problem: Violation(
+                f"{label}: `{path}.targetGroupArn` {problem}: the service would depend on "
                 "infrastructure this stack does not create (it cannot be deployed on its own and breaks "
                 "when that infrastructure changes). Create the target group (and its load balancer and "
                 "listener) in this stack and set `target_group_arn=tg.arn`.",
-                urn=service.urn, path=f"{path}.targetGroupArn")
+                urn=service.urn, path=f"{path}.targetGroupArn"))
+        if not tgs:
             return
 
         # ECS-native blue/green (BLUE_GREEN/LINEAR/CANARY): the production listener rule carries
@@ -254,17 +251,14 @@ class EcsServiceBehindStackAlb(StackRule, policy="ecs-service-behind-stack-alb",
                                primary: Set[str], stack: StackView, index: "_TrafficIndex",
                                undecided: Undecided) -> Iterable[Violation]:
         rpath = f"{path}.advancedConfiguration.productionListenerRule"
-        found = stack.resolve(service, "loadBalancers", P.LISTENER_RULE, rule_value, update=index.strict)
-        if found.status == UNDECIDABLE:
-            undecided.add(found.undecidable)
-            return
-        rules = found.urns
-        if found.status != RESOLVED:
-            yield Violation(
-                f"{label}: `{rpath}` {_STATUS_PHRASE[_problem(found)].replace('target group', 'listener rule')}: "
+        rules = yield from _stack_urns(
+            stack.resolve(service, "loadBalancers", P.LISTENER_RULE, rule_value, update=index.strict), undecided,
+            lambda problem: Violation(
+                f"{label}: `{rpath}` {problem.replace('target group', 'listener rule')}: "
                 "ECS-native blue/green shifts production traffic through that rule, so it must be an "
                 "`aws.lb.ListenerRule` of this stack on a listener of this stack's load balancer; set "
-                "`production_listener_rule=rule.arn`.", urn=service.urn, path=rpath)
+                "`production_listener_rule=rule.arn`.", urn=service.urn, path=rpath))
+        if not rules:
             return
         on_stack = [r for r in rules if index.rule_on_stack.get(r, True)]
         if not on_stack:
@@ -310,6 +304,20 @@ def _problem(found: Resolution) -> str:
     if found.wrong_type and not found.external:
         return "wrong-type"
     return "external"
+
+
+def _stack_urns(found: Resolution, undecided: Undecided,
+                violation: Callable[[str], Violation]) -> Generator[Violation, None, Set[str]]:
+    """The URNs of the stack resources a service's reference resolves to; none when it does not:
+    an undecidable reference is noted in `undecided`, any other yields `violation(phrase)` with
+    the `_STATUS_PHRASE` of what it refers to instead."""
+    if found.status == UNDECIDABLE:
+        undecided.add(found.undecidable)
+        return set()
+    if found.status != RESOLVED:
+        yield violation(_STATUS_PHRASE[_problem(found)])
+        return set()
+    return found.urns
 
 
 class _TrafficIndex:
