@@ -442,9 +442,19 @@ class Rule:
 
 
 class StackRule(Rule):
-    """Base of a stack policy: it judges the whole stack at once in `check_stack` (AnalyzeStack)."""
+    """Base of a stack policy: it judges the whole stack at once (AnalyzeStack). It overrides
+    `judge`, which notes in `undecided` what it cannot decide yet (a value unknown at preview): when
+    it finds no violation, the policy reports not-applicable with those reasons instead of passing
+    (or it overrides `check_stack` to say so itself)."""
 
     kind = "stack"
+
+    def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
+        undecided = Undecided()
+        yield from undecided.report(self.judge(stack, ctx, undecided))
+
+    def judge(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
+        return ()
 
 
 def glob_match(value: str, patterns: Iterable[Any]) -> bool:

@@ -66,11 +66,7 @@ class FargateCapacityProviders(StackRule, policy="fargate-capacity-providers", l
                          '{"capacity_provider": "FARGATE", "base": 1, "weight": 1}, '
                          '{"capacity_provider": "FARGATE_SPOT", "weight": 3}])')
 
-    def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
-        undecided = Undecided()
-        yield from undecided.report(self._check(stack, ctx, undecided))
-
-    def _check(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
+    def judge(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
         clusters = stack.of_type(*P.CLUSTER)
         if not clusters:
             return

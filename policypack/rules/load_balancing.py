@@ -121,11 +121,7 @@ class EcsServiceBehindStackAlb(StackRule, policy="ecs-service-behind-stack-alb",
         'aws.ecs.Service("api", load_balancers=[aws.ecs.ServiceLoadBalancerArgs(target_group_arn=tg.arn, '
         'container_name="api", container_port=8080)], ...)')
 
-    def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
-        undecided = Undecided()
-        yield from undecided.report(self._check_services(stack, ctx, undecided))
-
-    def _check_services(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
+    def judge(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
         services = stack.of_type(*P.SERVICE)
         if not services:
             return

@@ -218,11 +218,7 @@ class VpcEndpointsForPrivateTasks(StackRule, policy="vpc-endpoints-for-private-t
                          'aws.ec2.VpcEndpoint("s3", vpc_id=vpc.id, service_name=f"com.amazonaws.{region}.s3",\n'
                          '    vpc_endpoint_type="Gateway", route_table_ids=[private_rt.id])')
 
-    def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
-        undecided = Undecided()
-        yield from undecided.report(self._check(stack, ctx, undecided))
-
-    def _check(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
+    def judge(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
         services = []
         for service in stack.of_type(*P.SERVICE):
             private = self._is_private(service)
