@@ -452,10 +452,7 @@ class _StackIndex:
     def _target_group_pair(self, dg: P.ResourceView, add) -> None:
         pair_fix = ("set `load_balancer_info={\"target_group_pair_info\": {\"target_groups\": [{\"name\": blue.name}, "
                     "{\"name\": green.name}], \"prod_traffic_route\": {\"listener_arns\": [listener.arn]}}}`.")
-        info = P.as_dict(dg.get("loadBalancerInfo"))
-        if info is P.UNKNOWN:
-            return
-        pair = P.as_dict(P.lookup(info, "targetGroupPairInfo")) if isinstance(info, Mapping) else P.MISSING
+        pair = P.block(dg.props, "loadBalancerInfo", "targetGroupPairInfo")
         if pair is P.UNKNOWN:
             return
         if not isinstance(pair, Mapping):
@@ -490,10 +487,7 @@ class _StackIndex:
                     add(f"names the same target group twice (`targetGroups[{seen[key]}]` and `targetGroups[{i}]`): "
                         f"blue and green must be two distinct target groups; {pair_fix}", P.format_path(path))
                 seen.setdefault(key, i)
-        route = P.as_dict(pair.get("prodTrafficRoute"))
-        if route is P.UNKNOWN:
-            return
-        arns = P.as_list(P.lookup(route, "listenerArns")) if isinstance(route, Mapping) else P.MISSING
+        arns = P.as_list(P.lookup(P.block(pair, "prodTrafficRoute"), "listenerArns"))
         if arns is P.UNKNOWN:
             return
         items = arns if isinstance(arns, list) else []
