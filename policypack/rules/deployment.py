@@ -18,7 +18,7 @@ Max-1 blocks may arrive as an object or a one-element list: always read them wit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .. import props as P
 from ..rule import (EXTERNAL, RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackRule, StackView, Undecided,
@@ -302,6 +302,19 @@ class BlueGreenDeploymentComplete(StackRule, policy="blue-green-deployment-compl
                 yield Violation(message, urn=service.urn, path=path)
 
 
+def _required_block(dg: P.ResourceView, add: Callable[[str, str], None], path: Tuple[str, ...],
+                    why: str) -> Optional[Mapping]:
+    """The block at `path` of a deployment group; None when it is not known yet (decided at
+    `pulumi up`) or, having `add`ed "has no `<path>`<why>", when it is absent or malformed."""
+    block = P.block(dg.props, *path)
+    if block is P.UNKNOWN:
+        return None
+    if not isinstance(block, Mapping):
+        add(f"has no `{'.'.join(path)}`{why}", ".".join(path))
+        return None
+    return block
+
+
 class _StackIndex:
     """Everything blue-green-deployment-complete links, indexed once per AnalyzeStack call."""
 
@@ -452,12 +465,9 @@ class _StackIndex:
     def _target_group_pair(self, dg: P.ResourceView, add) -> None:
         pair_fix = ("set `load_balancer_info={\"target_group_pair_info\": {\"target_groups\": [{\"name\": blue.name}, "
                     "{\"name\": green.name}], \"prod_traffic_route\": {\"listener_arns\": [listener.arn]}}}`.")
-        pair = P.block(dg.props, "loadBalancerInfo", "targetGroupPairInfo")
-        if pair is P.UNKNOWN:
-            return
-        if not isinstance(pair, Mapping):
-            add(f"has no `loadBalancerInfo.targetGroupPairInfo` (blue/green needs two target groups): {pair_fix}",
-                "loadBalancerInfo.targetGroupPairInfo")
+        pair = _required_block(dg, add, ("loadBalancerInfo", "targetGroupPairInfo"),
+                               f" (blue/green needs two target groups): {pair_fix}")
+        if pair is None:
             return
         base = ("loadBalancerInfo", "targetGroupPairInfo")
         groups = P.as_list(pair.get("targetGroups"))
@@ -508,12 +518,9 @@ class _StackIndex:
     @staticmethod
     def _auto_rollback(dg: P.ResourceView, add) -> None:
         fix = "set `auto_rollback_configuration={\"enabled\": True, \"events\": [\"DEPLOYMENT_FAILURE\"]}`."
-        block = P.as_dict(dg.get("autoRollbackConfiguration"))
-        if block is P.UNKNOWN:
-            return
-        if not isinstance(block, Mapping):
-            add(f"has no `autoRollbackConfiguration`: a failed deployment is not rolled back; {fix}",
-                "autoRollbackConfiguration")
+        block = _required_block(dg, add, ("autoRollbackConfiguration",),
+                                f": a failed deployment is not rolled back; {fix}")
+        if block is None:
             return
         enabled = P.as_bool(block.get("enabled"))
         if enabled is not True and enabled is not P.UNKNOWN:
