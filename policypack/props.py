@@ -187,6 +187,17 @@ def as_dict(value: Any) -> Any:
     return INVALID
 
 
+def block(obj: Any, *path: Any) -> Any:
+    """The max-1 block at `path` (each step an object or a one-element list of one), or the marker
+    met on the way: UNKNOWN, MISSING or INVALID."""
+    value = obj
+    for step in path:
+        value = as_dict(lookup(value, step))
+        if not isinstance(value, Mapping):
+            break
+    return value
+
+
 def dicts(value: Any) -> List[Mapping]:
     """The mappings of a list-valued property, skipping anything else (unknown/invalid -> [])."""
     items = as_list(value)

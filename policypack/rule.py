@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import sys
 from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
@@ -340,12 +341,21 @@ def _type_names(types: Sequence[str]) -> str:
 
 
 class Rule:
-    """Base of every policy. Subclasses set the metadata and override `check` (resource rules,
-    called only for `resource_types`) or `check_stack` (stack rules)."""
+    """Base of every policy. A policy declares its identity in one line, the class statement,
+    and overrides `check` (resource rules, called only for `resource_types`) or, as a `StackRule`,
+    `check_stack`:
+
+        class EcrScanOnPush(ValueCheck, policy="ecr-scan-on-push", level="mandatory", severity="high",
+                            frameworks=(pci("6.3.1"), fsbp("ECR.1")), types=P.REPOSITORY):
+            '''ECR repositories must scan images on push.'''    # the description
+
+    The docstring is the description (its lines joined by single spaces); `concern` defaults to
+    the module's `CONCERN`; the long texts (`config_properties`, `remediation`,
+    `compliant_example`) stay class attributes."""
 
     name: str = ""
     description: str = ""
-    kind: str = "resource"          # "resource" | "stack"
+    kind: str = "resource"          # "resource" | "stack" (StackRule)
     level: str = MANDATORY
     severity: str = "medium"
     concern: str = ""
@@ -357,12 +367,26 @@ class Rule:
     compliant_example: str = ""
     remediable: bool = False
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """A policy's metadata is checked where it is declared: a typo in its kind, level, severity
-        or concern fails the import (every test, the pack's start), never a user's preview."""
+    def __init_subclass__(cls, policy: str = "", level: Optional[str] = None, severity: Optional[str] = None,
+                          concern: Optional[str] = None, seeds: Optional[Tuple[int, ...]] = None,
+                          frameworks: Optional[Tuple[Framework, ...]] = None,
+                          types: Optional[Tuple[str, ...]] = None, remediable: Optional[bool] = None,
+                          **kwargs: Any) -> None:
+        """Takes the class statement's keywords as the policy's metadata and checks it where it
+        is declared: a typo in its kind, level, severity or concern fails the import (every test,
+        the pack's start), never a user's preview."""
         super().__init_subclass__(**kwargs)
+        declared = {"name": policy, "level": level, "severity": severity, "concern": concern, "seeds": seeds,
+                    "frameworks": frameworks, "resource_types": types, "remediable": remediable}
+        for attribute, value in declared.items():
+            if value is not None and value != "":
+                setattr(cls, attribute, value)
+        if policy and "description" not in cls.__dict__ and cls.__doc__:
+            cls.description = " ".join(cls.__doc__.split())
         if not cls.name:
             return  # a base shared by several policies, not a policy
+        if not cls.concern:  # the module's rules share one concern unless one says otherwise
+            cls.concern = getattr(sys.modules.get(cls.__module__), "CONCERN", "")
         problems = [f"{field} {value!r} is not one of {', '.join(allowed)}"
                     for field, value, allowed in (("kind", cls.kind, KINDS), ("level", cls.level, LEVELS),
                                                   ("severity", cls.severity, SEVERITIES),
@@ -415,6 +439,22 @@ class Rule:
         (or its override); "" when none is declared."""
         from .distribution import policy_url
         return policy_url(self.name)
+
+
+class StackRule(Rule):
+    """Base of a stack policy: it judges the whole stack at once (AnalyzeStack). It overrides
+    `judge`, which notes in `undecided` what it cannot decide yet (a value unknown at preview): when
+    it finds no violation, the policy reports not-applicable with those reasons instead of passing
+    (or it overrides `check_stack` to say so itself)."""
+
+    kind = "stack"
+
+    def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
+        undecided = Undecided()
+        yield from undecided.report(self.judge(stack, ctx, undecided))
+
+    def judge(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
+        return ()
 
 
 def glob_match(value: str, patterns: Iterable[Any]) -> bool:

@@ -547,7 +547,8 @@ def test_writing_rules_names_files_and_names_that_exist():
     for name in ("CORE", "EXTENDED", "_MODULES", "ALL_RULES"):
         assert hasattr(rules, name), name
     assert hasattr(catalogue, "PRODUCTION_MANDATORY")
-    for name in ("Undecided", "NotApplicable", "StackView", "RESOLVED", "EXTERNAL", "UNDECIDABLE", "ABSENT"):
+    assert hasattr(rule.StackRule, "judge")
+    for name in ("Undecided", "NotApplicable", "StackView", "StackRule", "RESOLVED", "EXTERNAL", "UNDECIDABLE", "ABSENT"):
         assert hasattr(rule, name), name
     for field in ("resources", "single", "external", "wrong_type", "invalid", "undecidable", "via", "status",
                   "urns", "keys"):

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Protocol
+from typing import Any, Callable, Dict, List, Optional, Protocol, Type
 
 from ..rule import ADVISORY, DISABLED, MANDATORY, REMEDIATE
 from .policy_config import PolicyConfigError, load_file
@@ -148,14 +148,20 @@ class Report:
                 "violations": self.baseline_entries()}
 
 
-def load_baseline(path: str) -> Dict[str, Any]:
+def read_json_file(path: str, error: Type[Exception], what: str) -> Any:
+    """The JSON of the file at `path`; the caller's own `error`, naming `what`, when the file
+    cannot be read or is not JSON (a user's input: a message, never a traceback)."""
     try:
         with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+            return json.load(handle)
     except OSError as exc:
-        raise CheckError(f"cannot read baseline {path}: {exc.strerror}") from exc
+        raise error(f"cannot read {what}: {exc.strerror}") from exc
     except ValueError as exc:
-        raise CheckError(f"baseline {path} is not valid JSON: {exc}") from exc
+        raise error(f"{what} is not valid JSON: {exc}") from exc
+
+
+def load_baseline(path: str) -> Dict[str, Any]:
+    data = read_json_file(path, CheckError, f"baseline {path}")
     if not isinstance(data, dict) or data.get("version") != 1 or not isinstance(data.get("violations"), list):
         raise CheckError(f"baseline {path} is not a payments-guard baseline (write one with --write-baseline)")
     return data

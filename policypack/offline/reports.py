@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Dict, List, Union
 from xml.etree import ElementTree as ET
 
-from .evaluate import Report
+from .evaluate import Report, read_json_file
 from .html import render_html
 from .many import Batch
 
@@ -426,13 +426,7 @@ def batch_from_json_dict(data: Mapping) -> Batch:
 
 def load_report(path: str) -> Union[Report, Batch]:
     """A JSON report file (`--format json`) as the Report or Batch it was rendered from."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except OSError as exc:
-        raise ReportFormatError(f"cannot read {path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise ReportFormatError(f"{path} is not JSON: {exc}") from None
+    data = read_json_file(path, ReportFormatError, path)
     try:
         if isinstance(data, Mapping) and data.get("schemaVersion") == BATCH_SCHEMA_VERSION:
             return batch_from_json_dict(data)

@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .. import props as P
-from ..rule import (UNDECIDABLE, Context, Rule, StackView, Undecided, Violation, cfg_bool, cfg_number, fsbp, pci,
-                    string_list)
+from ..rule import (UNDECIDABLE, Context, Rule, StackRule, StackView, Undecided, Violation, cfg_bool, cfg_number,
+                    fsbp, pci, string_list)
+
+CONCERN = "capacity"  # the concern of every rule here (Rule reads it)
 
 DEFAULT_PROVIDERS = ["FARGATE", "FARGATE_SPOT"]
 
@@ -39,18 +41,12 @@ def entries_keyed_by(items: Any, key: str) -> Tuple[List[Tuple[int, Mapping, str
     return found, undecided
 
 
-class FargateCapacityProviders(Rule):
-    name = "fargate-capacity-providers"
-    description = ("ECS clusters must have FARGATE and FARGATE_SPOT capacity providers with a default strategy that "
-                   "keeps a FARGATE (on-demand) base.")
-    kind = "stack"
-    level = "advisory"
-    severity = "low"
-    concern = "capacity"
-    seeds = (9,)
+class FargateCapacityProviders(StackRule, policy="fargate-capacity-providers", level="advisory", severity="low",
+                               seeds=(9,), frameworks=(pci("12.10.1"),)):
+    """ECS clusters must have FARGATE and FARGATE_SPOT capacity providers with a default strategy that keeps a
+    FARGATE (on-demand) base."""
     # Spot for cost, an on-demand base so that a Spot reclaim never takes the whole service down
     # (business continuity of the payment service, PCI DSS 12.10.1).
-    frameworks = (pci("12.10.1"),)
     config_properties = {
         "minFargateBase": {"type": "number", "minimum": 0, "default": 1,
                            "description": "Smallest `base` the FARGATE entry of the default capacity provider "
@@ -70,11 +66,7 @@ class FargateCapacityProviders(Rule):
                          '{"capacity_provider": "FARGATE", "base": 1, "weight": 1}, '
                          '{"capacity_provider": "FARGATE_SPOT", "weight": 3}])')
 
-    def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
-        undecided = Undecided()
-        yield from undecided.report(self._check(stack, ctx, undecided))
-
-    def _check(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
+    def judge(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
         clusters = stack.of_type(*P.CLUSTER)
         if not clusters:
             return
@@ -166,16 +158,9 @@ class FargateCapacityProviders(Rule):
         return problems
 
 
-class EcsContainerInsights(Rule):
-    name = "ecs-container-insights"
-    description = "ECS clusters must have CloudWatch Container Insights enabled (enabled or enhanced)."
-    kind = "resource"
-    level = "mandatory"
-    severity = "medium"
-    concern = "capacity"
-    seeds = (9,)
-    frameworks = (fsbp("ECS.12"), pci("10.2.1", "10.4.1"))
-    resource_types = P.CLUSTER
+class EcsContainerInsights(Rule, policy="ecs-container-insights", level="mandatory", severity="medium", seeds=(9,),
+                           frameworks=(fsbp("ECS.12"), pci("10.2.1", "10.4.1")), types=P.CLUSTER):
+    """ECS clusters must have CloudWatch Container Insights enabled (enabled or enhanced)."""
     config_properties = {
         "requireEnhanced": {"type": "boolean", "default": False,
                             "description": "Accept only `enhanced` (task- and container-level metrics), "

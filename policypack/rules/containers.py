@@ -20,6 +20,8 @@ from .. import props as P
 from ..rule import Context, NotApplicable, Rule, Violation, fsbp, pci
 from .value_check import ValueCheck
 
+CONCERN = "containers"  # the concern of every rule here (Rule reads it)
+
 
 # --- task definitions ----------------------------------------------------------------------
 def containers(resource: P.ResourceView) -> Iterator[Tuple[int, str, Mapping]]:
@@ -85,14 +87,9 @@ class ContainerValueCheck(Rule):
                 yield Violation(message, path=f"containerDefinitions[{index}].{self.container_key}{deeper}")
 
 
-class TaskNonPrivileged(ContainerValueCheck):
-    name = "task-non-privileged"
-    description = "ECS task definition containers must not run privileged."
-    kind = "resource"
-    level = "mandatory"
-    severity = "high"
-    concern = "containers"
-    frameworks = (pci("2.2.6", "7.2.1"), fsbp("ECS.4"))
+class TaskNonPrivileged(ContainerValueCheck, policy="task-non-privileged", level="mandatory", severity="high",
+                        frameworks=(pci("2.2.6", "7.2.1"), fsbp("ECS.4"))):
+    """ECS task definition containers must not run privileged."""
     remediation = ("Remove `\"privileged\": true` from the container definitions passed as "
                    "`container_definitions` (or set it to false); grant specific Linux capabilities through "
                    "`linuxParameters.capabilities.add` only where needed (Fargate supports none but SYS_PTRACE).")
@@ -107,14 +104,9 @@ class TaskNonPrivileged(ContainerValueCheck):
         return None
 
 
-class TaskReadonlyRootFilesystem(ContainerValueCheck):
-    name = "task-readonly-root-filesystem"
-    description = "ECS task definition containers must mount their root filesystem read-only."
-    kind = "resource"
-    level = "advisory"
-    severity = "medium"
-    concern = "containers"
-    frameworks = (pci("2.2.6"), fsbp("ECS.5"))
+class TaskReadonlyRootFilesystem(ContainerValueCheck, policy="task-readonly-root-filesystem", level="advisory",
+                                 severity="medium", frameworks=(pci("2.2.6"), fsbp("ECS.5"))):
+    """ECS task definition containers must mount their root filesystem read-only."""
     remediation = ("Set `\"readonlyRootFilesystem\": true` on every container in `container_definitions`; give "
                    "paths the application must write a volume (`volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=...)]` "
                    "plus the container's `mountPoints`).")
@@ -132,14 +124,9 @@ class TaskReadonlyRootFilesystem(ContainerValueCheck):
         return f"{where}: `readonlyRootFilesystem` {state}: set it to true in `container_definitions`."
 
 
-class TaskLoggingConfigured(ContainerValueCheck):
-    name = "task-logging-configured"
-    description = "ECS task definition containers must have a logging configuration."
-    kind = "resource"
-    level = "mandatory"
-    severity = "high"
-    concern = "containers"
-    frameworks = (pci("10.2.1"), fsbp("ECS.9"))
+class TaskLoggingConfigured(ContainerValueCheck, policy="task-logging-configured", level="mandatory",
+                            severity="high", frameworks=(pci("10.2.1"), fsbp("ECS.9"))):
+    """ECS task definition containers must have a logging configuration."""
     remediation = ("Give every container in `container_definitions` a `logConfiguration` with a `logDriver`, "
                    "e.g. `{\"logDriver\": \"awslogs\", \"options\": {\"awslogs-group\": log_group.name, "
                    "\"awslogs-region\": region, \"awslogs-stream-prefix\": \"app\"}}` (the log group KMS-encrypted "
@@ -176,14 +163,9 @@ def _is_root(user: Any) -> bool:
     return name.lower() in _ROOT_NAMES or (name.isascii() and name.isdigit() and name.strip("0") == "")
 
 
-class TaskNonRootUser(ContainerValueCheck):
-    name = "task-non-root-user"
-    description = "ECS task definition containers must run as a non-root user."
-    kind = "resource"
-    level = "advisory"
-    severity = "medium"
-    concern = "containers"
-    frameworks = (pci("2.2.6", "7.2.1"), fsbp("ECS.20"))
+class TaskNonRootUser(ContainerValueCheck, policy="task-non-root-user", level="advisory", severity="medium",
+                      frameworks=(pci("2.2.6", "7.2.1"), fsbp("ECS.20"))):
+    """ECS task definition containers must run as a non-root user."""
     remediation = ("Set `\"user\"` on every container in `container_definitions` to a non-root user or uid "
                    "(e.g. \"1000:1000\"), and build the image so it runs as that user. Windows task definitions "
                    "(`runtime_platform.operating_system_family` WINDOWS_*) are not checked.")
@@ -220,15 +202,9 @@ def parse_version(text: Any) -> Optional[Tuple[int, int, int]]:
     return tuple(int(part or 0) for part in match.groups())  # type: ignore[return-value]
 
 
-class FargatePlatformVersion(ValueCheck):
-    name = "fargate-platform-version"
-    description = "Fargate services must run on LATEST or a pinned, current platform version."
-    kind = "resource"
-    level = "advisory"
-    severity = "medium"
-    concern = "containers"
-    frameworks = (pci("6.3.3"), fsbp("ECS.10"))
-    resource_types = P.SERVICE
+class FargatePlatformVersion(ValueCheck, policy="fargate-platform-version", level="advisory", severity="medium",
+                             frameworks=(pci("6.3.3"), fsbp("ECS.10")), types=P.SERVICE):
+    """Fargate services must run on LATEST or a pinned, current platform version."""
     config_properties = {
         "minimumPlatformVersion": {
             "type": "string", "default": DEFAULT_MIN_PLATFORM,

@@ -18,11 +18,13 @@ Max-1 blocks may arrive as an object or a one-element list: always read them wit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .. import props as P
-from ..rule import (EXTERNAL, RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackView, Undecided, Violation,
-                    cfg_number, pci)
+from ..rule import (EXTERNAL, RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackRule, StackView, Undecided,
+                    Violation, cfg_number, pci)
+
+CONCERN = "deployment"  # the concern of every rule here (Rule reads it)
 
 DEFAULT_STRATEGIES = ["rolling", "blue-green", "linear", "canary"]
 KNOWN_STRATEGIES = ["rolling", "blue-green", "linear", "canary", "external"]
@@ -128,16 +130,9 @@ def circuit_breaker_problems(service: P.ResourceView, why: str) -> List[Tuple[st
     return problems
 
 
-class DeploymentStrategyAllowed(Rule):
-    name = "deployment-strategy-allowed"
-    description = "ECS services must deploy with an approved strategy (rolling, blue/green, linear or canary)."
-    kind = "resource"
-    level = "mandatory"
-    severity = "medium"
-    concern = "deployment"
-    seeds = (7,)
-    frameworks = (pci("6.5.1", "6.5.2"),)
-    resource_types = P.SERVICE
+class DeploymentStrategyAllowed(Rule, policy="deployment-strategy-allowed", level="mandatory", severity="medium",
+                                seeds=(7,), frameworks=(pci("6.5.1", "6.5.2"),), types=P.SERVICE):
+    """ECS services must deploy with an approved strategy (rolling, blue/green, linear or canary)."""
     config_properties = {
         "allowedStrategies": {
             "type": "array",
@@ -192,17 +187,11 @@ class DeploymentStrategyAllowed(Rule):
                         path="deploymentController" if strategy.controller != "ECS" else "deploymentConfiguration")
 
 
-class RollingDeploymentCircuitBreaker(Rule):
-    name = "rolling-deployment-circuit-breaker"
-    description = ("ECS rolling deployments must stop and roll back on failure and keep full capacity: circuit "
-                   "breaker with rollback, minimum healthy percent and maximum percent at their safe values.")
-    kind = "resource"
-    level = "mandatory"
-    severity = "high"
-    concern = "deployment"
-    seeds = (7, 13, 14)
-    frameworks = (pci("6.5.1"),)
-    resource_types = P.SERVICE
+class RollingDeploymentCircuitBreaker(Rule, policy="rolling-deployment-circuit-breaker", level="mandatory",
+                                      severity="high", seeds=(7, 13, 14), frameworks=(pci("6.5.1"),),
+                                      types=P.SERVICE):
+    """ECS rolling deployments must stop and roll back on failure and keep full capacity: circuit breaker with
+    rollback, minimum healthy percent and maximum percent at their safe values."""
     config_properties = {
         "minHealthyPercent": {"type": "number", "minimum": 0, "maximum": 100, "default": 100,
                               "description": "Lowest acceptable deploymentMinimumHealthyPercent (absent = the "
@@ -261,18 +250,11 @@ class RollingDeploymentCircuitBreaker(Rule):
 
 # --- blue-green-deployment-complete ---------------------------------------------------------
 
-class BlueGreenDeploymentComplete(Rule):
-    name = "blue-green-deployment-complete"
-    description = ("Blue/green services must be wired completely: CodeDeploy application and deployment group with "
-                   "two target groups, a production listener and auto-rollback, or ECS-native blue/green with an "
-                   "alternate target group, a production listener rule forwarding to both, a role and the circuit "
-                   "breaker.")
-    kind = "stack"
-    level = "mandatory"
-    severity = "high"
-    concern = "deployment"
-    seeds = (7,)
-    frameworks = (pci("6.5.1", "6.5.2"),)
+class BlueGreenDeploymentComplete(StackRule, policy="blue-green-deployment-complete", level="mandatory",
+                                  severity="high", seeds=(7,), frameworks=(pci("6.5.1", "6.5.2"),)):
+    """Blue/green services must be wired completely: CodeDeploy application and deployment group with two target
+    groups, a production listener and auto-rollback, or ECS-native blue/green with an alternate target group, a
+    production listener rule forwarding to both, a role and the circuit breaker."""
     remediation = (
         "CodeDeploy (`deployment_controller={\"type\": \"CODE_DEPLOY\"}`): create `aws.codedeploy.Application("
         "compute_platform=\"ECS\")` and an `aws.codedeploy.DeploymentGroup` with `app_name=app.name`, "
@@ -318,6 +300,19 @@ class BlueGreenDeploymentComplete(Rule):
         for service in native:
             for message, path in idx.native_problems(service, effective_strategy(service).name):
                 yield Violation(message, urn=service.urn, path=path)
+
+
+def _required_block(dg: P.ResourceView, add: Callable[[str, str], None], path: Tuple[str, ...],
+                    why: str) -> Optional[Mapping]:
+    """The block at `path` of a deployment group; None when it is not known yet (decided at
+    `pulumi up`) or, having `add`ed "has no `<path>`<why>", when it is absent or malformed."""
+    block = P.block(dg.props, *path)
+    if block is P.UNKNOWN:
+        return None
+    if not isinstance(block, Mapping):
+        add(f"has no `{'.'.join(path)}`{why}", ".".join(path))
+        return None
+    return block
 
 
 class _StackIndex:
@@ -470,15 +465,9 @@ class _StackIndex:
     def _target_group_pair(self, dg: P.ResourceView, add) -> None:
         pair_fix = ("set `load_balancer_info={\"target_group_pair_info\": {\"target_groups\": [{\"name\": blue.name}, "
                     "{\"name\": green.name}], \"prod_traffic_route\": {\"listener_arns\": [listener.arn]}}}`.")
-        info = P.as_dict(dg.get("loadBalancerInfo"))
-        if info is P.UNKNOWN:
-            return
-        pair = P.as_dict(P.lookup(info, "targetGroupPairInfo")) if isinstance(info, Mapping) else P.MISSING
-        if pair is P.UNKNOWN:
-            return
-        if not isinstance(pair, Mapping):
-            add(f"has no `loadBalancerInfo.targetGroupPairInfo` (blue/green needs two target groups): {pair_fix}",
-                "loadBalancerInfo.targetGroupPairInfo")
+        pair = _required_block(dg, add, ("loadBalancerInfo", "targetGroupPairInfo"),
+                               f" (blue/green needs two target groups): {pair_fix}")
+        if pair is None:
             return
         base = ("loadBalancerInfo", "targetGroupPairInfo")
         groups = P.as_list(pair.get("targetGroups"))
@@ -508,10 +497,7 @@ class _StackIndex:
                     add(f"names the same target group twice (`targetGroups[{seen[key]}]` and `targetGroups[{i}]`): "
                         f"blue and green must be two distinct target groups; {pair_fix}", P.format_path(path))
                 seen.setdefault(key, i)
-        route = P.as_dict(pair.get("prodTrafficRoute"))
-        if route is P.UNKNOWN:
-            return
-        arns = P.as_list(P.lookup(route, "listenerArns")) if isinstance(route, Mapping) else P.MISSING
+        arns = P.as_list(P.lookup(P.block(pair, "prodTrafficRoute"), "listenerArns"))
         if arns is P.UNKNOWN:
             return
         items = arns if isinstance(arns, list) else []
@@ -532,12 +518,9 @@ class _StackIndex:
     @staticmethod
     def _auto_rollback(dg: P.ResourceView, add) -> None:
         fix = "set `auto_rollback_configuration={\"enabled\": True, \"events\": [\"DEPLOYMENT_FAILURE\"]}`."
-        block = P.as_dict(dg.get("autoRollbackConfiguration"))
-        if block is P.UNKNOWN:
-            return
-        if not isinstance(block, Mapping):
-            add(f"has no `autoRollbackConfiguration`: a failed deployment is not rolled back; {fix}",
-                "autoRollbackConfiguration")
+        block = _required_block(dg, add, ("autoRollbackConfiguration",),
+                                f": a failed deployment is not rolled back; {fix}")
+        if block is None:
             return
         enabled = P.as_bool(block.get("enabled"))
         if enabled is not True and enabled is not P.UNKNOWN:

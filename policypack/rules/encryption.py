@@ -23,16 +23,13 @@ from ..rule import Context, Rule, Violation, cfg_bool, cfg_number, cis, fsbp, pc
 from ..rule import NotApplicable
 from .value_check import ValueCheck
 
+CONCERN = "encryption"  # the concern of every rule here (Rule reads it)
 
-class LogGroupKmsEncryption(ValueCheck):
-    name = "log-group-kms-encryption"
-    description = "CloudWatch log groups must be encrypted with a customer-managed KMS key."
-    level = "mandatory"
-    severity = "high"
-    concern = "encryption"
-    seeds = (6,)
-    frameworks = (pci("3.5.1", "10.3.2"), fsbp("CloudWatch.16"))
-    resource_types = P.LOG_GROUP
+
+class LogGroupKmsEncryption(ValueCheck, policy="log-group-kms-encryption", level="mandatory", severity="high",
+                            seeds=(6,), frameworks=(pci("3.5.1", "10.3.2"), fsbp("CloudWatch.16")),
+                            types=P.LOG_GROUP):
+    """CloudWatch log groups must be encrypted with a customer-managed KMS key."""
     remediation = ("Create an `aws.kms.Key` (with rotation and a key policy that lets "
                    "`logs.<region>.amazonaws.com` use it) and set the log group's `kms_key_id` to its ARN. "
                    "`kms_key_id=None` means no encryption with a key you control, not 'AWS-managed'.")
@@ -48,15 +45,9 @@ class LogGroupKmsEncryption(ValueCheck):
                 "customer-managed KMS key.")
 
 
-class LogGroupRetention(ValueCheck):
-    name = "log-group-retention"
-    description = "CloudWatch log groups must keep logs for at least the minimum retention period."
-    level = "mandatory"
-    severity = "medium"
-    concern = "encryption"
-    seeds = (6,)
-    frameworks = (pci("10.5.1"), fsbp("CloudWatch.16"))
-    resource_types = P.LOG_GROUP
+class LogGroupRetention(ValueCheck, policy="log-group-retention", level="mandatory", severity="medium", seeds=(6,),
+                        frameworks=(pci("10.5.1"), fsbp("CloudWatch.16")), types=P.LOG_GROUP):
+    """CloudWatch log groups must keep logs for at least the minimum retention period."""
     config_properties = {
         "minRetentionDays": {"type": "number", "minimum": 1, "default": 365,
                              "description": "The shortest acceptable retentionInDays (PCI DSS 10.5.1: one year)."},
@@ -101,15 +92,9 @@ def _key_is_set(value) -> bool:
 _ECR_KMS_TYPES = ("KMS", "KMS_DSSE")
 
 
-class EcrKmsEncryption(Rule):
-    name = "ecr-kms-encryption"
-    description = "ECR repositories must encrypt images with KMS (not the default AES256)."
-    level = "mandatory"
-    severity = "medium"
-    concern = "encryption"
-    seeds = (6, 12)
-    frameworks = (pci("3.5.1", "3.6.1"),)
-    resource_types = P.REPOSITORY
+class EcrKmsEncryption(Rule, policy="ecr-kms-encryption", level="mandatory", severity="medium", seeds=(6, 12),
+                       frameworks=(pci("3.5.1", "3.6.1"),), types=P.REPOSITORY):
+    """ECR repositories must encrypt images with KMS (not the default AES256)."""
     config_properties = {
         "allowAes256": {"type": "boolean", "default": False,
                         "description": "Accept encryptionType AES256 (S3-managed keys, ECR's default) as compliant."},
@@ -184,15 +169,9 @@ class EcrKmsEncryption(Rule):
 _SYMMETRIC = "SYMMETRIC_DEFAULT"
 
 
-class KmsKeyRotation(Rule):
-    name = "kms-key-rotation"
-    description = "Customer-managed symmetric KMS keys must have automatic key rotation enabled."
-    level = "mandatory"
-    severity = "medium"
-    concern = "encryption"
-    seeds = (6,)
-    frameworks = (pci("3.6.1", "3.7.4"), fsbp("KMS.4"), cis("3.6"))
-    resource_types = P.KMS_KEY
+class KmsKeyRotation(Rule, policy="kms-key-rotation", level="mandatory", severity="medium", seeds=(6,),
+                     frameworks=(pci("3.6.1", "3.7.4"), fsbp("KMS.4"), cis("3.6")), types=P.KMS_KEY):
+    """Customer-managed symmetric KMS keys must have automatic key rotation enabled."""
     config_properties = {
         "maxRotationPeriodDays": {
             "type": "number", "minimum": 90, "maximum": 2560, "default": 2560,
@@ -243,15 +222,9 @@ class KmsKeyRotation(Rule):
                             path="rotationPeriodInDays")
 
 
-class KmsKeyDeletionWindow(ValueCheck):
-    name = "kms-key-deletion-window"
-    description = "KMS keys must keep the longest deletion waiting period, so a mistaken deletion can be cancelled."
-    level = "advisory"
-    severity = "low"
-    concern = "encryption"
-    seeds = (6,)
-    frameworks = (pci("3.6.1", "3.7.5"), fsbp("KMS.3"))
-    resource_types = P.KMS_KEY
+class KmsKeyDeletionWindow(ValueCheck, policy="kms-key-deletion-window", level="advisory", severity="low",
+                           seeds=(6,), frameworks=(pci("3.6.1", "3.7.5"), fsbp("KMS.3")), types=P.KMS_KEY):
+    """KMS keys must keep the longest deletion waiting period, so a mistaken deletion can be cancelled."""
     config_properties = {
         "minDeletionWindowDays": {
             "type": "number", "minimum": 7, "maximum": 30, "default": 30,
@@ -279,15 +252,9 @@ class KmsKeyDeletionWindow(ValueCheck):
 
 # --- Secrets Manager ------------------------------------------------------------------------------
 
-class SecretsManagerSecretCmk(Rule):
-    name = "secretsmanager-secret-cmk"
-    description = "Secrets Manager secrets must be encrypted with a customer-managed KMS key."
-    level = "mandatory"
-    severity = "medium"
-    concern = "encryption"
-    seeds = (6, 8)
-    frameworks = (pci("3.6.1", "8.3.2"),)
-    resource_types = P.SECRET
+class SecretsManagerSecretCmk(Rule, policy="secretsmanager-secret-cmk", level="mandatory", severity="medium",
+                              seeds=(6, 8), frameworks=(pci("3.6.1", "8.3.2"),), types=P.SECRET):
+    """Secrets Manager secrets must be encrypted with a customer-managed KMS key."""
     remediation = ("Set `kms_key_id` on the `aws.secretsmanager.Secret` (and on each of its `replicas`) to the ARN of a "
                    "customer-managed KMS key. Without it, or with `alias/aws/secretsmanager`, the AWS-managed key is "
                    "used: its key policy cannot be restricted, and any principal of the account allowed to call "

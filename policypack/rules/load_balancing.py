@@ -26,13 +26,13 @@ CKV_AWS_131 (drop invalid headers), CKV_AWS_91 (access logs), CKV_AWS_150 (delet
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Dict, Generator, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Generator, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
 from ..environments import ENVIRONMENT_CONFIG, stack_environment
 from .value_check import ValueCheck
-from ..rule import (RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackView, Undecided, Violation, cfg_bool,
-                    cfg_list, cfg_number, fsbp, glob_match, pci, string_list)
+from ..rule import (RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackRule, StackView, Undecided, Violation,
+                    cfg_bool, cfg_list, cfg_number, fsbp, glob_match, pci, string_list)
 
 CONCERN = "load-balancing"
 
@@ -87,17 +87,10 @@ def _names(stack: StackView, urns: Iterable[str]) -> str:
     return ", ".join(sorted(f"'{stack.by_urn[urn].name}'" for urn in urns if urn in stack.by_urn))
 
 
-class EcsServiceBehindStackAlb(Rule):
-    name = "ecs-service-behind-stack-alb"
-    description = ("Every ECS service that serves traffic must register with a target group created in "
-                   "this stack, forwarded to by a listener or listener rule of a load balancer created "
-                   "in this stack.")
-    kind = "stack"
-    level = "mandatory"
-    severity = "critical"
-    concern = CONCERN
-    seeds = (2,)
-    frameworks = (pci("1.4.2", "12.5.1"),)
+class EcsServiceBehindStackAlb(StackRule, policy="ecs-service-behind-stack-alb", level="mandatory",
+                               severity="critical", seeds=(2,), frameworks=(pci("1.4.2", "12.5.1"),)):
+    """Every ECS service that serves traffic must register with a target group created in this stack, forwarded
+    to by a listener or listener rule of a load balancer created in this stack."""
     config_properties = {
         "exemptServiceNamePatterns": string_list(
             ["*worker*", "*consumer*", "*scheduler*", "*cron*"],
@@ -128,11 +121,7 @@ class EcsServiceBehindStackAlb(Rule):
         'aws.ecs.Service("api", load_balancers=[aws.ecs.ServiceLoadBalancerArgs(target_group_arn=tg.arn, '
         'container_name="api", container_port=8080)], ...)')
 
-    def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
-        undecided = Undecided()
-        yield from undecided.report(self._check_services(stack, ctx, undecided))
-
-    def _check_services(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
+    def judge(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
         services = stack.of_type(*P.SERVICE)
         if not services:
             return
@@ -209,18 +198,15 @@ class EcsServiceBehindStackAlb(Rule):
                 yield Violation(f"{label} has no `{path}.targetGroupArn`: set `target_group_arn` to a target "
                                 "group created in this stack.", urn=service.urn, path=f"{path}.targetGroupArn")
             return
-        found = stack.resolve(service, "loadBalancers", P.TARGET_GROUP, tg_value, update=index.strict)
-        if found.status == UNDECIDABLE:
-            undecided.add(found.undecidable)
-            return
-        tgs = found.urns
-        if found.status != RESOLVED:
-            yield Violation(
-                f"{label}: `{path}.targetGroupArn` {_STATUS_PHRASE[_problem(found)]}: the service would depend on "
+        tgs = yield from _stack_urns(
+            stack.resolve(service, "loadBalancers", P.TARGET_GROUP, tg_value, update=index.strict), undecided,
+            lambda problem: Violation(
+                f"{label}: `{path}.targetGroupArn` {problem}: the service would depend on "
                 "infrastructure this stack does not create (it cannot be deployed on its own and breaks "
                 "when that infrastructure changes). Create the target group (and its load balancer and "
                 "listener) in this stack and set `target_group_arn=tg.arn`.",
-                urn=service.urn, path=f"{path}.targetGroupArn")
+                urn=service.urn, path=f"{path}.targetGroupArn"))
+        if not tgs:
             return
 
         # ECS-native blue/green (BLUE_GREEN/LINEAR/CANARY): the production listener rule carries
@@ -261,17 +247,14 @@ class EcsServiceBehindStackAlb(Rule):
                                primary: Set[str], stack: StackView, index: "_TrafficIndex",
                                undecided: Undecided) -> Iterable[Violation]:
         rpath = f"{path}.advancedConfiguration.productionListenerRule"
-        found = stack.resolve(service, "loadBalancers", P.LISTENER_RULE, rule_value, update=index.strict)
-        if found.status == UNDECIDABLE:
-            undecided.add(found.undecidable)
-            return
-        rules = found.urns
-        if found.status != RESOLVED:
-            yield Violation(
-                f"{label}: `{rpath}` {_STATUS_PHRASE[_problem(found)].replace('target group', 'listener rule')}: "
+        rules = yield from _stack_urns(
+            stack.resolve(service, "loadBalancers", P.LISTENER_RULE, rule_value, update=index.strict), undecided,
+            lambda problem: Violation(
+                f"{label}: `{rpath}` {problem.replace('target group', 'listener rule')}: "
                 "ECS-native blue/green shifts production traffic through that rule, so it must be an "
                 "`aws.lb.ListenerRule` of this stack on a listener of this stack's load balancer; set "
-                "`production_listener_rule=rule.arn`.", urn=service.urn, path=rpath)
+                "`production_listener_rule=rule.arn`.", urn=service.urn, path=rpath))
+        if not rules:
             return
         on_stack = [r for r in rules if index.rule_on_stack.get(r, True)]
         if not on_stack:
@@ -317,6 +300,20 @@ def _problem(found: Resolution) -> str:
     if found.wrong_type and not found.external:
         return "wrong-type"
     return "external"
+
+
+def _stack_urns(found: Resolution, undecided: Undecided,
+                violation: Callable[[str], Violation]) -> Generator[Violation, None, Set[str]]:
+    """The URNs of the stack resources a service's reference resolves to; none when it does not:
+    an undecidable reference is noted in `undecided`, any other yields `violation(phrase)` with
+    the `_STATUS_PHRASE` of what it refers to instead."""
+    if found.status == UNDECIDABLE:
+        undecided.add(found.undecidable)
+        return set()
+    if found.status != RESOLVED:
+        yield violation(_STATUS_PHRASE[_problem(found)])
+        return set()
+    return found.urns
 
 
 class _TrafficIndex:
@@ -378,16 +375,10 @@ class _TrafficIndex:
         return any(on_stack for _, _, on_stack in self.forwarders.get(tg, ()))
 
 
-class TargetGroupHealthCheck(Rule):
-    name = "target-group-health-check"
-    description = ("Target groups must health-check their targets over HTTP/HTTPS on an explicit path and "
-                   "matcher, with thresholds of at least 2 and timeout < interval <= 60 seconds.")
-    level = "mandatory"
-    severity = "high"
-    concern = CONCERN
-    seeds = (3,)
-    frameworks = (pci("6.5.1"),)
-    resource_types = P.TARGET_GROUP
+class TargetGroupHealthCheck(Rule, policy="target-group-health-check", level="mandatory", severity="high",
+                             seeds=(3,), frameworks=(pci("6.5.1"),), types=P.TARGET_GROUP):
+    """Target groups must health-check their targets over HTTP/HTTPS on an explicit path and matcher, with
+    thresholds of at least 2 and timeout < interval <= 60 seconds."""
     config_properties = {
         "minThreshold": {"type": "number", "minimum": 2, "default": 2,
                          "description": "Smallest healthyThreshold and unhealthyThreshold (one success or "
@@ -524,16 +515,11 @@ class TargetGroupHealthCheck(Rule):
                             path="healthCheck.timeout")
 
 
-class ListenerRuleNoHealthHeaderRouting(Rule):
-    name = "listener-rule-no-health-header-routing"
-    description = ("Listener rules must not route on an HTTP header whose name mentions health: ALB "
-                   "health checks cannot send custom headers, so the application must validate such a header.")
-    level = "advisory"
-    severity = "medium"
-    concern = CONCERN
-    seeds = (3,)
-    frameworks = (pci("6.2.4"),)
-    resource_types = P.LISTENER_RULE
+class ListenerRuleNoHealthHeaderRouting(Rule, policy="listener-rule-no-health-header-routing", level="advisory",
+                                        severity="medium", seeds=(3,), frameworks=(pci("6.2.4"),),
+                                        types=P.LISTENER_RULE):
+    """Listener rules must not route on an HTTP header whose name mentions health: ALB health checks cannot send
+    custom headers, so the application must validate such a header."""
     config_properties = {
         "headerNameSubstrings": string_list(["health"], "Case-insensitive substrings of header names that must not "
                                                         "be routing conditions."),
@@ -615,16 +601,10 @@ MODERN_TLS_POLICIES = [
 ]
 
 
-class AlbHttpsOnly(Rule):
-    name = "alb-https-only"
-    description = ("Load balancer listeners must terminate HTTPS/TLS with a certificate; plain HTTP only "
-                   "as a redirect to HTTPS.")
-    level = "mandatory"
-    severity = "high"
-    concern = CONCERN
-    seeds = (2,)
-    frameworks = (pci("4.2.1"), fsbp("ELB.1"))
-    resource_types = P.LISTENER
+class AlbHttpsOnly(Rule, policy="alb-https-only", level="mandatory", severity="high", seeds=(2,),
+                   frameworks=(pci("4.2.1"), fsbp("ELB.1")), types=P.LISTENER):
+    """Load balancer listeners must terminate HTTPS/TLS with a certificate; plain HTTP only as a redirect to
+    HTTPS."""
     config_properties = {
         "passthroughProtocols": string_list([], "Network load balancer protocols accepted without TLS "
                                                 "termination (e.g. ['TCP'] when the targets terminate TLS "
@@ -703,15 +683,9 @@ class AlbHttpsOnly(Rule):
                             "(a redirect without `protocol` keeps HTTP): " + fix, path=bad[0])
 
 
-class AlbModernTlsPolicy(Rule):
-    name = "alb-modern-tls-policy"
-    description = "HTTPS and TLS listeners must use a security policy that allows only TLS 1.2 and 1.3."
-    level = "mandatory"
-    severity = "high"
-    concern = CONCERN
-    seeds = (2,)
-    frameworks = (pci("4.2.1"), fsbp("ELB.17"))
-    resource_types = P.LISTENER
+class AlbModernTlsPolicy(Rule, policy="alb-modern-tls-policy", level="mandatory", severity="high", seeds=(2,),
+                         frameworks=(pci("4.2.1"), fsbp("ELB.17")), types=P.LISTENER):
+    """HTTPS and TLS listeners must use a security policy that allows only TLS 1.2 and 1.3."""
     config_properties = {
         "allowedPolicies": string_list(
             MODERN_TLS_POLICIES,
@@ -747,15 +721,9 @@ class AlbModernTlsPolicy(Rule):
                             path="sslPolicy")
 
 
-class AlbDropInvalidHeaders(ValueCheck):
-    name = "alb-drop-invalid-headers"
-    description = "Application load balancers must drop invalid HTTP header fields."
-    level = "mandatory"
-    severity = "medium"
-    concern = CONCERN
-    seeds = (2,)
-    frameworks = (pci("6.2.4"), fsbp("ELB.4"))
-    resource_types = P.LB
+class AlbDropInvalidHeaders(ValueCheck, policy="alb-drop-invalid-headers", level="mandatory", severity="medium",
+                            seeds=(2,), frameworks=(pci("6.2.4"), fsbp("ELB.4")), types=P.LB):
+    """Application load balancers must drop invalid HTTP header fields."""
     remediation = "Set `drop_invalid_header_fields=True` on the application load balancer."
     compliant_example = 'aws.lb.LoadBalancer("alb", load_balancer_type="application", drop_invalid_header_fields=True, ...)'
     property_path = ("dropInvalidHeaderFields",)
@@ -772,15 +740,9 @@ class AlbDropInvalidHeaders(ValueCheck):
                 "`drop_invalid_header_fields=True`.")
 
 
-class AlbAccessLogs(Rule):
-    name = "alb-access-logs"
-    description = "Load balancers must write access logs to an S3 bucket."
-    level = "advisory"
-    severity = "medium"
-    concern = CONCERN
-    seeds = (2,)
-    frameworks = (pci("10.2.1"), fsbp("ELB.5"))
-    resource_types = P.LB
+class AlbAccessLogs(Rule, policy="alb-access-logs", level="advisory", severity="medium", seeds=(2,),
+                    frameworks=(pci("10.2.1"), fsbp("ELB.5")), types=P.LB):
+    """Load balancers must write access logs to an S3 bucket."""
     config_properties = {
         "loadBalancerTypes": string_list(["application"], "Load balancer types judged (application, network)."),
     }
@@ -812,15 +774,9 @@ class AlbAccessLogs(Rule):
                             "to an S3 bucket of this stack.", path="accessLogs.bucket")
 
 
-class AlbDeletionProtection(ValueCheck):
-    name = "alb-deletion-protection"
-    description = "Load balancers must have deletion protection enabled (mandatory in production)."
-    level = "advisory"
-    severity = "medium"
-    concern = CONCERN
-    seeds = (2,)
-    frameworks = (fsbp("ELB.6"),)
-    resource_types = P.LB
+class AlbDeletionProtection(ValueCheck, policy="alb-deletion-protection", level="advisory", severity="medium",
+                            seeds=(2,), frameworks=(fsbp("ELB.6"),), types=P.LB):
+    """Load balancers must have deletion protection enabled (mandatory in production)."""
     config_properties = {
         **ENVIRONMENT_CONFIG,
         "mandatoryEnvironments": string_list(

@@ -25,9 +25,11 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
-from ..rule import (UNDECIDABLE, Context, NotApplicable, Resolution, Rule, StackView, Undecided, Violation, cfg_list,
-                    cis, fsbp, pci, string_list)
+from ..rule import (UNDECIDABLE, Context, NotApplicable, Resolution, StackRule, StackView, Undecided, Violation,
+                    cfg_list, cis, fsbp, pci, string_list)
 from .value_check import ValueCheck
+
+CONCERN = "networking"  # the concern of every rule here (Rule reads it)
 
 SUBNET = ("aws:ec2/subnet:Subnet", "aws:ec2/defaultSubnet:DefaultSubnet")
 SECURITY_GROUP = ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
@@ -86,16 +88,9 @@ def _display(stack: StackView, key: str) -> str:
 # --------------------------------------------------------------------------------------------
 # ecs-service-no-public-ip
 # --------------------------------------------------------------------------------------------
-class EcsServiceNoPublicIp(ValueCheck):
-    name = "ecs-service-no-public-ip"
-    description = "ECS services must not assign public IP addresses to their tasks."
-    kind = "resource"
-    level = "mandatory"
-    severity = "high"
-    concern = "networking"
-    seeds = (5,)
-    frameworks = (pci("1.3.1", "1.4.4"), fsbp("ECS.2"))
-    resource_types = P.SERVICE
+class EcsServiceNoPublicIp(ValueCheck, policy="ecs-service-no-public-ip", level="mandatory", severity="high",
+                           seeds=(5,), frameworks=(pci("1.3.1", "1.4.4"), fsbp("ECS.2")), types=P.SERVICE):
+    """ECS services must not assign public IP addresses to their tasks."""
     remediation = ("Run the tasks in private subnets with `network_configuration={\"assign_public_ip\": False, "
                    "\"subnets\": [private subnet ids], \"security_groups\": [...]}` and reach them through the "
                    "load balancer; give the VPC the endpoints the tasks need (ecr.api, ecr.dkr, s3, logs, "
@@ -198,16 +193,11 @@ def _container_needs(task: P.ResourceView) -> Dict[str, str]:
     return needs
 
 
-class VpcEndpointsForPrivateTasks(Rule):
-    name = "vpc-endpoints-for-private-tasks"
-    description = ("ECS tasks without a public IP need VPC endpoints in their VPC: ecr.api and ecr.dkr (Interface, "
-                   "private DNS), the s3 Gateway on their route tables, logs for awslogs, secretsmanager for secrets.")
-    kind = "stack"
-    level = "mandatory"
-    severity = "high"
-    concern = "networking"
-    seeds = (5,)
-    frameworks = (pci("1.3.2", "1.4.4"), fsbp("EC2.55", "EC2.56"))
+class VpcEndpointsForPrivateTasks(StackRule, policy="vpc-endpoints-for-private-tasks", level="mandatory",
+                                  severity="high", seeds=(5,),
+                                  frameworks=(pci("1.3.2", "1.4.4"), fsbp("EC2.55", "EC2.56"))):
+    """ECS tasks without a public IP need VPC endpoints in their VPC: ecr.api and ecr.dkr (Interface, private
+    DNS), the s3 Gateway on their route tables, logs for awslogs, secretsmanager for secrets."""
     config_properties = {
         "additionalEndpoints": string_list(
             [],
@@ -228,11 +218,7 @@ class VpcEndpointsForPrivateTasks(Rule):
                          'aws.ec2.VpcEndpoint("s3", vpc_id=vpc.id, service_name=f"com.amazonaws.{region}.s3",\n'
                          '    vpc_endpoint_type="Gateway", route_table_ids=[private_rt.id])')
 
-    def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
-        undecided = Undecided()
-        yield from undecided.report(self._check(stack, ctx, undecided))
-
-    def _check(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
+    def judge(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
         services = []
         for service in stack.of_type(*P.SERVICE):
             private = self._is_private(service)
@@ -452,15 +438,9 @@ class VpcEndpointsForPrivateTasks(Rule):
 # --------------------------------------------------------------------------------------------
 # vpc-flow-logs
 # --------------------------------------------------------------------------------------------
-class VpcFlowLogs(Rule):
-    name = "vpc-flow-logs"
-    description = "Every VPC must have a flow log."
-    kind = "stack"
-    level = "advisory"
-    severity = "medium"
-    concern = "networking"
-    seeds = ()
-    frameworks = (pci("10.2.1", "10.2.1.1"), fsbp("EC2.6"), cis("3.7"))
+class VpcFlowLogs(StackRule, policy="vpc-flow-logs", level="advisory", severity="medium", seeds=(),
+                  frameworks=(pci("10.2.1", "10.2.1.1"), fsbp("EC2.6"), cis("3.7"))):
+    """Every VPC must have a flow log."""
     remediation = ("Add `aws.ec2.FlowLog(\"vpc-flow-log\", vpc_id=vpc.id, traffic_type=\"ALL\", "
                    "log_destination=flow_log_group.arn, iam_role_arn=flow_log_role.arn)` for every VPC "
                    "(to a KMS-encrypted log group with a year's retention, or to S3).")

@@ -7,20 +7,16 @@ from collections.abc import Mapping
 from typing import Iterable, Optional, Set
 
 from .. import props as P
-from ..rule import (UNDECIDABLE, Context, NotApplicable, Rule, StackView, Undecided, Violation, cfg_bool, cfg_list,
-                    fsbp, pci, string_list)
+from ..rule import (UNDECIDABLE, Context, NotApplicable, StackRule, StackView, Undecided, Violation, cfg_bool,
+                    cfg_list, fsbp, pci, string_list)
 from .value_check import ValueCheck
 
+CONCERN = "registry"  # the concern of every rule here (Rule reads it)
 
-class EcrScanOnPush(ValueCheck):
-    name = "ecr-scan-on-push"
-    description = "ECR repositories must scan images on push."
-    kind = "resource"
-    level = "mandatory"
-    severity = "high"
-    concern = "registry"
-    frameworks = (pci("6.3.1"), fsbp("ECR.1"))
-    resource_types = P.REPOSITORY
+
+class EcrScanOnPush(ValueCheck, policy="ecr-scan-on-push", level="mandatory", severity="high",
+                    frameworks=(pci("6.3.1"), fsbp("ECR.1")), types=P.REPOSITORY):
+    """ECR repositories must scan images on push."""
     config_properties = {
         "registryScanning": {
             "type": "boolean", "default": False,
@@ -55,15 +51,9 @@ class EcrScanOnPush(ValueCheck):
 DEFAULT_MUTABILITY = ["IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"]
 
 
-class EcrImmutableTags(ValueCheck):
-    name = "ecr-immutable-tags"
-    description = "ECR repositories must make image tags immutable."
-    kind = "resource"
-    level = "advisory"
-    severity = "medium"
-    concern = "registry"
-    frameworks = (pci("6.5.1"), fsbp("ECR.2"))
-    resource_types = P.REPOSITORY
+class EcrImmutableTags(ValueCheck, policy="ecr-immutable-tags", level="advisory", severity="medium",
+                       frameworks=(pci("6.5.1"), fsbp("ECR.2")), types=P.REPOSITORY):
+    """ECR repositories must make image tags immutable."""
     config_properties = {
         "allowedTagMutability": string_list(
             list(DEFAULT_MUTABILITY),
@@ -93,14 +83,9 @@ class EcrImmutableTags(ValueCheck):
                 f"(allowed: {', '.join(sorted(allowed))}).")
 
 
-class EcrLifecyclePolicy(Rule):
-    name = "ecr-lifecycle-policy"
-    description = "Every ECR repository must have a lifecycle policy."
-    kind = "stack"
-    level = "advisory"
-    severity = "low"
-    concern = "registry"
-    frameworks = (fsbp("ECR.3"),)
+class EcrLifecyclePolicy(StackRule, policy="ecr-lifecycle-policy", level="advisory", severity="low",
+                         frameworks=(fsbp("ECR.3"),)):
+    """Every ECR repository must have a lifecycle policy."""
     remediation = ("Add `aws.ecr.LifecyclePolicy(\"app-lifecycle\", repository=repo.name, policy=json.dumps("
                    "{\"rules\": [...]}))` for each repository (e.g. expire untagged images after 14 days and keep "
                    "the last N tagged ones).")

@@ -45,10 +45,12 @@ from collections.abc import Mapping
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .. import props as P
-from ..rule import Context, Rule, StackView, Violation, cfg_list, cfg_number, fsbp, pci, string_list
+from ..rule import Context, Rule, StackRule, StackView, Violation, cfg_list, cfg_number, fsbp, pci, string_list
 from ..rule import NotApplicable
 # what `pulumi policy analyze` sends for a secret it cannot decrypt: undecidable, never weak or a placeholder
 from ..stored_state import REDACTED
+
+CONCERN = "secrets"  # the concern of every rule here (Rule reads it)
 
 # --- names: tokens and credential-like names -------------------------------------------------------
 
@@ -453,16 +455,10 @@ _NAME_CONFIG: Dict[str, Dict[str, Any]] = {
 }
 
 
-class NoPlaintextSecretValues(Rule):
-    name = "no-plaintext-secret-values"
-    description = ("Secret values written by the program must not be placeholders or weak values "
-                   "(the value is never shown).")
-    level = "mandatory"
-    severity = "high"
-    concern = "secrets"
-    seeds = (8,)
-    frameworks = (pci("2.2.2", "8.3.6", "8.6.2", "8.6.3"),)
-    resource_types = P.SECRET_VERSION + P.SSM_PARAMETER
+class NoPlaintextSecretValues(Rule, policy="no-plaintext-secret-values", level="mandatory", severity="high",
+                              seeds=(8,), frameworks=(pci("2.2.2", "8.3.6", "8.6.2", "8.6.3"),),
+                              types=P.SECRET_VERSION + P.SSM_PARAMETER):
+    """Secret values written by the program must not be placeholders or weak values (the value is never shown)."""
     config_properties = {
         "minSecretLength": {"type": "number", "minimum": 1, "default": 8,
                             "description": "Credential values shorter than this are weak."},
@@ -526,16 +522,11 @@ class NoPlaintextSecretValues(Rule):
                                 "`[secret]`); the rule decides where the value is readable (preview, up)")
 
 
-class NoSecretsInTaskEnvironment(Rule):
-    name = "no-secrets-in-task-environment"
-    description = ("Task definition containers must not pass credentials as plain `environment` variables: "
-                   "use `secrets` with `valueFrom`.")
-    level = "mandatory"
-    severity = "high"
-    concern = "secrets"
-    seeds = (8,)
-    frameworks = (pci("8.6.2", "8.3.2"), fsbp("ECS.8"))
-    resource_types = P.TASK_DEFINITION
+class NoSecretsInTaskEnvironment(Rule, policy="no-secrets-in-task-environment", level="mandatory", severity="high",
+                                 seeds=(8,), frameworks=(pci("8.6.2", "8.3.2"), fsbp("ECS.8")),
+                                 types=P.TASK_DEFINITION):
+    """Task definition containers must not pass credentials as plain `environment` variables: use `secrets` with
+    `valueFrom`."""
     config_properties = {
         **_NAME_CONFIG,
         "extraCredentialValuePatterns": string_list(
@@ -604,15 +595,9 @@ def _safe_label(text: str, limit: int = 64) -> str:
 _SSM_NAME_NOISE = ("param", "parameter", "ssm", "parameterstore")
 
 
-class SsmSecureString(Rule):
-    name = "ssm-secure-string"
-    description = "SSM parameters that hold credentials must be SecureString parameters."
-    level = "mandatory"
-    severity = "high"
-    concern = "secrets"
-    seeds = (8,)
-    frameworks = (pci("8.3.2", "8.6.2"),)
-    resource_types = P.SSM_PARAMETER
+class SsmSecureString(Rule, policy="ssm-secure-string", level="mandatory", severity="high", seeds=(8,),
+                      frameworks=(pci("8.3.2", "8.6.2"),), types=P.SSM_PARAMETER):
+    """SSM parameters that hold credentials must be SecureString parameters."""
     config_properties = dict(_NAME_CONFIG)
     remediation = ("Set `type=\"SecureString\"` (with `key_id` a customer-managed KMS key) on the "
                    "`aws.ssm.Parameter`, pass the value through `value` (never `insecure_value`), and read it in "
@@ -653,15 +638,9 @@ class SsmSecureString(Rule):
 _RATE = re.compile(r"^\s*rate\(\s*(\d+)\s+(day|days|hour|hours)\s*\)\s*$", re.IGNORECASE)
 
 
-class SecretRotation(Rule):
-    name = "secret-rotation"
-    description = "Every Secrets Manager secret must rotate automatically, at least every maxRotationDays."
-    kind = "stack"
-    level = "advisory"
-    severity = "medium"
-    concern = "secrets"
-    seeds = (8,)
-    frameworks = (pci("8.6.3", "3.7.4"), fsbp("SecretsManager.1", "SecretsManager.4"))
+class SecretRotation(StackRule, policy="secret-rotation", level="advisory", severity="medium", seeds=(8,),
+                     frameworks=(pci("8.6.3", "3.7.4"), fsbp("SecretsManager.1", "SecretsManager.4"))):
+    """Every Secrets Manager secret must rotate automatically, at least every maxRotationDays."""
     config_properties = {
         "maxRotationDays": {"type": "number", "minimum": 1, "default": 90,
                             "description": "The longest acceptable rotation interval in days (FSBP SecretsManager.4: 90)."},

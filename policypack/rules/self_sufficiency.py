@@ -52,9 +52,11 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
 from .. import props as P
 from ..data_files import Lazy
 from ..environments import ENVIRONMENT_CONFIG, alias_index, environments_named, stack_environment
-from ..rule import Context, Rule, StackView, Violation, cfg_bool, cfg_list, pci, string_list
+from ..rule import Context, StackRule, StackView, Violation, cfg_bool, cfg_list, pci, string_list
 from ..rule import NotApplicable
 from .stack_references import foreign_stack_references
+
+CONCERN = "self-sufficiency"  # the concern of every rule here (Rule reads it)
 
 _MAX_LISTED = 6  # paths listed in one message before "and N more"
 
@@ -418,16 +420,10 @@ class _DependencyOutputs:
         return False
 
 
-class NoExternalInfrastructureIds(Rule):
-    name = "no-external-infrastructure-ids"
-    description = ("A stack must create the infrastructure it uses: no literal IDs or ARNs of VPCs, subnets, "
-                   "security groups, load balancers, clusters, keys or secrets created elsewhere.")
-    kind = "stack"
-    level = "mandatory"
-    severity = "critical"
-    concern = "self-sufficiency"
-    seeds = (1, 2)
-    frameworks = (pci("6.5.1", "12.5.1"),)
+class NoExternalInfrastructureIds(StackRule, policy="no-external-infrastructure-ids", level="mandatory",
+                                  severity="critical", seeds=(1, 2), frameworks=(pci("6.5.1", "12.5.1"),)):
+    """A stack must create the infrastructure it uses: no literal IDs or ARNs of VPCs, subnets, security groups,
+    load balancers, clusters, keys or secrets created elsewhere."""
     config_properties = {
         "allowedPatterns": string_list(
             [],
@@ -704,16 +700,10 @@ class _EnvironmentScan:
         return owner, self.foreign(value)
 
 
-class NoCrossEnvironmentReferences(Rule):
-    name = "no-cross-environment-references"
-    description = ("Names, tags and string inputs must not name another environment than the stack's own "
-                   "(a dev stack must not point at production).")
-    kind = "stack"
-    level = "mandatory"
-    severity = "high"
-    concern = "self-sufficiency"
-    seeds = (4,)
-    frameworks = (pci("6.5.3", "6.5.5"),)
+class NoCrossEnvironmentReferences(StackRule, policy="no-cross-environment-references", level="mandatory",
+                                   severity="high", seeds=(4,), frameworks=(pci("6.5.3", "6.5.5"),)):
+    """Names, tags and string inputs must not name another environment than the stack's own (a dev stack must
+    not point at production)."""
     config_properties = {
         **ENVIRONMENT_CONFIG,
         "environmentTagKeys": string_list(

@@ -42,6 +42,8 @@ from .. import props as P
 from ..data_files import read_json
 from ..rule import Context, Framework, Rule, Violation, cfg_bool, cfg_list, glob_match, pci, string_list
 
+CONCERN = "tagging"  # the concern of every rule here (Rule reads it)
+
 DEFAULT_REQUIRED_TAGS = ["environment", "team", "cost-center", "application", "compliance", "backup"]
 ASG = "aws:autoscaling/group:Group"
 DATA_FILE = "taggable_types.json"
@@ -187,19 +189,12 @@ def _rewrap(value: Any, path: Tuple, secret_paths: Iterable[Tuple]) -> Any:
     return value
 
 
-class RequiredTags(Rule):
-    name = "required-tags"
-    description = ("Taggable AWS resources must carry the required tags (environment, team, cost-center, "
-                   "application, compliance, backup by default), counting the provider's default tags.")
-    kind = "resource"
-    level = "mandatory"
-    severity = "low"
-    concern = "tagging"
-    seeds = (10,)
+class RequiredTags(Rule, policy="required-tags", level="mandatory", severity="low", seeds=(10,), remediable=True):
+    """Taggable AWS resources must carry the required tags (environment, team, cost-center, application,
+    compliance, backup by default), counting the provider's default tags."""
     frameworks = (pci("12.5.1"),
                   Framework("AWS Resource Tagging Standard", "1.0.0", ("ECS.13", "ECS.14", "ECS.15")))
     resource_types = ()  # every aws: type; `check` narrows to the taggable ones
-    remediable = True
     config_properties = {
         "requiredTags": string_list(
             list(DEFAULT_REQUIRED_TAGS),

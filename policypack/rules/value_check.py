@@ -42,12 +42,10 @@ class ValueCheck(Rule):
         return ""
 
     def value_of(self, resource: P.ResourceView) -> Any:
-        value: Any = resource.props
-        for step in self.property_path[:-1]:
-            value = P.as_dict(P.lookup(value, step))
-            if not isinstance(value, Mapping):
-                return value  # UNKNOWN, MISSING or INVALID on the way
-        return self.read(P.lookup(value, self.property_path[-1]))
+        block = P.block(resource.props, *self.property_path[:-1])
+        if not isinstance(block, Mapping):
+            return block  # UNKNOWN, MISSING or INVALID on the way
+        return self.read(P.lookup(block, self.property_path[-1]))
 
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
         if not self.judged(resource, ctx):
