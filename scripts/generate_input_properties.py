@@ -23,16 +23,14 @@ file small and its load fast: the rule splits a type's string the first time it 
 """
 from __future__ import annotations
 
-import argparse
 import inspect
 import random
 import re
 import sys
-import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from pulumi_aws_schema import (DATA, ROOT, SourceIndex, installed_version, read_json, render, resource_class,
-                               tokens_and_classes)
+from pulumi_aws_schema import (DATA, SourceIndex, generator_main, installed_version, read_json,
+                               resource_class, tokens_and_classes)
 
 OUTPUT = DATA / "input_properties.json"
 _NOT_INPUTS = ("__self__", "resource_name", "opts", "__props__")
@@ -134,30 +132,8 @@ def check(sample: Optional[int], seed: Optional[int], method: str = "import") ->
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="compare with the committed JSON; exit 1 if stale")
-    parser.add_argument("--sample", type=int, default=None, help="with --check: check N random types only")
-    parser.add_argument("--seed", type=int, default=None, help="random seed for --sample")
-    parser.add_argument("--method", choices=("import", "source"), default="import",
-                        help="with --check: re-derive by importing each class (default) or by reading the source")
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    if args.check:
-        problems = check(args.sample, args.seed, args.method)
-        for problem in problems[:50]:
-            print(problem)
-        if problems:
-            print(f"{OUTPUT.relative_to(ROOT)} is out of date: run python scripts/generate_input_properties.py",
-                  file=sys.stderr)
-            return 1
-        print(f"up to date ({time.monotonic() - started:.1f} s)")
-        return 0
-    data = generate()
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(render(data), encoding="utf-8")
-    print(f"wrote the inputs of {len(data['inputs'])} types from pulumi-aws {data['pulumiAws']} to "
-          f"{OUTPUT.relative_to(ROOT)} in {time.monotonic() - started:.1f} s")
-    return 0
+    return generator_main(argv, __doc__, OUTPUT, "generate_input_properties.py", generate, check,
+                          lambda data: f"the inputs of {len(data['inputs'])} types")
 
 
 if __name__ == "__main__":

@@ -29,17 +29,15 @@ pulumi_aws_schema.py.
 """
 from __future__ import annotations
 
-import argparse
 import inspect
 import json
 import random
 import re
 import sys
-import time
 import typing
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from pulumi_aws_schema import (DATA, ROOT, SourceIndex, installed_version, render, resource_class,
+from pulumi_aws_schema import (DATA, SourceIndex, generator_main, installed_version, resource_class,
                                tokens_and_classes)
 
 OUTPUT = DATA / "taggable_types.json"
@@ -177,32 +175,8 @@ def check(sample: Optional[int], seed: Optional[int], method: str = "import") ->
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="compare with the committed JSON; exit 1 if stale")
-    parser.add_argument("--sample", type=int, default=None, help="with --check: check N random types only")
-    parser.add_argument("--seed", type=int, default=None, help="random seed for --sample")
-    parser.add_argument("--method", choices=("import", "source"), default="import",
-                        help="with --check: re-derive by importing each class (default, ~10 s) or by reading "
-                             "the same signature from the source files (~2 s)")
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    if args.check:
-        problems = check(args.sample, args.seed, args.method)
-        for problem in problems[:50]:
-            print(problem)
-        if problems:
-            print(f"{OUTPUT.relative_to(ROOT)} is out of date: run python scripts/generate_taggable_types.py",
-                  file=sys.stderr)
-            return 1
-        print(f"up to date ({time.monotonic() - started:.1f} s)")
-        return 0
-    data = generate()
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(render(data), encoding="utf-8")
-    print(f"wrote {len(data['types'])} map-tagged + {len(data['listTagTypes'])} list-tagged types "
-          f"from pulumi-aws {data['pulumiAws']} to {OUTPUT.relative_to(ROOT)} "
-          f"in {time.monotonic() - started:.1f} s")
-    return 0
+    return generator_main(argv, __doc__, OUTPUT, "generate_taggable_types.py", generate, check,
+                          lambda data: f"{len(data['types'])} map-tagged + {len(data['listTagTypes'])} list-tagged types")
 
 
 if __name__ == "__main__":

@@ -13,14 +13,17 @@ every module are covered.
 """
 from __future__ import annotations
 
+import argparse
 import ast
 import importlib
 import importlib.metadata
 import importlib.util
 import json
 import re
+import sys
+import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "policypack" / "data"
@@ -108,3 +111,35 @@ def read_json(path: Path) -> Optional[Dict[str, Any]]:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def generator_main(argv: Optional[List[str]], doc: str, output: Path, script: str,
+                   generate: Callable[[], Dict[str, Any]], check: Callable[..., List[str]],
+                   summary: Callable[[Dict[str, Any]], str]) -> int:
+    """The command line both generators share: write `output`, or with --check compare it with what the
+    installed pulumi-aws gives (exit 1 when stale). `summary` says what was written."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare with the committed JSON; exit 1 if stale")
+    parser.add_argument("--sample", type=int, default=None, help="with --check: check N random types only")
+    parser.add_argument("--seed", type=int, default=None, help="random seed for --sample")
+    parser.add_argument("--method", choices=("import", "source"), default="import",
+                        help="with --check: re-derive by importing each class (default, ~10 s) or by reading "
+                             "the same signature from the source files (~2 s)")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    relative = output.relative_to(ROOT)
+    if args.check:
+        problems = check(args.sample, args.seed, args.method)
+        for problem in problems[:50]:
+            print(problem)
+        if problems:
+            print(f"{relative} is out of date: run python scripts/{script}", file=sys.stderr)
+            return 1
+        print(f"up to date ({time.monotonic() - started:.1f} s)")
+        return 0
+    data = generate()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render(data), encoding="utf-8")
+    print(f"wrote {summary(data)} from pulumi-aws {data['pulumiAws']} to {relative} "
+          f"in {time.monotonic() - started:.1f} s")
+    return 0
