@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import inspect
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
@@ -66,6 +68,7 @@ class NotApplicable(Exception):
     def __init__(self, reason: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+
 
 
 @dataclass
@@ -340,18 +343,48 @@ def _type_names(types: Sequence[str]) -> str:
     return " or ".join(names) if names else "resource"
 
 
+# A policy's docstring holds all its prose: the description, then these sections.
+DOCSTRING_SECTIONS = {"Remediation:": "remediation", "Compliant example:": "compliant_example"}
+
+
+def docstring_texts(doc: str) -> Dict[str, str]:
+    """A policy's docstring as its texts: the description (before the first section) and the
+    remediation, lines joined by single spaces, as prose; the compliant example as the code it
+    is, dedented, its lines kept. A section given twice is a `TypeError` where it is declared."""
+    texts: Dict[str, List[str]] = {"description": []}
+    current = "description"
+    for line in inspect.cleandoc(doc).splitlines():
+        if line in DOCSTRING_SECTIONS:
+            current = DOCSTRING_SECTIONS[line]
+            if current in texts:
+                raise TypeError(f"the docstring gives {line!r} twice")
+            texts[current] = []
+        else:
+            texts[current].append(line)
+    return {key: (textwrap.dedent("\n".join(lines)).strip("\n") if key == "compliant_example"
+                  else " ".join(" ".join(lines).split()))
+            for key, lines in texts.items()}
+
+
 class Rule:
     """Base of every policy. A policy declares its identity in one line, the class statement,
-    and overrides `check` (resource rules, called only for `resource_types`) or, as a `StackRule`,
-    `check_stack`:
+    its prose in its docstring, and overrides `check` (resource rules, called only for
+    `resource_types`) or, as a `StackRule`, `check_stack`:
 
-        class EcrScanOnPush(ValueCheck, policy="ecr-scan-on-push", level="mandatory", severity="high",
-                            frameworks=(pci("6.3.1"), fsbp("ECR.1")), types=P.REPOSITORY):
-            '''ECR repositories must scan images on push.'''    # the description
+        class EcrImmutableTags(ValueCheck, policy="ecr-immutable-tags", level="advisory", severity="medium",
+                               frameworks=(fsbp("ECR.2"),), types=P.REPOSITORY):
+            '''ECR repositories should use immutable image tags.     # the description
 
-    The docstring is the description (its lines joined by single spaces); `concern` defaults to
-    the module's `CONCERN`; the long texts (`config_properties`, `remediation`,
-    `compliant_example`) stay class attributes."""
+            Remediation:
+                Set `image_tag_mutability="IMMUTABLE"` on the repository ...
+
+            Compliant example:
+                aws.ecr.Repository("app", image_tag_mutability="IMMUTABLE", ...)
+            '''
+
+    The description and remediation are prose (their lines joined by single spaces), the example
+    is code (its lines kept); `concern` defaults to the module's `CONCERN`; the config schema
+    stays a class attribute, `config_properties`."""
 
     name: str = ""
     description: str = ""
@@ -381,8 +414,12 @@ class Rule:
         for attribute, value in declared.items():
             if value is not None and value != "":
                 setattr(cls, attribute, value)
-        if policy and "description" not in cls.__dict__ and cls.__doc__:
-            cls.description = " ".join(cls.__doc__.split())
+        if policy:
+            prose = [a for a in ("description", "remediation", "compliant_example") if a in cls.__dict__]
+            if prose:  # one place for a policy's prose, so the docstring is never silently overridden
+                raise TypeError(f"policy {policy}: {', '.join(prose)} belong in the docstring")
+            for attribute, text in docstring_texts(cls.__doc__ or "").items():
+                setattr(cls, attribute, text)
         if not cls.name:
             return  # a base shared by several policies, not a policy
         if not cls.concern:  # the module's rules share one concern unless one says otherwise

@@ -1,5 +1,6 @@
 """The catalogue as users see it: names and levels as shipped, metadata on every policy, generated
 docs and presets that are up to date and valid, selection by metadata, `payments-guard list`."""
+import ast
 import json
 import os
 import re
@@ -55,6 +56,12 @@ def test_every_policy_carries_its_metadata(monkeypatch):
         assert "exemptions" in entry["configSchema"]
         if entry["name"] in CORE:
             assert entry["seeds"], entry["name"]
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.name)
+def test_compliant_example_is_python(rule):
+    """The example users copy parses (an elided rest of the arguments, `, ...)`, aside)."""
+    ast.parse(rule.compliant_example.replace(", ...)", ")"))
 
 
 def test_docs_are_generated_and_current():

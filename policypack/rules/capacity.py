@@ -44,7 +44,20 @@ def entries_keyed_by(items: Any, key: str) -> Tuple[List[Tuple[int, Mapping, str
 class FargateCapacityProviders(StackRule, policy="fargate-capacity-providers", level="advisory", severity="low",
                                seeds=(9,), frameworks=(pci("12.10.1"),)):
     """ECS clusters must have FARGATE and FARGATE_SPOT capacity providers with a default strategy that keeps a
-    FARGATE (on-demand) base."""
+    FARGATE (on-demand) base.
+
+    Remediation:
+        Create `aws.ecs.ClusterCapacityProviders(cluster_name=cluster.name, capacity_providers=["FARGATE",
+        "FARGATE_SPOT"], default_capacity_provider_strategies=[{"capacity_provider": "FARGATE", "base": 1,
+        "weight": 1}, {"capacity_provider": "FARGATE_SPOT", "weight": 3}])` for every cluster.
+
+    Compliant example:
+        aws.ecs.ClusterCapacityProviders("cp", cluster_name=cluster.name,
+            capacity_providers=["FARGATE", "FARGATE_SPOT"],
+            default_capacity_provider_strategies=[
+                {"capacity_provider": "FARGATE", "base": 1, "weight": 1},
+                {"capacity_provider": "FARGATE_SPOT", "weight": 3}])
+    """
     # Spot for cost, an on-demand base so that a Spot reclaim never takes the whole service down
     # (business continuity of the payment service, PCI DSS 12.10.1).
     config_properties = {
@@ -57,14 +70,6 @@ class FargateCapacityProviders(StackRule, policy="fargate-capacity-providers", l
             "Capacity providers every cluster's ClusterCapacityProviders "
             "must list."),
     }
-    remediation = ("Create `aws.ecs.ClusterCapacityProviders(cluster_name=cluster.name, "
-                   "capacity_providers=[\"FARGATE\", \"FARGATE_SPOT\"], default_capacity_provider_strategies=["
-                   "{\"capacity_provider\": \"FARGATE\", \"base\": 1, \"weight\": 1}, "
-                   "{\"capacity_provider\": \"FARGATE_SPOT\", \"weight\": 3}])` for every cluster.")
-    compliant_example = ('aws.ecs.ClusterCapacityProviders("cp", cluster_name=cluster.name, '
-                         'capacity_providers=["FARGATE", "FARGATE_SPOT"], default_capacity_provider_strategies=['
-                         '{"capacity_provider": "FARGATE", "base": 1, "weight": 1}, '
-                         '{"capacity_provider": "FARGATE_SPOT", "weight": 3}])')
 
     def judge(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
         clusters = stack.of_type(*P.CLUSTER)
@@ -160,16 +165,20 @@ class FargateCapacityProviders(StackRule, policy="fargate-capacity-providers", l
 
 class EcsContainerInsights(Rule, policy="ecs-container-insights", level="mandatory", severity="medium", seeds=(9,),
                            frameworks=(fsbp("ECS.12"), pci("10.2.1", "10.4.1")), types=P.CLUSTER):
-    """ECS clusters must have CloudWatch Container Insights enabled (enabled or enhanced)."""
+    """ECS clusters must have CloudWatch Container Insights enabled (enabled or enhanced).
+
+    Remediation:
+        Set `settings=[{"name": "containerInsights", "value": "enhanced"}]` (or "enabled") on the
+        `aws.ecs.Cluster`; do not rely on the account-level default, which the cluster's code does not show.
+
+    Compliant example:
+        aws.ecs.Cluster("payments", settings=[{"name": "containerInsights", "value": "enhanced"}])
+    """
     config_properties = {
         "requireEnhanced": {"type": "boolean", "default": False,
                             "description": "Accept only `enhanced` (task- and container-level metrics), "
                                            "not `enabled`."},
     }
-    remediation = ("Set `settings=[{\"name\": \"containerInsights\", \"value\": \"enhanced\"}]` (or \"enabled\") on "
-                   "the `aws.ecs.Cluster`; do not rely on the account-level default, which the cluster's code "
-                   "does not show.")
-    compliant_example = ('aws.ecs.Cluster("payments", settings=[{"name": "containerInsights", "value": "enhanced"}])')
 
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
         accepted = ("enhanced",) if cfg_bool(ctx, "requireEnhanced", False) else ("enabled", "enhanced")

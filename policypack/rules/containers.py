@@ -89,12 +89,17 @@ class ContainerValueCheck(Rule):
 
 class TaskNonPrivileged(ContainerValueCheck, policy="task-non-privileged", level="mandatory", severity="high",
                         frameworks=(pci("2.2.6", "7.2.1"), fsbp("ECS.4"))):
-    """ECS task definition containers must not run privileged."""
-    remediation = ("Remove `\"privileged\": true` from the container definitions passed as "
-                   "`container_definitions` (or set it to false); grant specific Linux capabilities through "
-                   "`linuxParameters.capabilities.add` only where needed (Fargate supports none but SYS_PTRACE).")
-    compliant_example = ('aws.ecs.TaskDefinition("app", family="app", requires_compatibilities=["FARGATE"], ...,\n'
-                         '    container_definitions=json.dumps([{"name": "app", "image": image, "privileged": False}]))')
+    """ECS task definition containers must not run privileged.
+
+    Remediation:
+        Remove `"privileged": true` from the container definitions passed as `container_definitions` (or set it
+        to false); grant specific Linux capabilities through `linuxParameters.capabilities.add` only where
+        needed (Fargate supports none but SYS_PTRACE).
+
+    Compliant example:
+        aws.ecs.TaskDefinition("app", family="app", requires_compatibilities=["FARGATE"],
+            container_definitions=json.dumps([{"name": "app", "image": image, "privileged": False}]), ...)
+    """
     container_key = "privileged"
     read = staticmethod(P.as_bool)
 
@@ -106,13 +111,17 @@ class TaskNonPrivileged(ContainerValueCheck, policy="task-non-privileged", level
 
 class TaskReadonlyRootFilesystem(ContainerValueCheck, policy="task-readonly-root-filesystem", level="advisory",
                                  severity="medium", frameworks=(pci("2.2.6"), fsbp("ECS.5"))):
-    """ECS task definition containers must mount their root filesystem read-only."""
-    remediation = ("Set `\"readonlyRootFilesystem\": true` on every container in `container_definitions`; give "
-                   "paths the application must write a volume (`volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=...)]` "
-                   "plus the container's `mountPoints`).")
-    compliant_example = ('container_definitions=json.dumps([{"name": "app", "image": image, '
-                         '"readonlyRootFilesystem": True, "mountPoints": [{"sourceVolume": "tmp", '
-                         '"containerPath": "/tmp"}]}])')
+    """ECS task definition containers must mount their root filesystem read-only.
+
+    Remediation:
+        Set `"readonlyRootFilesystem": true` on every container in `container_definitions`; give paths the
+        application must write a volume (`volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=...)]` plus the
+        container's `mountPoints`).
+
+    Compliant example:
+        container_definitions=json.dumps([{"name": "app", "image": image, "readonlyRootFilesystem": True,
+            "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp"}]}])
+    """
     container_key = "readonlyRootFilesystem"
     read = staticmethod(P.as_bool)
 
@@ -126,14 +135,18 @@ class TaskReadonlyRootFilesystem(ContainerValueCheck, policy="task-readonly-root
 
 class TaskLoggingConfigured(ContainerValueCheck, policy="task-logging-configured", level="mandatory",
                             severity="high", frameworks=(pci("10.2.1"), fsbp("ECS.9"))):
-    """ECS task definition containers must have a logging configuration."""
-    remediation = ("Give every container in `container_definitions` a `logConfiguration` with a `logDriver`, "
-                   "e.g. `{\"logDriver\": \"awslogs\", \"options\": {\"awslogs-group\": log_group.name, "
-                   "\"awslogs-region\": region, \"awslogs-stream-prefix\": \"app\"}}` (the log group KMS-encrypted "
-                   "with a retention period).")
-    compliant_example = ('container_definitions=pulumi.Output.json_dumps([{"name": "app", "image": image, '
-                         '"logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": log_group.name, '
-                         '"awslogs-region": "us-east-1", "awslogs-stream-prefix": "app"}}}])')
+    """ECS task definition containers must have a logging configuration.
+
+    Remediation:
+        Give every container in `container_definitions` a `logConfiguration` with a `logDriver`, e.g.
+        `{"logDriver": "awslogs", "options": {"awslogs-group": log_group.name, "awslogs-region": region,
+        "awslogs-stream-prefix": "app"}}` (the log group KMS-encrypted with a retention period).
+
+    Compliant example:
+        container_definitions=pulumi.Output.json_dumps([{"name": "app", "image": image,
+            "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": log_group.name,
+                "awslogs-region": "us-east-1", "awslogs-stream-prefix": "app"}}}])
+    """
     container_key = "logConfiguration"
     read = staticmethod(P.as_dict)
 
@@ -165,11 +178,16 @@ def _is_root(user: Any) -> bool:
 
 class TaskNonRootUser(ContainerValueCheck, policy="task-non-root-user", level="advisory", severity="medium",
                       frameworks=(pci("2.2.6", "7.2.1"), fsbp("ECS.20"))):
-    """ECS task definition containers must run as a non-root user."""
-    remediation = ("Set `\"user\"` on every container in `container_definitions` to a non-root user or uid "
-                   "(e.g. \"1000:1000\"), and build the image so it runs as that user. Windows task definitions "
-                   "(`runtime_platform.operating_system_family` WINDOWS_*) are not checked.")
-    compliant_example = 'container_definitions=json.dumps([{"name": "app", "image": image, "user": "1000:1000"}])'
+    """ECS task definition containers must run as a non-root user.
+
+    Remediation:
+        Set `"user"` on every container in `container_definitions` to a non-root user or uid (e.g. "1000:1000"),
+        and build the image so it runs as that user. Windows task definitions
+        (`runtime_platform.operating_system_family` WINDOWS_*) are not checked.
+
+    Compliant example:
+        container_definitions=json.dumps([{"name": "app", "image": image, "user": "1000:1000"}])
+    """
     container_key = "user"
 
     def judged(self, resource: P.ResourceView, ctx: Context) -> bool:
@@ -204,7 +222,15 @@ def parse_version(text: Any) -> Optional[Tuple[int, int, int]]:
 
 class FargatePlatformVersion(ValueCheck, policy="fargate-platform-version", level="advisory", severity="medium",
                              frameworks=(pci("6.3.3"), fsbp("ECS.10")), types=P.SERVICE):
-    """Fargate services must run on LATEST or a pinned, current platform version."""
+    """Fargate services must run on LATEST or a pinned, current platform version.
+
+    Remediation:
+        Leave `platform_version` unset (LATEST) or set it to "LATEST" or a version at least the configured
+        minimum (default 1.4.0).
+
+    Compliant example:
+        aws.ecs.Service("app", launch_type="FARGATE", platform_version="LATEST", ...)
+    """
     config_properties = {
         "minimumPlatformVersion": {
             "type": "string", "default": DEFAULT_MIN_PLATFORM,
@@ -212,9 +238,6 @@ class FargatePlatformVersion(ValueCheck, policy="fargate-platform-version", leve
                            "platformVersion, which means LATEST, always pass).",
         },
     }
-    remediation = ("Leave `platform_version` unset (LATEST) or set it to \"LATEST\" or a version at least the "
-                   "configured minimum (default 1.4.0).")
-    compliant_example = 'aws.ecs.Service("app", launch_type="FARGATE", platform_version="LATEST", ...)'
 
     @staticmethod
     def _is_fargate(resource: P.ResourceView) -> bool:

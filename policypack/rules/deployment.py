@@ -132,7 +132,19 @@ def circuit_breaker_problems(service: P.ResourceView, why: str) -> List[Tuple[st
 
 class DeploymentStrategyAllowed(Rule, policy="deployment-strategy-allowed", level="mandatory", severity="medium",
                                 seeds=(7,), frameworks=(pci("6.5.1", "6.5.2"),), types=P.SERVICE):
-    """ECS services must deploy with an approved strategy (rolling, blue/green, linear or canary)."""
+    """ECS services must deploy with an approved strategy (rolling, blue/green, linear or canary).
+
+    Remediation:
+        Use the ECS deployment controller (`deployment_controller={"type": "ECS"}` or none) with
+        `deployment_configuration={"strategy": "ROLLING" | "BLUE_GREEN" | "LINEAR" | "CANARY"}`, or
+        `deployment_controller={"type": "CODE_DEPLOY"}` with a CodeDeploy application and deployment group in
+        the same stack. An EXTERNAL controller moves deployments outside the reviewed change process: allow it
+        through `allowedStrategies` only deliberately.
+
+    Compliant example:
+        aws.ecs.Service("api", cluster=cluster.arn, task_definition=task.arn,
+            deployment_configuration={"strategy": "BLUE_GREEN"}, ...)
+    """
     config_properties = {
         "allowedStrategies": {
             "type": "array",
@@ -144,13 +156,6 @@ class DeploymentStrategyAllowed(Rule, policy="deployment-strategy-allowed", leve
                             "external (outside IaC control, not allowed by default)."),
         },
     }
-    remediation = ("Use the ECS deployment controller (`deployment_controller={\"type\": \"ECS\"}` or none) with "
-                   "`deployment_configuration={\"strategy\": \"ROLLING\" | \"BLUE_GREEN\" | \"LINEAR\" | \"CANARY\"}`, "
-                   "or `deployment_controller={\"type\": \"CODE_DEPLOY\"}` with a CodeDeploy application and "
-                   "deployment group in the same stack. An EXTERNAL controller moves deployments outside the "
-                   "reviewed change process: allow it through `allowedStrategies` only deliberately.")
-    compliant_example = ('aws.ecs.Service("api", cluster=cluster.arn, task_definition=task.arn, '
-                         'deployment_configuration={"strategy": "BLUE_GREEN"}, ...)')
 
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
         configured = ctx.config.get("allowedStrategies")
@@ -191,7 +196,18 @@ class RollingDeploymentCircuitBreaker(Rule, policy="rolling-deployment-circuit-b
                                       severity="high", seeds=(7, 13, 14), frameworks=(pci("6.5.1"),),
                                       types=P.SERVICE):
     """ECS rolling deployments must stop and roll back on failure and keep full capacity: circuit breaker with
-    rollback, minimum healthy percent and maximum percent at their safe values."""
+    rollback, minimum healthy percent and maximum percent at their safe values.
+
+    Remediation:
+        On the service itself (not inside `deployment_configuration`, which has no such fields — seed failures
+        13/14): `deployment_circuit_breaker={"enable": True, "rollback": True}`,
+        `deployment_minimum_healthy_percent=100`, `deployment_maximum_percent=200`.
+
+    Compliant example:
+        aws.ecs.Service("api", cluster=cluster.arn, task_definition=task.arn, desired_count=3,
+            deployment_circuit_breaker={"enable": True, "rollback": True},
+            deployment_minimum_healthy_percent=100, deployment_maximum_percent=200, ...)
+    """
     config_properties = {
         "minHealthyPercent": {"type": "number", "minimum": 0, "maximum": 100, "default": 100,
                               "description": "Lowest acceptable deploymentMinimumHealthyPercent (absent = the "
@@ -200,12 +216,6 @@ class RollingDeploymentCircuitBreaker(Rule, policy="rolling-deployment-circuit-b
                        "description": "Lowest acceptable deploymentMaximumPercent (absent = the AWS default of "
                                       "200 for replica services)."},
     }
-    remediation = ("On the service itself (not inside `deployment_configuration`, which has no such fields — "
-                   "seed failures 13/14): `deployment_circuit_breaker={\"enable\": True, \"rollback\": True}`, "
-                   "`deployment_minimum_healthy_percent=100`, `deployment_maximum_percent=200`.")
-    compliant_example = ('aws.ecs.Service("api", cluster=cluster.arn, task_definition=task.arn, desired_count=3, '
-                         'deployment_circuit_breaker={"enable": True, "rollback": True}, '
-                         'deployment_minimum_healthy_percent=100, deployment_maximum_percent=200, ...)')
 
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
         strategy = effective_strategy(resource)
@@ -254,27 +264,29 @@ class BlueGreenDeploymentComplete(StackRule, policy="blue-green-deployment-compl
                                   severity="high", seeds=(7,), frameworks=(pci("6.5.1", "6.5.2"),)):
     """Blue/green services must be wired completely: CodeDeploy application and deployment group with two target
     groups, a production listener and auto-rollback, or ECS-native blue/green with an alternate target group, a
-    production listener rule forwarding to both, a role and the circuit breaker."""
-    remediation = (
-        "CodeDeploy (`deployment_controller={\"type\": \"CODE_DEPLOY\"}`): create `aws.codedeploy.Application("
-        "compute_platform=\"ECS\")` and an `aws.codedeploy.DeploymentGroup` with `app_name=app.name`, "
-        "`ecs_service={\"cluster_name\": cluster.name, \"service_name\": service.name}`, "
-        "`deployment_style={\"deployment_type\": \"BLUE_GREEN\", \"deployment_option\": \"WITH_TRAFFIC_CONTROL\"}`, "
-        "`blue_green_deployment_config={...}`, `load_balancer_info={\"target_group_pair_info\": {\"target_groups\": "
-        "[{\"name\": blue.name}, {\"name\": green.name}], \"prod_traffic_route\": {\"listener_arns\": "
-        "[listener.arn]}}}`, "
-        "`auto_rollback_configuration={\"enabled\": True, \"events\": [\"DEPLOYMENT_FAILURE\"]}`. "
-        "ECS-native (`deployment_configuration={\"strategy\": \"BLUE_GREEN\"|\"LINEAR\"|\"CANARY\"}`): on every "
-        "`load_balancers` entry set `advanced_configuration={\"alternate_target_group_arn\": green.arn, "
-        "\"production_listener_rule\": rule.arn, \"role_arn\": ecs_lb_role.arn}` where the listener rule forwards to "
-        "both target groups (`actions=[{\"type\": \"forward\", \"forward\": {\"target_groups\": [{\"arn\": blue.arn}, "
-        "{\"arn\": green.arn, \"weight\": 0}]}}]`), plus `deployment_circuit_breaker={\"enable\": True, "
-        "\"rollback\": True}`.")
-    compliant_example = (
-        'aws.ecs.Service("api", deployment_configuration={"strategy": "BLUE_GREEN"}, '
-        'deployment_circuit_breaker={"enable": True, "rollback": True}, load_balancers=[{"target_group_arn": blue.arn, '
-        '"container_name": "api", "container_port": 8080, "advanced_configuration": {"alternate_target_group_arn": '
-        'green.arn, "production_listener_rule": prod_rule.arn, "role_arn": ecs_lb_role.arn}}], ...)')
+    production listener rule forwarding to both, a role and the circuit breaker.
+
+    Remediation:
+        CodeDeploy (`deployment_controller={"type": "CODE_DEPLOY"}`): create
+        `aws.codedeploy.Application(compute_platform="ECS")` and an `aws.codedeploy.DeploymentGroup` with
+        `app_name=app.name`, `ecs_service={"cluster_name": cluster.name, "service_name": service.name}`,
+        `deployment_style={"deployment_type": "BLUE_GREEN", "deployment_option": "WITH_TRAFFIC_CONTROL"}`,
+        `blue_green_deployment_config={...}`, `load_balancer_info={"target_group_pair_info": {"target_groups":
+        [{"name": blue.name}, {"name": green.name}], "prod_traffic_route": {"listener_arns": [listener.arn]}}}`,
+        `auto_rollback_configuration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]}`. ECS-native
+        (`deployment_configuration={"strategy": "BLUE_GREEN"|"LINEAR"|"CANARY"}`): on every `load_balancers`
+        entry set `advanced_configuration={"alternate_target_group_arn": green.arn, "production_listener_rule":
+        rule.arn, "role_arn": ecs_lb_role.arn}` where the listener rule forwards to both target groups
+        (`actions=[{"type": "forward", "forward": {"target_groups": [{"arn": blue.arn}, {"arn": green.arn,
+        "weight": 0}]}}]`), plus `deployment_circuit_breaker={"enable": True, "rollback": True}`.
+
+    Compliant example:
+        aws.ecs.Service("api", deployment_configuration={"strategy": "BLUE_GREEN"},
+            deployment_circuit_breaker={"enable": True, "rollback": True},
+            load_balancers=[{"target_group_arn": blue.arn, "container_name": "api", "container_port": 8080,
+                "advanced_configuration": {"alternate_target_group_arn": green.arn,
+                    "production_listener_rule": prod_rule.arn, "role_arn": ecs_lb_role.arn}}], ...)
+    """
 
     def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
         services = stack.of_type(*P.SERVICE)

@@ -29,11 +29,16 @@ CONCERN = "encryption"  # the concern of every rule here (Rule reads it)
 class LogGroupKmsEncryption(ValueCheck, policy="log-group-kms-encryption", level="mandatory", severity="high",
                             seeds=(6,), frameworks=(pci("3.5.1", "10.3.2"), fsbp("CloudWatch.16")),
                             types=P.LOG_GROUP):
-    """CloudWatch log groups must be encrypted with a customer-managed KMS key."""
-    remediation = ("Create an `aws.kms.Key` (with rotation and a key policy that lets "
-                   "`logs.<region>.amazonaws.com` use it) and set the log group's `kms_key_id` to its ARN. "
-                   "`kms_key_id=None` means no encryption with a key you control, not 'AWS-managed'.")
-    compliant_example = 'aws.cloudwatch.LogGroup("app", kms_key_id=logs_key.arn, retention_in_days=365)'
+    """CloudWatch log groups must be encrypted with a customer-managed KMS key.
+
+    Remediation:
+        Create an `aws.kms.Key` (with rotation and a key policy that lets `logs.<region>.amazonaws.com` use it)
+        and set the log group's `kms_key_id` to its ARN. `kms_key_id=None` means no encryption with a key you
+        control, not 'AWS-managed'.
+
+    Compliant example:
+        aws.cloudwatch.LogGroup("app", kms_key_id=logs_key.arn, retention_in_days=365)
+    """
     property_path = ("kmsKeyId",)
     read = staticmethod(P.as_str)
     unknown_is_set = True  # an unknown reference (another resource's output) counts as set
@@ -47,13 +52,18 @@ class LogGroupKmsEncryption(ValueCheck, policy="log-group-kms-encryption", level
 
 class LogGroupRetention(ValueCheck, policy="log-group-retention", level="mandatory", severity="medium", seeds=(6,),
                         frameworks=(pci("10.5.1"), fsbp("CloudWatch.16")), types=P.LOG_GROUP):
-    """CloudWatch log groups must keep logs for at least the minimum retention period."""
+    """CloudWatch log groups must keep logs for at least the minimum retention period.
+
+    Remediation:
+        Set `retention_in_days` to at least the configured minimum (default 365).
+
+    Compliant example:
+        aws.cloudwatch.LogGroup("app", kms_key_id=logs_key.arn, retention_in_days=365)
+    """
     config_properties = {
         "minRetentionDays": {"type": "number", "minimum": 1, "default": 365,
                              "description": "The shortest acceptable retentionInDays (PCI DSS 10.5.1: one year)."},
     }
-    remediation = "Set `retention_in_days` to at least the configured minimum (default 365)."
-    compliant_example = 'aws.cloudwatch.LogGroup("app", kms_key_id=logs_key.arn, retention_in_days=365)'
     property_path = ("retentionInDays",)
     read = staticmethod(P.as_number)
 
@@ -94,7 +104,18 @@ _ECR_KMS_TYPES = ("KMS", "KMS_DSSE")
 
 class EcrKmsEncryption(Rule, policy="ecr-kms-encryption", level="mandatory", severity="medium", seeds=(6, 12),
                        frameworks=(pci("3.5.1", "3.6.1"),), types=P.REPOSITORY):
-    """ECR repositories must encrypt images with KMS (not the default AES256)."""
+    """ECR repositories must encrypt images with KMS (not the default AES256).
+
+    Remediation:
+        Set `encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS",
+        kms_key=key.arn)]` on the repository (pulumi-aws 7: a list, `encryption_configurations`; the singular
+        `encryption_configuration` does not exist and fails with a TypeError). Encryption settings cannot be
+        changed after creation: the repository is replaced.
+
+    Compliant example:
+        aws.ecr.Repository("app", encryption_configurations=[
+            aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=ecr_key.arn)])
+    """
     config_properties = {
         "allowAes256": {"type": "boolean", "default": False,
                         "description": "Accept encryptionType AES256 (S3-managed keys, ECR's default) as compliant."},
@@ -103,13 +124,6 @@ class EcrKmsEncryption(Rule, policy="ecr-kms-encryption", level="mandatory", sev
             "description": "With KMS, also require `kmsKey` to name a customer-managed key (not the AWS-managed "
                            "`aws/ecr` key, which is used when `kmsKey` is omitted or is an `alias/aws/...`)."},
     }
-    remediation = ("Set `encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs("
-                   "encryption_type=\"KMS\", kms_key=key.arn)]` on the repository (pulumi-aws 7: a list, "
-                   "`encryption_configurations`; the singular `encryption_configuration` does not exist and fails "
-                   "with a TypeError). Encryption settings cannot be changed after creation: the repository is "
-                   "replaced.")
-    compliant_example = ('aws.ecr.Repository("app", encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs('
-                         'encryption_type="KMS", kms_key=ecr_key.arn)])')
 
     _FIX = ("set `encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type=\"KMS\", "
             "kms_key=<key ARN>)]`")
@@ -171,7 +185,16 @@ _SYMMETRIC = "SYMMETRIC_DEFAULT"
 
 class KmsKeyRotation(Rule, policy="kms-key-rotation", level="mandatory", severity="medium", seeds=(6,),
                      frameworks=(pci("3.6.1", "3.7.4"), fsbp("KMS.4"), cis("3.6")), types=P.KMS_KEY):
-    """Customer-managed symmetric KMS keys must have automatic key rotation enabled."""
+    """Customer-managed symmetric KMS keys must have automatic key rotation enabled.
+
+    Remediation:
+        Set `enable_key_rotation=True` on the `aws.kms.Key` (optionally `rotation_period_in_days` between 90 and
+        the configured maximum). Asymmetric, HMAC and custom-key-store keys cannot be rotated automatically: the
+        rule does not apply to them; rotate them manually.
+
+    Compliant example:
+        aws.kms.Key("data", enable_key_rotation=True, deletion_window_in_days=30)
+    """
     config_properties = {
         "maxRotationPeriodDays": {
             "type": "number", "minimum": 90, "maximum": 2560, "default": 2560,
@@ -179,10 +202,6 @@ class KmsKeyRotation(Rule, policy="kms-key-rotation", level="mandatory", severit
                            "Default 2560, the AWS maximum: any enabled rotation passes, as the catalogue asks; "
                            "set e.g. 365 to enforce a yearly cryptoperiod. KMS rotates yearly when it is not set."},
     }
-    remediation = ("Set `enable_key_rotation=True` on the `aws.kms.Key` (optionally `rotation_period_in_days` "
-                   "between 90 and the configured maximum). Asymmetric, HMAC and custom-key-store keys cannot be "
-                   "rotated automatically: the rule does not apply to them; rotate them manually.")
-    compliant_example = 'aws.kms.Key("data", enable_key_rotation=True, deletion_window_in_days=30)'
 
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
         enabled = P.as_bool(resource.get("enableKeyRotation"))
@@ -224,15 +243,20 @@ class KmsKeyRotation(Rule, policy="kms-key-rotation", level="mandatory", severit
 
 class KmsKeyDeletionWindow(ValueCheck, policy="kms-key-deletion-window", level="advisory", severity="low",
                            seeds=(6,), frameworks=(pci("3.6.1", "3.7.5"), fsbp("KMS.3")), types=P.KMS_KEY):
-    """KMS keys must keep the longest deletion waiting period, so a mistaken deletion can be cancelled."""
+    """KMS keys must keep the longest deletion waiting period, so a mistaken deletion can be cancelled.
+
+    Remediation:
+        Leave `deletion_window_in_days` unset (KMS waits 30 days) or set it to at least the configured minimum:
+        data encrypted under a deleted key is lost for good.
+
+    Compliant example:
+        aws.kms.Key("data", enable_key_rotation=True, deletion_window_in_days=30)
+    """
     config_properties = {
         "minDeletionWindowDays": {
             "type": "number", "minimum": 7, "maximum": 30, "default": 30,
             "description": "The shortest acceptable `deletionWindowInDays` (KMS accepts 7 to 30; 30 when unset)."},
     }
-    remediation = ("Leave `deletion_window_in_days` unset (KMS waits 30 days) or set it to at least the configured "
-                   "minimum: data encrypted under a deleted key is lost for good.")
-    compliant_example = 'aws.kms.Key("data", enable_key_rotation=True, deletion_window_in_days=30)'
     property_path = ("deletionWindowInDays",)
     read = staticmethod(P.as_number)
 
@@ -254,12 +278,17 @@ class KmsKeyDeletionWindow(ValueCheck, policy="kms-key-deletion-window", level="
 
 class SecretsManagerSecretCmk(Rule, policy="secretsmanager-secret-cmk", level="mandatory", severity="medium",
                               seeds=(6, 8), frameworks=(pci("3.6.1", "8.3.2"),), types=P.SECRET):
-    """Secrets Manager secrets must be encrypted with a customer-managed KMS key."""
-    remediation = ("Set `kms_key_id` on the `aws.secretsmanager.Secret` (and on each of its `replicas`) to the ARN of a "
-                   "customer-managed KMS key. Without it, or with `alias/aws/secretsmanager`, the AWS-managed key is "
-                   "used: its key policy cannot be restricted, and any principal of the account allowed to call "
-                   "GetSecretValue can decrypt.")
-    compliant_example = 'aws.secretsmanager.Secret("db", kms_key_id=secrets_key.arn)'
+    """Secrets Manager secrets must be encrypted with a customer-managed KMS key.
+
+    Remediation:
+        Set `kms_key_id` on the `aws.secretsmanager.Secret` (and on each of its `replicas`) to the ARN of a
+        customer-managed KMS key. Without it, or with `alias/aws/secretsmanager`, the AWS-managed key is used:
+        its key policy cannot be restricted, and any principal of the account allowed to call GetSecretValue can
+        decrypt.
+
+    Compliant example:
+        aws.secretsmanager.Secret("db", kms_key_id=secrets_key.arn)
+    """
 
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
         key = resource.get("kmsKeyId")

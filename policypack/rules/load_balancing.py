@@ -90,7 +90,26 @@ def _names(stack: StackView, urns: Iterable[str]) -> str:
 class EcsServiceBehindStackAlb(StackRule, policy="ecs-service-behind-stack-alb", level="mandatory",
                                severity="critical", seeds=(2,), frameworks=(pci("1.4.2", "12.5.1"),)):
     """Every ECS service that serves traffic must register with a target group created in this stack, forwarded
-    to by a listener or listener rule of a load balancer created in this stack."""
+    to by a listener or listener rule of a load balancer created in this stack.
+
+    Remediation:
+        Create the load balancer, its listener and the target group in this stack and wire them by their
+        outputs: `aws.lb.TargetGroup(..., target_type='ip')`, `aws.lb.Listener(load_balancer_arn=alb.arn,
+        default_actions=[{'type': 'forward', 'target_group_arn': tg.arn}])` (or an
+        `aws.lb.ListenerRule(listener_arn=listener.arn, actions=[...forward to tg.arn])`), and on the service
+        `load_balancers=[aws.ecs.ServiceLoadBalancerArgs(target_group_arn=tg.arn, container_name=...,
+        container_port=...)]`. Do not attach services to load balancers, listeners or target groups of another
+        stack or of the account (StackReference outputs, literal ARNs). A service that serves no traffic is
+        exempted by a name pattern or the exempt tag (config).
+
+    Compliant example:
+        tg = aws.lb.TargetGroup("api", port=8080, protocol="HTTP", target_type="ip", vpc_id=vpc.id, ...)
+        listener = aws.lb.Listener("https", load_balancer_arn=alb.arn, port=443, protocol="HTTPS",
+            certificate_arn=cert.arn, ssl_policy="ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+            default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=tg.arn)])
+        aws.ecs.Service("api", load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
+            target_group_arn=tg.arn, container_name="api", container_port=8080)], ...)
+    """
     config_properties = {
         "exemptServiceNamePatterns": string_list(
             ["*worker*", "*consumer*", "*scheduler*", "*cron*"],
@@ -104,22 +123,6 @@ class EcsServiceBehindStackAlb(StackRule, policy="ecs-service-behind-stack-alb",
                            "traffic, e.g. tags={'serves-traffic': 'false'}.",
         },
     }
-    remediation = (
-        "Create the load balancer, its listener and the target group in this stack and wire them by "
-        "their outputs: `aws.lb.TargetGroup(..., target_type='ip')`, `aws.lb.Listener(load_balancer_arn="
-        "alb.arn, default_actions=[{'type': 'forward', 'target_group_arn': tg.arn}])` (or an "
-        "`aws.lb.ListenerRule(listener_arn=listener.arn, actions=[...forward to tg.arn])`), and on the "
-        "service `load_balancers=[aws.ecs.ServiceLoadBalancerArgs(target_group_arn=tg.arn, "
-        "container_name=..., container_port=...)]`. Do not attach services to load balancers, listeners "
-        "or target groups of another stack or of the account (StackReference outputs, literal ARNs). "
-        "A service that serves no traffic is exempted by a name pattern or the exempt tag (config).")
-    compliant_example = (
-        'tg = aws.lb.TargetGroup("api", port=8080, protocol="HTTP", target_type="ip", vpc_id=vpc.id, ...)\n'
-        'listener = aws.lb.Listener("https", load_balancer_arn=alb.arn, port=443, protocol="HTTPS", '
-        'certificate_arn=cert.arn, ssl_policy="ELBSecurityPolicy-TLS13-1-2-Res-2021-06", '
-        'default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=tg.arn)])\n'
-        'aws.ecs.Service("api", load_balancers=[aws.ecs.ServiceLoadBalancerArgs(target_group_arn=tg.arn, '
-        'container_name="api", container_port=8080)], ...)')
 
     def judge(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
         services = stack.of_type(*P.SERVICE)
@@ -378,7 +381,19 @@ class _TrafficIndex:
 class TargetGroupHealthCheck(Rule, policy="target-group-health-check", level="mandatory", severity="high",
                              seeds=(3,), frameworks=(pci("6.5.1"),), types=P.TARGET_GROUP):
     """Target groups must health-check their targets over HTTP/HTTPS on an explicit path and matcher, with
-    thresholds of at least 2 and timeout < interval <= 60 seconds."""
+    thresholds of at least 2 and timeout < interval <= 60 seconds.
+
+    Remediation:
+        Give the target group an explicit health check:
+        `health_check=aws.lb.TargetGroupHealthCheckArgs(enabled=True, protocol='HTTP', path='/health',
+        matcher='200', healthy_threshold=3, unhealthy_threshold=3, timeout=5, interval=30)`. ALB health checks
+        cannot send custom headers: serve the health path without any header requirement.
+
+    Compliant example:
+        aws.lb.TargetGroup("api", port=8080, protocol="HTTP", target_type="ip", vpc_id=vpc.id,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(enabled=True, protocol="HTTP", path="/health",
+                matcher="200", healthy_threshold=3, unhealthy_threshold=3, timeout=5, interval=30))
+    """
     config_properties = {
         "minThreshold": {"type": "number", "minimum": 2, "default": 2,
                          "description": "Smallest healthyThreshold and unhealthyThreshold (one success or "
@@ -395,15 +410,6 @@ class TargetGroupHealthCheck(Rule, policy="target-group-health-check", level="ma
                                                 "needs no path or matcher. Off: a TCP check only proves the "
                                                 "port is open, not that the application works."},
     }
-    remediation = (
-        "Give the target group an explicit health check: `health_check=aws.lb.TargetGroupHealthCheckArgs("
-        "enabled=True, protocol='HTTP', path='/health', matcher='200', healthy_threshold=3, "
-        "unhealthy_threshold=3, timeout=5, interval=30)`. ALB health checks cannot send custom headers: "
-        "serve the health path without any header requirement.")
-    compliant_example = (
-        'aws.lb.TargetGroup("api", port=8080, protocol="HTTP", target_type="ip", vpc_id=vpc.id, '
-        'health_check=aws.lb.TargetGroupHealthCheckArgs(enabled=True, protocol="HTTP", path="/health", '
-        'matcher="200", healthy_threshold=3, unhealthy_threshold=3, timeout=5, interval=30))')
 
     _NLB_PROTOCOLS = ("TCP", "TLS", "UDP", "TCP_UDP", "QUIC", "TCP_QUIC")
 
@@ -519,20 +525,24 @@ class ListenerRuleNoHealthHeaderRouting(Rule, policy="listener-rule-no-health-he
                                         severity="medium", seeds=(3,), frameworks=(pci("6.2.4"),),
                                         types=P.LISTENER_RULE):
     """Listener rules must not route on an HTTP header whose name mentions health: ALB health checks cannot send
-    custom headers, so the application must validate such a header."""
+    custom headers, so the application must validate such a header.
+
+    Remediation:
+        Remove the `http_header` condition that names a health header. ALB health checks cannot send custom
+        headers, so the condition never matches the load balancer's own checks, and any client can send it, so
+        it authenticates nothing. Health-check the target group on a plain path (`health_check.path='/health'`)
+        and, if a header is required, validate it in the application.
+
+    Compliant example:
+        aws.lb.ListenerRule("api", listener_arn=https.arn, priority=100,
+            conditions=[aws.lb.ListenerRuleConditionArgs(
+                path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=["/api/*"]))],
+            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=tg.arn)])
+    """
     config_properties = {
         "headerNameSubstrings": string_list(["health"], "Case-insensitive substrings of header names that must not "
                                                         "be routing conditions."),
     }
-    remediation = (
-        "Remove the `http_header` condition that names a health header. ALB health checks cannot send "
-        "custom headers, so the condition never matches the load balancer's own checks, and any client can "
-        "send it, so it authenticates nothing. Health-check the target group on a plain path "
-        "(`health_check.path='/health'`) and, if a header is required, validate it in the application.")
-    compliant_example = (
-        'aws.lb.ListenerRule("api", listener_arn=https.arn, priority=100, '
-        'conditions=[aws.lb.ListenerRuleConditionArgs(path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs('
-        'values=["/api/*"]))], actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=tg.arn)])')
 
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
         needles = _lower_strings(cfg_list(ctx, "headerNameSubstrings"))
@@ -604,21 +614,26 @@ MODERN_TLS_POLICIES = [
 class AlbHttpsOnly(Rule, policy="alb-https-only", level="mandatory", severity="high", seeds=(2,),
                    frameworks=(pci("4.2.1"), fsbp("ELB.1")), types=P.LISTENER):
     """Load balancer listeners must terminate HTTPS/TLS with a certificate; plain HTTP only as a redirect to
-    HTTPS."""
+    HTTPS.
+
+    Remediation:
+        Serve clients on `protocol='HTTPS'` (network load balancers: 'TLS') with `certificate_arn` set to an ACM
+        certificate, and keep port 80 only as
+        `default_actions=[aws.lb.ListenerDefaultActionArgs(type='redirect',
+        redirect=aws.lb.ListenerDefaultActionRedirectArgs(protocol='HTTPS', port='443',
+        status_code='HTTP_301'))]`.
+
+    Compliant example:
+        aws.lb.Listener("http", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
+            default_actions=[aws.lb.ListenerDefaultActionArgs(type="redirect",
+                redirect=aws.lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port="443",
+                                                                  status_code="HTTP_301"))])
+    """
     config_properties = {
         "passthroughProtocols": string_list([], "Network load balancer protocols accepted without TLS "
                                                 "termination (e.g. ['TCP'] when the targets terminate TLS "
                                                 "themselves). QUIC is always accepted (encrypted end to end)."),
     }
-    remediation = (
-        "Serve clients on `protocol='HTTPS'` (network load balancers: 'TLS') with `certificate_arn` set to an "
-        "ACM certificate, and keep port 80 only as `default_actions=[aws.lb.ListenerDefaultActionArgs("
-        "type='redirect', redirect=aws.lb.ListenerDefaultActionRedirectArgs(protocol='HTTPS', port='443', "
-        "status_code='HTTP_301'))]`.")
-    compliant_example = (
-        'aws.lb.Listener("http", load_balancer_arn=alb.arn, port=80, protocol="HTTP", '
-        'default_actions=[aws.lb.ListenerDefaultActionArgs(type="redirect", '
-        'redirect=aws.lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port="443", status_code="HTTP_301"))])')
 
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
         label = f"Listener '{resource.name}'"
@@ -685,20 +700,23 @@ class AlbHttpsOnly(Rule, policy="alb-https-only", level="mandatory", severity="h
 
 class AlbModernTlsPolicy(Rule, policy="alb-modern-tls-policy", level="mandatory", severity="high", seeds=(2,),
                          frameworks=(pci("4.2.1"), fsbp("ELB.17")), types=P.LISTENER):
-    """HTTPS and TLS listeners must use a security policy that allows only TLS 1.2 and 1.3."""
+    """HTTPS and TLS listeners must use a security policy that allows only TLS 1.2 and 1.3.
+
+    Remediation:
+        Set the listener's `ssl_policy` to a TLS 1.2+ policy, e.g. 'ELBSecurityPolicy-TLS13-1-2-Res-2021-06' (or
+        the post-quantum 'ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09'). Leaving it unset gives the API default
+        'ELBSecurityPolicy-2016-08', which allows TLS 1.0 and 1.1.
+
+    Compliant example:
+        aws.lb.Listener("https", load_balancer_arn=alb.arn, port=443, protocol="HTTPS",
+            certificate_arn=cert.arn, ssl_policy="ELBSecurityPolicy-TLS13-1-2-Res-2021-06", default_actions=[...])
+    """
     config_properties = {
         "allowedPolicies": string_list(
             MODERN_TLS_POLICIES,
             "ELB security policy names accepted (exact); the first one is "
             "suggested in messages."),
     }
-    remediation = (
-        "Set the listener's `ssl_policy` to a TLS 1.2+ policy, e.g. 'ELBSecurityPolicy-TLS13-1-2-Res-2021-06' "
-        "(or the post-quantum 'ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09'). Leaving it unset gives the API "
-        "default 'ELBSecurityPolicy-2016-08', which allows TLS 1.0 and 1.1.")
-    compliant_example = (
-        'aws.lb.Listener("https", load_balancer_arn=alb.arn, port=443, protocol="HTTPS", certificate_arn=cert.arn, '
-        'ssl_policy="ELBSecurityPolicy-TLS13-1-2-Res-2021-06", default_actions=[...])')
 
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
         protocol = _listener_protocol(resource)
@@ -723,9 +741,14 @@ class AlbModernTlsPolicy(Rule, policy="alb-modern-tls-policy", level="mandatory"
 
 class AlbDropInvalidHeaders(ValueCheck, policy="alb-drop-invalid-headers", level="mandatory", severity="medium",
                             seeds=(2,), frameworks=(pci("6.2.4"), fsbp("ELB.4")), types=P.LB):
-    """Application load balancers must drop invalid HTTP header fields."""
-    remediation = "Set `drop_invalid_header_fields=True` on the application load balancer."
-    compliant_example = 'aws.lb.LoadBalancer("alb", load_balancer_type="application", drop_invalid_header_fields=True, ...)'
+    """Application load balancers must drop invalid HTTP header fields.
+
+    Remediation:
+        Set `drop_invalid_header_fields=True` on the application load balancer.
+
+    Compliant example:
+        aws.lb.LoadBalancer("alb", load_balancer_type="application", drop_invalid_header_fields=True, ...)
+    """
     property_path = ("dropInvalidHeaderFields",)
     read = staticmethod(P.as_bool)
 
@@ -742,15 +765,20 @@ class AlbDropInvalidHeaders(ValueCheck, policy="alb-drop-invalid-headers", level
 
 class AlbAccessLogs(Rule, policy="alb-access-logs", level="advisory", severity="medium", seeds=(2,),
                     frameworks=(pci("10.2.1"), fsbp("ELB.5")), types=P.LB):
-    """Load balancers must write access logs to an S3 bucket."""
+    """Load balancers must write access logs to an S3 bucket.
+
+    Remediation:
+        Set `access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=logs_bucket.id, enabled=True, prefix='alb')`
+        (the bucket policy must let the ELB log delivery write to it). `enabled` defaults to false even when a
+        bucket is given.
+
+    Compliant example:
+        aws.lb.LoadBalancer("alb", access_logs=aws.lb.LoadBalancerAccessLogsArgs(
+            bucket=logs_bucket.id, enabled=True, prefix="alb"), ...)
+    """
     config_properties = {
         "loadBalancerTypes": string_list(["application"], "Load balancer types judged (application, network)."),
     }
-    remediation = ("Set `access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=logs_bucket.id, enabled=True, "
-                   "prefix='alb')` (the bucket policy must let the ELB log delivery write to it). `enabled` "
-                   "defaults to false even when a bucket is given.")
-    compliant_example = ('aws.lb.LoadBalancer("alb", access_logs=aws.lb.LoadBalancerAccessLogsArgs('
-                         'bucket=logs_bucket.id, enabled=True, prefix="alb"), ...)')
 
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
         lb_type = _lb_type(resource)
@@ -776,7 +804,15 @@ class AlbAccessLogs(Rule, policy="alb-access-logs", level="advisory", severity="
 
 class AlbDeletionProtection(ValueCheck, policy="alb-deletion-protection", level="advisory", severity="medium",
                             seeds=(2,), frameworks=(fsbp("ELB.6"),), types=P.LB):
-    """Load balancers must have deletion protection enabled (mandatory in production)."""
+    """Load balancers must have deletion protection enabled (mandatory in production).
+
+    Remediation:
+        Set `enable_deletion_protection=True` on the load balancer (turn it off in the same update that
+        deliberately deletes it).
+
+    Compliant example:
+        aws.lb.LoadBalancer("alb", enable_deletion_protection=True, ...)
+    """
     config_properties = {
         **ENVIRONMENT_CONFIG,
         "mandatoryEnvironments": string_list(
@@ -785,9 +821,6 @@ class AlbDeletionProtection(ValueCheck, policy="alb-deletion-protection", level=
             "configured level (unless the policy is disabled)."),
         "loadBalancerTypes": string_list(["application", "network", "gateway"], "Load balancer types judged."),
     }
-    remediation = ("Set `enable_deletion_protection=True` on the load balancer (turn it off in the same update "
-                   "that deliberately deletes it).")
-    compliant_example = 'aws.lb.LoadBalancer("alb", enable_deletion_protection=True, ...)'
     property_path = ("enableDeletionProtection",)
     read = staticmethod(P.as_bool)
 

@@ -90,13 +90,17 @@ def _display(stack: StackView, key: str) -> str:
 # --------------------------------------------------------------------------------------------
 class EcsServiceNoPublicIp(ValueCheck, policy="ecs-service-no-public-ip", level="mandatory", severity="high",
                            seeds=(5,), frameworks=(pci("1.3.1", "1.4.4"), fsbp("ECS.2")), types=P.SERVICE):
-    """ECS services must not assign public IP addresses to their tasks."""
-    remediation = ("Run the tasks in private subnets with `network_configuration={\"assign_public_ip\": False, "
-                   "\"subnets\": [private subnet ids], \"security_groups\": [...]}` and reach them through the "
-                   "load balancer; give the VPC the endpoints the tasks need (ecr.api, ecr.dkr, s3, logs, "
-                   "secretsmanager).")
-    compliant_example = ('aws.ecs.Service("svc", network_configuration={"subnets": [s.id for s in private], '
-                         '"security_groups": [app_sg.id], "assign_public_ip": False}, ...)')
+    """ECS services must not assign public IP addresses to their tasks.
+
+    Remediation:
+        Run the tasks in private subnets with `network_configuration={"assign_public_ip": False, "subnets":
+        [private subnet ids], "security_groups": [...]}` and reach them through the load balancer; give the VPC
+        the endpoints the tasks need (ecr.api, ecr.dkr, s3, logs, secretsmanager).
+
+    Compliant example:
+        aws.ecs.Service("svc", network_configuration={
+            "subnets": [s.id for s in private], "security_groups": [app_sg.id], "assign_public_ip": False}, ...)
+    """
 
     property_path = ("networkConfiguration", "assignPublicIp")
     read = staticmethod(P.as_bool)
@@ -197,7 +201,23 @@ class VpcEndpointsForPrivateTasks(StackRule, policy="vpc-endpoints-for-private-t
                                   severity="high", seeds=(5,),
                                   frameworks=(pci("1.3.2", "1.4.4"), fsbp("EC2.55", "EC2.56"))):
     """ECS tasks without a public IP need VPC endpoints in their VPC: ecr.api and ecr.dkr (Interface, private
-    DNS), the s3 Gateway on their route tables, logs for awslogs, secretsmanager for secrets."""
+    DNS), the s3 Gateway on their route tables, logs for awslogs, secretsmanager for secrets.
+
+    Remediation:
+        In the VPC of the service create `aws.ec2.VpcEndpoint`s:
+        `service_name=f"com.amazonaws.{region}.ecr.api"` and `.ecr.dkr` (and `.logs`, `.secretsmanager` as the
+        containers need) with `vpc_endpoint_type="Interface"`, `private_dns_enabled=True`, the private subnets
+        and a security group allowing 443 from the tasks; and `service_name=f"com.amazonaws.{region}.s3"`,
+        `vpc_endpoint_type="Gateway"`, `route_table_ids=[private route tables]`.
+
+    Compliant example:
+        for svc in ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]:
+            aws.ec2.VpcEndpoint(svc, vpc_id=vpc.id, service_name=f"com.amazonaws.{region}.{svc}",
+                vpc_endpoint_type="Interface", private_dns_enabled=True,
+                subnet_ids=[s.id for s in private], security_group_ids=[endpoint_sg.id])
+        aws.ec2.VpcEndpoint("s3", vpc_id=vpc.id, service_name=f"com.amazonaws.{region}.s3",
+            vpc_endpoint_type="Gateway", route_table_ids=[private_rt.id])
+    """
     config_properties = {
         "additionalEndpoints": string_list(
             [],
@@ -205,18 +225,6 @@ class VpcEndpointsForPrivateTasks(StackRule, policy="vpc-endpoints-for-private-t
             "tasks must also have, as Interface endpoints with private DNS, e.g. [\"ecs\", "
             "\"ecs-agent\", \"ecs-telemetry\", \"sts\", \"kms\", \"ssmmessages\"]. Default: none."),
     }
-    remediation = ("In the VPC of the service create `aws.ec2.VpcEndpoint`s: "
-                   "`service_name=f\"com.amazonaws.{region}.ecr.api\"` and `.ecr.dkr` (and `.logs`, "
-                   "`.secretsmanager` as the containers need) with `vpc_endpoint_type=\"Interface\"`, "
-                   "`private_dns_enabled=True`, the private subnets and a security group allowing 443 from the "
-                   "tasks; and `service_name=f\"com.amazonaws.{region}.s3\"`, `vpc_endpoint_type=\"Gateway\"`, "
-                   "`route_table_ids=[private route tables]`.")
-    compliant_example = ('for svc in ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]:\n'
-                         '    aws.ec2.VpcEndpoint(svc, vpc_id=vpc.id, service_name=f"com.amazonaws.{region}.{svc}",\n'
-                         '        vpc_endpoint_type="Interface", private_dns_enabled=True,\n'
-                         '        subnet_ids=[s.id for s in private], security_group_ids=[endpoint_sg.id])\n'
-                         'aws.ec2.VpcEndpoint("s3", vpc_id=vpc.id, service_name=f"com.amazonaws.{region}.s3",\n'
-                         '    vpc_endpoint_type="Gateway", route_table_ids=[private_rt.id])')
 
     def judge(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
         services = []
@@ -440,12 +448,17 @@ class VpcEndpointsForPrivateTasks(StackRule, policy="vpc-endpoints-for-private-t
 # --------------------------------------------------------------------------------------------
 class VpcFlowLogs(StackRule, policy="vpc-flow-logs", level="advisory", severity="medium", seeds=(),
                   frameworks=(pci("10.2.1", "10.2.1.1"), fsbp("EC2.6"), cis("3.7"))):
-    """Every VPC must have a flow log."""
-    remediation = ("Add `aws.ec2.FlowLog(\"vpc-flow-log\", vpc_id=vpc.id, traffic_type=\"ALL\", "
-                   "log_destination=flow_log_group.arn, iam_role_arn=flow_log_role.arn)` for every VPC "
-                   "(to a KMS-encrypted log group with a year's retention, or to S3).")
-    compliant_example = ('aws.ec2.FlowLog("vpc-flow-log", vpc_id=vpc.id, traffic_type="ALL",\n'
-                         '    log_destination=flow_logs.arn, iam_role_arn=flow_log_role.arn)')
+    """Every VPC must have a flow log.
+
+    Remediation:
+        Add `aws.ec2.FlowLog("vpc-flow-log", vpc_id=vpc.id, traffic_type="ALL",
+        log_destination=flow_log_group.arn, iam_role_arn=flow_log_role.arn)` for every VPC (to a KMS-encrypted
+        log group with a year's retention, or to S3).
+
+    Compliant example:
+        aws.ec2.FlowLog("vpc-flow-log", vpc_id=vpc.id, traffic_type="ALL",
+            log_destination=flow_logs.arn, iam_role_arn=flow_log_role.arn)
+    """
 
     def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
         vpcs = stack.of_type(*P.VPC)

@@ -16,7 +16,17 @@ CONCERN = "registry"  # the concern of every rule here (Rule reads it)
 
 class EcrScanOnPush(ValueCheck, policy="ecr-scan-on-push", level="mandatory", severity="high",
                     frameworks=(pci("6.3.1"), fsbp("ECR.1")), types=P.REPOSITORY):
-    """ECR repositories must scan images on push."""
+    """ECR repositories must scan images on push.
+
+    Remediation:
+        Set `image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True)`
+        on the repository (or configure registry-level scanning and set the policy's `registryScanning` to
+        true).
+
+    Compliant example:
+        aws.ecr.Repository("app", image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True))
+    """
     config_properties = {
         "registryScanning": {
             "type": "boolean", "default": False,
@@ -25,11 +35,6 @@ class EcrScanOnPush(ValueCheck, policy="ecr-scan-on-push", level="mandatory", se
                            "scans every repository: the repository-level setting is then ignored by ECR.",
         },
     }
-    remediation = ("Set `image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs("
-                   "scan_on_push=True)` on the repository (or configure registry-level scanning and set the "
-                   "policy's `registryScanning` to true).")
-    compliant_example = ('aws.ecr.Repository("app", image_tag_mutability="IMMUTABLE",\n'
-                         '    image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True))')
 
     property_path = ("imageScanningConfiguration", "scanOnPush")
     read = staticmethod(P.as_bool)
@@ -53,16 +58,21 @@ DEFAULT_MUTABILITY = ["IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"]
 
 class EcrImmutableTags(ValueCheck, policy="ecr-immutable-tags", level="advisory", severity="medium",
                        frameworks=(pci("6.5.1"), fsbp("ECR.2")), types=P.REPOSITORY):
-    """ECR repositories must make image tags immutable."""
+    """ECR repositories must make image tags immutable.
+
+    Remediation:
+        Set `image_tag_mutability="IMMUTABLE"` on the repository (it defaults to MUTABLE) and deploy images by a
+        unique tag or digest.
+
+    Compliant example:
+        aws.ecr.Repository("app", image_tag_mutability="IMMUTABLE", ...)
+    """
     config_properties = {
         "allowedTagMutability": string_list(
             list(DEFAULT_MUTABILITY),
             "Accepted imageTagMutability values (IMMUTABLE_WITH_EXCLUSION keeps every tag "
             "immutable except the exclusion filters; remove it to require IMMUTABLE)."),
     }
-    remediation = ("Set `image_tag_mutability=\"IMMUTABLE\"` on the repository (it defaults to MUTABLE) and "
-                   "deploy images by a unique tag or digest.")
-    compliant_example = 'aws.ecr.Repository("app", image_tag_mutability="IMMUTABLE", ...)'
 
     property_path = ("imageTagMutability",)
     read = staticmethod(P.as_str)
@@ -85,13 +95,20 @@ class EcrImmutableTags(ValueCheck, policy="ecr-immutable-tags", level="advisory"
 
 class EcrLifecyclePolicy(StackRule, policy="ecr-lifecycle-policy", level="advisory", severity="low",
                          frameworks=(fsbp("ECR.3"),)):
-    """Every ECR repository must have a lifecycle policy."""
-    remediation = ("Add `aws.ecr.LifecyclePolicy(\"app-lifecycle\", repository=repo.name, policy=json.dumps("
-                   "{\"rules\": [...]}))` for each repository (e.g. expire untagged images after 14 days and keep "
-                   "the last N tagged ones).")
-    compliant_example = ('aws.ecr.LifecyclePolicy("app", repository=repo.name, policy=json.dumps({"rules": [{'
-                         '"rulePriority": 1, "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", '
-                         '"countUnit": "days", "countNumber": 14}, "action": {"type": "expire"}}]}))')
+    """Every ECR repository must have a lifecycle policy.
+
+    Remediation:
+        Add `aws.ecr.LifecyclePolicy("app-lifecycle", repository=repo.name, policy=json.dumps({"rules":
+        [...]}))` for each repository (e.g. expire untagged images after 14 days and keep the last N tagged
+        ones).
+
+    Compliant example:
+        aws.ecr.LifecyclePolicy("app", repository=repo.name, policy=json.dumps({"rules": [{
+            "rulePriority": 1,
+            "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
+                          "countNumber": 14},
+            "action": {"type": "expire"}}]}))
+    """
 
     def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
         repos = stack.of_type(*P.REPOSITORY)

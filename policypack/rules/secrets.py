@@ -458,7 +458,19 @@ _NAME_CONFIG: Dict[str, Dict[str, Any]] = {
 class NoPlaintextSecretValues(Rule, policy="no-plaintext-secret-values", level="mandatory", severity="high",
                               seeds=(8,), frameworks=(pci("2.2.2", "8.3.6", "8.6.2", "8.6.3"),),
                               types=P.SECRET_VERSION + P.SSM_PARAMETER):
-    """Secret values written by the program must not be placeholders or weak values (the value is never shown)."""
+    """Secret values written by the program must not be placeholders or weak values (the value is never shown).
+
+    Remediation:
+        Do not write placeholder or default credentials from the program. Create the `aws.secretsmanager.Secret`
+        without a version and set the value out of band (`aws secretsmanager put-secret-value`), or build
+        `secret_string` from `config.require_secret(...)` or a `pulumi_random.RandomPassword` output; let RDS
+        manage the master password (`manage_master_user_password=True`). Hosts belong to real endpoints (e.g.
+        `db.address`), not documentation domains.
+
+    Compliant example:
+        aws.secretsmanager.SecretVersion("db", secret_id=secret.id, secret_string=pulumi.Output.json_dumps(
+            {"username": "payment_user", "password": db_password.result, "host": db.address}))
+    """
     config_properties = {
         "minSecretLength": {"type": "number", "minimum": 1, "default": 8,
                             "description": "Credential values shorter than this are weak."},
@@ -466,14 +478,6 @@ class NoPlaintextSecretValues(Rule, policy="no-plaintext-secret-values", level="
         "extraPlaceholderPatterns": string_list([], "More regular expressions (case-insensitive) of placeholder text."),
         **_NAME_CONFIG,
     }
-    remediation = ("Do not write placeholder or default credentials from the program. Create the "
-                   "`aws.secretsmanager.Secret` without a version and set the value out of band "
-                   "(`aws secretsmanager put-secret-value`), or build `secret_string` from "
-                   "`config.require_secret(...)` or a `pulumi_random.RandomPassword` output; let RDS manage the "
-                   "master password (`manage_master_user_password=True`). Hosts belong to real endpoints "
-                   "(e.g. `db.address`), not documentation domains.")
-    compliant_example = ('aws.secretsmanager.SecretVersion("db", secret_id=secret.id, secret_string=pulumi.Output.json_dumps('
-                         '{"username": "payment_user", "password": db_password.result, "host": db.address}))')
 
     _SV_FIELDS = ("secretString", "secretStringWo", "secretBinary")
     _SSM_FIELDS = ("value", "valueWo", "insecureValue")
@@ -526,21 +530,26 @@ class NoSecretsInTaskEnvironment(Rule, policy="no-secrets-in-task-environment", 
                                  seeds=(8,), frameworks=(pci("8.6.2", "8.3.2"), fsbp("ECS.8")),
                                  types=P.TASK_DEFINITION):
     """Task definition containers must not pass credentials as plain `environment` variables: use `secrets` with
-    `valueFrom`."""
+    `valueFrom`.
+
+    Remediation:
+        Move the variable from the container's `environment` to its `secrets`: `{"name": "DB_PASSWORD",
+        "valueFrom": db_secret.arn}` (Secrets Manager, optionally `<arn>:password::` for one JSON key) or an SSM
+        SecureString parameter ARN, and give the task execution role `secretsmanager:GetSecretValue` /
+        `ssm:GetParameters` (and `kms:Decrypt`) on it. Environment values are stored in plaintext in the task
+        definition and shown by DescribeTaskDefinition. Static AWS keys are not needed at all: use the task
+        role.
+
+    Compliant example:
+        container_definitions=pulumi.Output.json_dumps([{"name": "app", "image": image,
+            "secrets": [{"name": "DB_PASSWORD", "valueFrom": db_secret.arn}]}])
+    """
     config_properties = {
         **_NAME_CONFIG,
         "extraCredentialValuePatterns": string_list(
             [],
             "More regular expressions (searched) of credential-like values."),
     }
-    remediation = ("Move the variable from the container's `environment` to its `secrets`: "
-                   "`{\"name\": \"DB_PASSWORD\", \"valueFrom\": db_secret.arn}` (Secrets Manager, optionally "
-                   "`<arn>:password::` for one JSON key) or an SSM SecureString parameter ARN, and give the task "
-                   "execution role `secretsmanager:GetSecretValue` / `ssm:GetParameters` (and `kms:Decrypt`) on it. "
-                   "Environment values are stored in plaintext in the task definition and shown by "
-                   "DescribeTaskDefinition. Static AWS keys are not needed at all: use the task role.")
-    compliant_example = ('container_definitions=pulumi.Output.json_dumps([{"name": "app", "image": image, '
-                         '"secrets": [{"name": "DB_PASSWORD", "valueFrom": db_secret.arn}]}])')
 
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
         if resource.get("containerDefinitions") == REDACTED:
@@ -597,13 +606,18 @@ _SSM_NAME_NOISE = ("param", "parameter", "ssm", "parameterstore")
 
 class SsmSecureString(Rule, policy="ssm-secure-string", level="mandatory", severity="high", seeds=(8,),
                       frameworks=(pci("8.3.2", "8.6.2"),), types=P.SSM_PARAMETER):
-    """SSM parameters that hold credentials must be SecureString parameters."""
+    """SSM parameters that hold credentials must be SecureString parameters.
+
+    Remediation:
+        Set `type="SecureString"` (with `key_id` a customer-managed KMS key) on the `aws.ssm.Parameter`, pass
+        the value through `value` (never `insecure_value`), and read it in containers through `secrets` with
+        `valueFrom` the parameter ARN.
+
+    Compliant example:
+        aws.ssm.Parameter("db-password", name="/payments/prod/db/password", type="SecureString",
+            key_id=ssm_key.arn, value=db_password.result)
+    """
     config_properties = dict(_NAME_CONFIG)
-    remediation = ("Set `type=\"SecureString\"` (with `key_id` a customer-managed KMS key) on the "
-                   "`aws.ssm.Parameter`, pass the value through `value` (never `insecure_value`), and read it in "
-                   "containers through `secrets` with `valueFrom` the parameter ARN.")
-    compliant_example = ('aws.ssm.Parameter("db-password", name="/payments/prod/db/password", type="SecureString", '
-                         'key_id=ssm_key.arn, value=db_password.result)')
 
     def check(self, resource: P.ResourceView, ctx: Context) -> Iterable[Violation]:
         kind = P.as_str(resource.get("type"))
@@ -640,19 +654,24 @@ _RATE = re.compile(r"^\s*rate\(\s*(\d+)\s+(day|days|hour|hours)\s*\)\s*$", re.IG
 
 class SecretRotation(StackRule, policy="secret-rotation", level="advisory", severity="medium", seeds=(8,),
                      frameworks=(pci("8.6.3", "3.7.4"), fsbp("SecretsManager.1", "SecretsManager.4"))):
-    """Every Secrets Manager secret must rotate automatically, at least every maxRotationDays."""
+    """Every Secrets Manager secret must rotate automatically, at least every maxRotationDays.
+
+    Remediation:
+        Add an `aws.secretsmanager.SecretRotation(secret_id=secret.id, rotation_lambda_arn=...,
+        rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(automatically_after_days=30))` for the
+        secret (or `schedule_expression="rate(30 days)"` / a cron expression), with an interval of at most the
+        configured maximum.
+
+    Compliant example:
+        aws.secretsmanager.SecretRotation("db", secret_id=secret.id, rotation_lambda_arn=rotator.arn,
+            rotation_rules={"automatically_after_days": 30})
+    """
     config_properties = {
         "maxRotationDays": {"type": "number", "minimum": 1, "default": 90,
                             "description": "The longest acceptable rotation interval in days (FSBP SecretsManager.4: 90)."},
         "exemptSecrets": string_list([], "Shell-style globs of secret logical names or `name`s that need no rotation "
                                          "(e.g. third-party keys rotated by hand)."),
     }
-    remediation = ("Add an `aws.secretsmanager.SecretRotation(secret_id=secret.id, rotation_lambda_arn=..., "
-                   "rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(automatically_after_days=30))` "
-                   "for the secret (or `schedule_expression=\"rate(30 days)\"` / a cron expression), with an interval "
-                   "of at most the configured maximum.")
-    compliant_example = ('aws.secretsmanager.SecretRotation("db", secret_id=secret.id, rotation_lambda_arn=rotator.arn, '
-                         'rotation_rules={"automatically_after_days": 30})')
 
     def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
         secrets = stack.of_type(*P.SECRET)

@@ -423,7 +423,21 @@ class _DependencyOutputs:
 class NoExternalInfrastructureIds(StackRule, policy="no-external-infrastructure-ids", level="mandatory",
                                   severity="critical", seeds=(1, 2), frameworks=(pci("6.5.1", "12.5.1"),)):
     """A stack must create the infrastructure it uses: no literal IDs or ARNs of VPCs, subnets, security groups,
-    load balancers, clusters, keys or secrets created elsewhere."""
+    load balancers, clusters, keys or secrets created elsewhere.
+
+    Remediation:
+        Create the VPC, subnets, security groups, load balancer, listener, cluster, keys and secrets in this
+        stack and pass their outputs (`subnets=[s.id for s in private_subnets]`, `listener_arn=listener.arn`)
+        instead of values read from a `pulumi.StackReference`, an `aws.*.get_*` lookup or typed in. Every
+        deployment must be able to run in isolation. An intended external dependency goes into
+        `allowedPatterns`.
+
+    Compliant example:
+        vpc = aws.ec2.Vpc("vpc", cidr_block="10.0.0.0/16")
+        app_sg = aws.ec2.SecurityGroup("app", vpc_id=vpc.id)
+        aws.ecs.Service("svc", network_configuration={
+            "subnets": [s.id for s in private], "security_groups": [app_sg.id], "assign_public_ip": False}, ...)
+    """
     config_properties = {
         "allowedPatterns": string_list(
             [],
@@ -455,15 +469,6 @@ class NoExternalInfrastructureIds(StackRule, policy="no-external-infrastructure-
                            "that depends on a resource of this stack passes as a whole.",
         },
     }
-    remediation = ("Create the VPC, subnets, security groups, load balancer, listener, cluster, keys and secrets "
-                   "in this stack and pass their outputs (`subnets=[s.id for s in private_subnets]`, "
-                   "`listener_arn=listener.arn`) instead of values read from a `pulumi.StackReference`, an "
-                   "`aws.*.get_*` lookup or typed in. Every deployment must be able to run in isolation. An "
-                   "intended external dependency goes into `allowedPatterns`.")
-    compliant_example = ('vpc = aws.ec2.Vpc("vpc", cidr_block="10.0.0.0/16")\n'
-                         'app_sg = aws.ec2.SecurityGroup("app", vpc_id=vpc.id)\n'
-                         'aws.ecs.Service("svc", network_configuration={"subnets": [s.id for s in private], '
-                         '"security_groups": [app_sg.id], "assign_public_ip": False}, ...)')
 
     def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
         classifier = _Classifier(ctx)
@@ -703,7 +708,18 @@ class _EnvironmentScan:
 class NoCrossEnvironmentReferences(StackRule, policy="no-cross-environment-references", level="mandatory",
                                    severity="high", seeds=(4,), frameworks=(pci("6.5.3", "6.5.5"),)):
     """Names, tags and string inputs must not name another environment than the stack's own (a dev stack must
-    not point at production)."""
+    not point at production).
+
+    Remediation:
+        Derive every name, tag and reference from the stack's own environment (e.g. `env = pulumi.get_stack()`,
+        `f"payments-{env}"`), never default to another environment (`config.get("legacyStackEnv") or
+        "production"`). Set the `environment` tag to the stack's environment. Map stack names that carry no
+        environment with `stackEnvironments`.
+
+    Compliant example:
+        env = pulumi.get_stack()  # "dev"
+        aws.ecs.Cluster("cluster", name=f"payments-{env}", tags={"environment": env})
+    """
     config_properties = {
         **ENVIRONMENT_CONFIG,
         "environmentTagKeys": string_list(
@@ -736,12 +752,6 @@ class NoCrossEnvironmentReferences(StackRule, policy="no-cross-environment-refer
             "(NODE_ENV=production is right in every environment). Default: NODE_ENV, RAILS_ENV, "
             "RACK_ENV, MIX_ENV."),
     }
-    remediation = ("Derive every name, tag and reference from the stack's own environment (e.g. "
-                   "`env = pulumi.get_stack()`, `f\"payments-{env}\"`), never default to another environment "
-                   "(`config.get(\"legacyStackEnv\") or \"production\"`). Set the `environment` tag to the stack's "
-                   "environment. Map stack names that carry no environment with `stackEnvironments`.")
-    compliant_example = ('env = pulumi.get_stack()  # "dev"\n'
-                         'aws.ecs.Cluster("cluster", name=f"payments-{env}", tags={"environment": env})')
 
     def check_stack(self, stack: StackView, ctx: Context) -> Iterable[Violation]:
         index = alias_index(ctx)

@@ -191,7 +191,21 @@ def _rewrap(value: Any, path: Tuple, secret_paths: Iterable[Tuple]) -> Any:
 
 class RequiredTags(Rule, policy="required-tags", level="mandatory", severity="low", seeds=(10,), remediable=True):
     """Taggable AWS resources must carry the required tags (environment, team, cost-center, application,
-    compliance, backup by default), counting the provider's default tags."""
+    compliance, backup by default), counting the provider's default tags.
+
+    Remediation:
+        Set the required tags once on the provider, `aws.Provider("aws",
+        default_tags=aws.ProviderDefaultTagsArgs(tags=common_tags))` (or the `aws:defaultTags` stack config), or
+        on the resource with `tags={**common_tags, ...}`; every value non-empty. For `aws.autoscaling.Group` use
+        `tags=[aws.autoscaling.GroupTagArgs(key=..., value=..., propagate_at_launch=True)]` (provider default
+        tags do not apply to it). At enforcement level `remediate` the pack adds missing tags from
+        `defaultTagValues`.
+
+    Compliant example:
+        common_tags = {"environment": "production", "team": "payments", "cost-center": "cc-1234",
+                       "application": "payment-processor", "compliance": "pci-dss", "backup": "daily"}
+        aws.ecs.Cluster("payments", tags=common_tags)
+    """
     frameworks = (pci("12.5.1"),
                   Framework("AWS Resource Tagging Standard", "1.0.0", ("ECS.13", "ECS.14", "ECS.15")))
     resource_types = ()  # every aws: type; `check` narrows to the taggable ones
@@ -212,15 +226,6 @@ class RequiredTags(Rule, policy="required-tags", level="mandatory", severity="lo
         },
         "excludeTypes": string_list([], "Type-token globs not checked (e.g. \"aws:iam/*\")."),
     }
-    remediation = ("Set the required tags once on the provider, `aws.Provider(\"aws\", default_tags="
-                   "aws.ProviderDefaultTagsArgs(tags=common_tags))` (or the `aws:defaultTags` stack config), "
-                   "or on the resource with `tags={**common_tags, ...}`; every value non-empty. For "
-                   "`aws.autoscaling.Group` use `tags=[aws.autoscaling.GroupTagArgs(key=..., value=..., "
-                   "propagate_at_launch=True)]` (provider default tags do not apply to it). At enforcement "
-                   "level `remediate` the pack adds missing tags from `defaultTagValues`.")
-    compliant_example = ('common_tags = {"environment": "production", "team": "payments", "cost-center": "cc-1234", '
-                         '"application": "payment-processor", "compliance": "pci-dss", "backup": "daily"}\n'
-                         'aws.ecs.Cluster("payments", tags=common_tags)')
 
     def applies_to(self, type_: str) -> bool:
         return type_.startswith("aws:")
