@@ -26,7 +26,7 @@ CKV_AWS_131 (drop invalid headers), CKV_AWS_91 (access logs), CKV_AWS_150 (delet
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Generator, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, Generator, Iterable, List, Optional, Set, Tuple
 
 from .. import props as P
 from ..environments import ENVIRONMENT_CONFIG, stack_environment
@@ -203,12 +203,10 @@ class EcsServiceBehindStackAlb(StackRule, policy="ecs-service-behind-stack-alb",
             return
         tgs = yield from _stack_urns(
             stack.resolve(service, "loadBalancers", P.TARGET_GROUP, tg_value, update=index.strict), undecided,
-            lambda problem: Violation(
-                f"{label}: `{path}.targetGroupArn` {problem}: the service would depend on "
-                "infrastructure this stack does not create (it cannot be deployed on its own and breaks "
-                "when that infrastructure changes). Create the target group (and its load balancer and "
-                "listener) in this stack and set `target_group_arn=tg.arn`.",
-                urn=service.urn, path=f"{path}.targetGroupArn"))
+            "target group", label, f"{path}.targetGroupArn", service.urn,
+            "the service would depend on infrastructure this stack does not create (it cannot be deployed on "
+            "its own and breaks when that infrastructure changes). Create the target group (and its load "
+            "balancer and listener) in this stack and set `target_group_arn=tg.arn`.")
         if not tgs:
             return
 
@@ -252,11 +250,10 @@ class EcsServiceBehindStackAlb(StackRule, policy="ecs-service-behind-stack-alb",
         rpath = f"{path}.advancedConfiguration.productionListenerRule"
         rules = yield from _stack_urns(
             stack.resolve(service, "loadBalancers", P.LISTENER_RULE, rule_value, update=index.strict), undecided,
-            lambda problem: Violation(
-                f"{label}: `{rpath}` {problem.replace('target group', 'listener rule')}: "
-                "ECS-native blue/green shifts production traffic through that rule, so it must be an "
-                "`aws.lb.ListenerRule` of this stack on a listener of this stack's load balancer; set "
-                "`production_listener_rule=rule.arn`.", urn=service.urn, path=rpath))
+            "listener rule", label, rpath, service.urn,
+            "ECS-native blue/green shifts production traffic through that rule, so it must be an "
+            "`aws.lb.ListenerRule` of this stack on a listener of this stack's load balancer; set "
+            "`production_listener_rule=rule.arn`.")
         if not rules:
             return
         on_stack = [r for r in rules if index.rule_on_stack.get(r, True)]
@@ -290,8 +287,8 @@ class EcsServiceBehindStackAlb(StackRule, policy="ecs-service-behind-stack-alb",
 
 
 _STATUS_PHRASE = {
-    "external": "refers to a target group that is not created in this stack",
-    "wrong-type": "refers to a resource of this stack that is not a target group",
+    "external": "refers to a {} that is not created in this stack",
+    "wrong-type": "refers to a resource of this stack that is not a {}",
     "invalid": "is not a string",
 }
 
@@ -305,16 +302,17 @@ def _problem(found: Resolution) -> str:
     return "external"
 
 
-def _stack_urns(found: Resolution, undecided: Undecided,
-                violation: Callable[[str], Violation]) -> Generator[Violation, None, Set[str]]:
-    """The URNs of the stack resources a service's reference resolves to; none when it does not:
-    an undecidable reference is noted in `undecided`, any other yields `violation(phrase)` with
-    the `_STATUS_PHRASE` of what it refers to instead."""
+def _stack_urns(found: Resolution, undecided: Undecided, noun: str, label: str, path: str, urn: str,
+                fix: str) -> Generator[Violation, None, Set[str]]:
+    """The URNs of the stack resources (each a `noun`) a service's reference at `path` resolves
+    to; none when it does not: an undecidable reference is noted in `undecided`, any other is a
+    violation of the service that says what it refers to instead, then `fix`."""
     if found.status == UNDECIDABLE:
         undecided.add(found.undecidable)
         return set()
     if found.status != RESOLVED:
-        yield violation(_STATUS_PHRASE[_problem(found)])
+        yield Violation(f"{label}: `{path}` {_STATUS_PHRASE[_problem(found)].format(noun)}: {fix}",
+                        urn=urn, path=path)
         return set()
     return found.urns
 
