@@ -70,6 +70,12 @@ class NotApplicable(Exception):
         self.reason = reason
 
 
+def known(value: Any, path: str) -> Any:
+    """`value`, which the rule needs to decide; unknown (at preview) it cannot: not-applicable."""
+    if is_unknown(value):
+        raise NotApplicable(f"`{path}` is not known yet; the rule decides at `pulumi up`")
+    return value
+
 
 @dataclass
 class Context:

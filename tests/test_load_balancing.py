@@ -588,6 +588,7 @@ def test_network_target_groups(h):
 
 def test_health_check_unknowns(h):
     assert h.analyze(TG, tg(UNKNOWN)) == []
+    assert h.not_applicable(TG, tg(UNKNOWN)) == [HEALTH]  # the whole block unknown: decided at `pulumi up`
     unknown_hc = {k: UNKNOWN for k in GOOD_HC}
     assert h.analyze(TG, tg(unknown_hc)) == []
     assert h.not_applicable(TG, tg(unknown_hc)) == []
@@ -894,7 +895,8 @@ def test_load_balancer_unknowns(h):
     assert h.analyze(LBT, alb(dropInvalidHeaderFields=UNKNOWN, enableDeletionProtection=UNKNOWN,
                               accessLogs=UNKNOWN)) == []
     assert h.analyze(LBT, alb(accessLogs={"bucket": UNKNOWN, "enabled": UNKNOWN})) == []
-    assert h.not_applicable(LBT, alb(accessLogs=UNKNOWN)) == []
+    assert h.not_applicable(LBT, alb(accessLogs=UNKNOWN)) == [LOGS]  # decided at `pulumi up`
+    assert h.not_applicable(LBT, alb(accessLogs={"bucket": UNKNOWN, "enabled": True})) == []
 
 
 def test_load_balancer_secrets(h):

@@ -32,7 +32,7 @@ from .. import props as P
 from ..environments import ENVIRONMENT_CONFIG, stack_environment
 from .value_check import ValueCheck
 from ..rule import (RESOLVED, UNDECIDABLE, Context, Resolution, Rule, StackRule, StackView, Undecided, Violation,
-                    cfg_bool, cfg_list, cfg_number, fsbp, glob_match, pci, string_list)
+                    cfg_bool, cfg_list, cfg_number, fsbp, glob_match, known, pci, string_list)
 
 CONCERN = "load-balancing"
 
@@ -418,9 +418,7 @@ class TargetGroupHealthCheck(Rule, policy="target-group-health-check", level="ma
         if self._not_judged(resource, ctx):
             return
         label = f"Target group '{resource.name}'"
-        hc = P.as_dict(resource.get("healthCheck"))
-        if hc is P.UNKNOWN:
-            return
+        hc = known(P.as_dict(resource.get("healthCheck")), "healthCheck")
         if not isinstance(hc, Mapping):
             what = "no `healthCheck`" if hc is P.MISSING else "a malformed `healthCheck` (not an object)"
             yield Violation(f"{label} has {what}: {self._FULL_FIX}", path="healthCheck")
@@ -783,9 +781,7 @@ class AlbAccessLogs(Rule, policy="alb-access-logs", level="advisory", severity="
         if lb_type is None or lb_type not in _lower_strings(cfg_list(ctx, "loadBalancerTypes")):
             return
         label = f"Load balancer '{resource.name}'"
-        logs = P.as_dict(resource.get("accessLogs"))
-        if logs is P.UNKNOWN:
-            return
+        logs = known(P.as_dict(resource.get("accessLogs")), "accessLogs")
         if not isinstance(logs, Mapping):
             yield Violation(f"{label} has no `accessLogs`: set `access_logs=aws.lb.LoadBalancerAccessLogsArgs("
                             "bucket=logs_bucket.id, enabled=True)`.", path="accessLogs")

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Iterable, Optional, Tuple
 
 from .. import props as P
-from ..rule import Context, NotApplicable, Rule, Violation
+from ..rule import Context, Rule, Violation, known
 
 
 class ValueCheck(Rule):
@@ -52,10 +52,8 @@ class ValueCheck(Rule):
             return
         value = self.value_of(resource)
         path = P.format_path(self.property_path)
-        if value is P.UNKNOWN:
-            if self.unknown_is_set:
-                return
-            raise NotApplicable(f"`{path}` is not known yet; the rule decides at `pulumi up`")
-        message = self.problem(value, resource, ctx)
+        if value is P.UNKNOWN and self.unknown_is_set:
+            return
+        message = self.problem(known(value, path), resource, ctx)
         if message:
             yield Violation(message, path=path, level=self.level_for(resource, ctx))
