@@ -206,6 +206,14 @@ def dicts(value: Any) -> List[Mapping]:
     return [item for item in items if isinstance(item, Mapping)]
 
 
+def indexed_dicts(value: Any) -> List[Tuple[int, Mapping]]:
+    """Like `dicts`, each mapping with its position in the list (for its property path)."""
+    items = as_list(value)
+    if not isinstance(items, list):
+        return []
+    return [(index, item) for index, item in enumerate(items) if isinstance(item, Mapping)]
+
+
 def strings(value: Any) -> List[str]:
     """The known strings of a string or list-of-strings property."""
     if isinstance(value, str):

@@ -404,6 +404,13 @@ def test_task_env_every_offender_reported(h):
     assert [d.path for d in diags] == ["containerDefinitions[0].environment[0]", "containerDefinitions[1].environment[0]"]
 
 
+def test_task_env_malformed_entries_keep_the_offenders_position(h):
+    props = td({"name": "app", "image": "busybox", "environment": ["junk", None, {"name": "API_KEY", "value": "y"}]})
+    assert_violation(h.analyze(TD, props), "no-secrets-in-task-environment",
+                     path="containerDefinitions[0].environment[2]", level="mandatory", only=True)
+    assert h.analyze(TD, td({"name": "app", "image": "busybox", "environment": "API_KEY=y"})) == []
+
+
 def test_task_env_unknown_is_not_applicable(h):
     assert h.analyze(TD, {"containerDefinitions": UNKNOWN}) == []
     assert h.not_applicable(TD, {"containerDefinitions": UNKNOWN}) == ["no-secrets-in-task-environment"]

@@ -551,10 +551,7 @@ class _StackIndex:
     def native_problems(self, service: P.ResourceView, strategy: str) -> List[Tuple[str, str]]:
         problems: List[Tuple[str, str]] = []
         label = f"Service '{service.name}' (ECS-native {strategy})"
-        entries = P.as_list(service.get("loadBalancers"))
-        for i, entry in enumerate(entries if isinstance(entries, list) else []):
-            if P.is_unknown(entry) or not isinstance(entry, Mapping):
-                continue
+        for i, entry in P.indexed_dicts(service.get("loadBalancers")):
             problems.extend(self._native_entry(service, label, i, entry))
         why = f"so that a failing {strategy} deployment rolls back automatically"
         problems.extend(circuit_breaker_problems(service, why))

@@ -544,12 +544,7 @@ class ListenerRuleNoHealthHeaderRouting(Rule, policy="listener-rule-no-health-he
         needles = _lower_strings(cfg_list(ctx, "headerNameSubstrings"))
         if not needles:
             return
-        conditions = P.as_list(resource.get("conditions"))
-        if not isinstance(conditions, list):
-            return
-        for i, condition in enumerate(conditions):
-            if not isinstance(condition, Mapping):
-                continue
+        for i, condition in P.indexed_dicts(resource.get("conditions")):
             header = P.as_dict(P.lookup(condition, "httpHeader"))
             if not isinstance(header, Mapping):
                 continue

@@ -569,12 +569,7 @@ class NoSecretsInTaskEnvironment(Rule, policy="no-secrets-in-task-environment", 
         for index, container in enumerate(definitions.containers):
             label = container.get("name")
             label = _safe_label(label) if isinstance(label, str) and label else f"#{index}"
-            environment = P.as_list(container.get("environment"))
-            if not isinstance(environment, list):
-                continue
-            for position, variable in enumerate(environment):
-                if not isinstance(variable, Mapping):
-                    continue
+            for position, variable in P.indexed_dicts(container.get("environment")):
                 var_name = variable.get("name")
                 value = variable.get("value")
                 if not isinstance(var_name, str) or not var_name or P.is_unknown(var_name):
