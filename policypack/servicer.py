@@ -55,9 +55,9 @@ def _record_internal_error(rule_name: str) -> str:
 
 
 def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: Optional[set]) -> Any:
-    """One pass from protobuf to plain values. With a `secret_paths` set, the rules' values (what
-    props.decode does to wire dicts): secrets unwrapped with their paths recorded, resource
-    references as their URN. With None, the wire form, every signature object kept (remediation
+    """One pass from protobuf to plain values. With a `secret_paths` set, the rules' values:
+    secrets unwrapped with their paths recorded, resource references as their URN, assets and
+    archives kept as small dicts (their text is content, never scanned). With None, the wire form, every signature object kept (remediation
     works on it; an asset's or archive's fields are content, never unwrapped)."""
     kind = value.WhichOneof("kind")
     if kind == "string_value":
@@ -103,16 +103,23 @@ def decode_struct(struct: struct_pb2.Struct, secret_paths: set) -> Dict[str, Any
     return {k: _decode(fields[k], (k,), secret_paths) for k in fields}  # (cheaper than .items() here)
 
 
-def view_from_request(request: Any, with_links: bool = False,
-                      providers: Optional[Dict[str, Any]] = None) -> P.ResourceView:
-    """A ResourceView from an AnalyzeRequest or AnalyzerResource (decoded once). `providers`
-    caches decoded provider properties by URN: AnalyzeStack repeats them on every resource."""
+def decode_properties(properties: struct_pb2.Struct) -> Tuple[Mapping[str, Any], set]:
+    """A resource's properties as the rules read them, and the paths of its secrets (a value
+    `pulumi policy analyze` could not decrypt among them, noted where a rule looks it up)."""
     secret_paths: set = set()
-    props = decode_struct(request.properties, secret_paths)
+    props = decode_struct(properties, secret_paths)
     if secret_paths:
         redacted = stored_state.redacted_keys(props, secret_paths)
         if redacted:
             props = stored_state.RedactedProps(props, redacted)
+    return props, secret_paths
+
+
+def view_from_request(request: Any, with_links: bool = False,
+                      providers: Optional[Dict[str, Any]] = None) -> P.ResourceView:
+    """A ResourceView from an AnalyzeRequest or AnalyzerResource (decoded once). `providers`
+    caches decoded provider properties by URN: AnalyzeStack repeats them on every resource."""
+    props, secret_paths = decode_properties(request.properties)
     provider_type, provider_props, provider_urn = "", {}, ""
     if request.HasField("provider"):
         provider_type = request.provider.type
@@ -405,10 +412,10 @@ class PackServicer(analyzer_pb2_grpc.AnalyzerServicer):
                 old = wire.get(key)
                 secret = isinstance(old, dict) and old.get(P.SIG_KEY) == P.SECRET_SIG
                 wire[key] = {P.SIG_KEY: P.SECRET_SIG, "value": value} if secret else value
-            view = P.ResourceView(view.type, view.name, view.urn, P.decode(wire, (), set()), view.secret_paths,
-                                  view.parent, (), {}, view.provider_type, view.provider_props, view.provider_urn)
             new_props = struct_pb2.Struct()
             new_props.update(wire)
+            view = P.ResourceView(view.type, view.name, view.urn, *decode_properties(new_props), view.parent, (), {},
+                                  view.provider_type, view.provider_props, view.provider_urn)
             response.remediations.append(proto.Remediation(
                 policyName=rule.name, policyPackName=self.name, policyPackVersion=self.version,
                 description=rule.description, properties=new_props))

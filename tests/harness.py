@@ -92,8 +92,10 @@ class Harness:
 
     def __init__(self, policies: Optional[Iterable[str]] = None, config: Optional[Mapping[str, Any]] = None,
                  stack: str = STACK, project: str = PROJECT, dry_run: bool = True,
-                 stack_tags: Optional[Mapping[str, str]] = None, configure_stack: bool = True) -> None:
-        self.pack = Pack(select_rules(names=policies))
+                 stack_tags: Optional[Mapping[str, str]] = None, configure_stack: bool = True,
+                 rules: Optional[Sequence[Any]] = None) -> None:
+        """`rules`: rule instances to serve instead of the named policies (a test's own rules)."""
+        self.pack = Pack(list(rules) if rules is not None else select_rules(names=policies))
         self.servicer = self.pack.servicer()
         self.stack, self.project = stack, project
         if configure_stack:  # False: as `pulumi policy analyze`, which sends no ConfigureStack

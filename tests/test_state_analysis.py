@@ -16,6 +16,8 @@ from harness import Harness, evaluate_records, resource, secret, urn
 from offline_helpers import cli, run_once
 from policypack import servicer
 from policypack.offline.state import parse_export
+from policypack.props import MISSING, UNKNOWN
+from policypack.rule import Rule
 from policypack.rules import CATALOGUE
 from policypack.stored_state import identity_from_urn
 
@@ -481,3 +483,39 @@ def test_ciphertext_export_says_what_it_could_not_judge():
     response = h.servicer.Analyze(analyze_request(logs, None), None)
     skipped = {n.policy_name for n in response.not_applicable}
     assert {"required-tags", "log-group-retention"} <= skipped and not response.diagnostics
+
+
+PARAMETER = "aws:ssm/parameter:Parameter"
+
+
+class _AddsTags(Rule, policy="test-adds-tags", concern="tagging", remediable=True, types=(PARAMETER,)):
+    """Test rule: remediates first, so that the next rule sees the remediated properties."""
+
+    def remediate(self, resource, ctx):
+        return {"tags": {"team": "payments"}}
+
+
+class _ReadsValue(Rule, policy="test-reads-value", concern="secrets", remediable=True, types=(PARAMETER,)):
+    """Test rule: records what a later remediation is given."""
+
+    def __init__(self):
+        self.seen = []
+
+    def remediate(self, resource, ctx):
+        self.seen.append((resource.get("value"), resource.is_secret(("value",)), resource.get("tags", "team")))
+        return None
+
+
+@pytest.mark.parametrize("value", ["[secret]", secret("[secret]")])
+def test_a_later_remediation_still_sees_a_redacted_value_as_redacted(value):
+    """After one remediation the properties are decoded again for the next: a value the CLI could not
+    decrypt stays a redacted secret (not the text "[secret]"), beside the first one's change."""
+    props = {"name": "/app/key", "type": "SecureString", "value": value}
+    alone, after = _ReadsValue(), _ReadsValue()
+    Harness(rules=[alone], configure_stack=False, config={"test-reads-value": "remediate"}).remediate(PARAMETER, props)
+    h = Harness(rules=[_AddsTags(), after], configure_stack=False,
+                config={"test-adds-tags": "remediate", "test-reads-value": "remediate"})
+    reply = h.remediate(PARAMETER, props)
+    assert [r.policyName for r in reply.remediations] == ["test-adds-tags"]
+    assert alone.seen == [(UNKNOWN, True, MISSING)]  # a value that exists but cannot be read
+    assert after.seen == [(UNKNOWN, True, "payments")]
