@@ -60,28 +60,6 @@ def is_unknown(value: Any) -> bool:
     return value is UNKNOWN or (isinstance(value, str) and value in UNKNOWN_SENTINELS)
 
 
-def decode(wire: Any, path: Tuple = (), secret_paths: Optional[Set[Tuple]] = None) -> Any:
-    """Turn wire-form values (a Struct as a dict) into plain values.
-
-    Secrets are unwrapped, their paths recorded in `secret_paths` so that messages can avoid them;
-    resource references become their URN string; assets and archives are kept as small dicts.
-    """
-    if isinstance(wire, dict):
-        sig = wire.get(SIG_KEY)
-        if sig == SECRET_SIG:
-            if secret_paths is not None:
-                secret_paths.add(path)
-            return decode(wire.get("value"), path, secret_paths)
-        if sig == RESOURCE_REF_SIG:
-            return wire.get("urn", "")
-        if sig in (ASSET_SIG, ARCHIVE_SIG):
-            return dict(wire)  # keeps its signature: code and files are content, not names (is_asset)
-        return {k: decode(v, path + (k,), secret_paths) for k, v in wire.items()}
-    if isinstance(wire, list):
-        return [decode(v, path + (i,), secret_paths) for i, v in enumerate(wire)]
-    return wire
-
-
 def is_asset(value: Any) -> bool:
     """An asset or archive (Lambda code, bucket object source): its text is never scanned."""
     return isinstance(value, Mapping) and value.get(SIG_KEY) in (ASSET_SIG, ARCHIVE_SIG)
