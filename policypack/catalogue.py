@@ -6,7 +6,7 @@ import json
 import os
 from typing import Any, Dict, List, Optional
 
-from .distribution import PRESETS_DIR  # shipped in the package (`payments-guard presets`)
+from .release import PRESETS_DIR  # shipped in the package (`payments-guard presets`)
 from .rules import ALL_RULES, CORE
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

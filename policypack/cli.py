@@ -4,6 +4,9 @@ Exit status of `check` and `audit`: 0 nothing mandatory; 1 a mandatory violation
 finding; 2 an input could not be evaluated (program error, unreadable export, bad config, pack
 failure, timeout), with a one-line cause on stderr. Several inputs give one report; exit 2 when
 any of them could not be evaluated.
+
+The offline check and the pack (grpc, pulumi-policy, jsonschema) are imported by the commands that
+use them: `pack`, `presets` and `--version` run under a plain python3.
 """
 from __future__ import annotations
 
@@ -11,6 +14,10 @@ import argparse
 import os
 import sys
 from typing import Dict, List, Optional, Sequence
+
+from . import PACK_NAME
+from .distribution import SERVED_PACK_DIR, DistributionError, project_runtime, pulumi_projects, stage_pack
+from .release import preset_names, preset_path, versions
 
 
 def _pairs(values: Optional[Sequence[str]], flag: str) -> Dict[str, str]:
@@ -106,7 +113,6 @@ def _parser() -> argparse.ArgumentParser:
 
 class _VersionAction(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
-        from .distribution import versions
         found = versions()
         print(f"payments-guard {found['payments-guard']} (pulumi-policy {found['pulumi-policy']}, "
               f"pulumi {found['pulumi']})")
@@ -181,8 +187,6 @@ def _split_list(values: Optional[Sequence[str]]) -> Optional[List[str]]:
 
 
 def _pack(args: argparse.Namespace) -> int:
-    from . import PACK_NAME
-    from .distribution import DistributionError, stage_pack
     try:
         target = stage_pack(args.directory, name=args.name if args.name is not None else PACK_NAME,
                             policies=_split_list(args.policies), frameworks=_split_list(args.frameworks),
@@ -201,7 +205,6 @@ def _check_changed(args: argparse.Namespace) -> int:
     missing = missing_check_dependencies()
     if missing:
         return _missing_extra(missing)
-    from .distribution import project_runtime, pulumi_projects
     projects = []
     for project in pulumi_projects(args.files, os.getcwd()):
         runtime = project_runtime(project)
@@ -225,7 +228,6 @@ def _check_changed(args: argparse.Namespace) -> int:
 
 
 def _presets(args: argparse.Namespace) -> int:
-    from .distribution import preset_names, preset_path
     for name in preset_names():
         print(f"{name}\t{preset_path(name)}" if args.paths else name)
     return 0
@@ -254,7 +256,6 @@ def _progress(args: argparse.Namespace):
 
 
 def _settings(args: argparse.Namespace, progress):
-    from .distribution import SERVED_PACK_DIR
     from .offline.evaluate import PackSettings
     return PackSettings(pack=os.path.abspath(args.pack) if args.pack else SERVED_PACK_DIR,
                         policy_config=args.policy_config, baseline=args.baseline, timeout=args.timeout,

@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
 
 from .exemptions import EXEMPTIONS_SCHEMA
 from .props import MISSING, ResourceView, is_unknown
+from .release import policy_url
 
 ADVISORY, MANDATORY, REMEDIATE, DISABLED = "advisory", "mandatory", "remediate", "disabled"
 LEVELS = (ADVISORY, MANDATORY, REMEDIATE, DISABLED)
@@ -480,7 +481,6 @@ class Rule:
     def url(self) -> str:
         """`<documentation page>#<name>`, the page declared in pyproject.toml's [project.urls]
         (or its override); "" when none is declared."""
-        from .distribution import policy_url
         return policy_url(self.name)
 
 

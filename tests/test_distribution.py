@@ -16,7 +16,7 @@ from distribution_helpers import analyzer_info_of, sarif_schema_errors
 from offline_helpers import ROOT, program
 from policypack import PACK_NAME, __version__
 from policypack.catalogue import presets
-from policypack.distribution import homepage_url, policy_url
+from policypack.release import homepage_url, policy_url
 from policypack.offline.client import PROTO_TO_LEVEL
 from policypack.offline.policy_config import PolicyConfigError, build, load_file
 from policypack.pack import select_rules
@@ -156,7 +156,7 @@ def test_links_come_from_the_installed_distributions_metadata(tmp_path):
         "Requires-Dist: pulumi<4,>=3.200\nRequires-Dist: pulumi-policy<2,>=1.18\n"
         'Requires-Dist: pulumi-aws<8,>=7; extra == "check"\n')
     (info / "RECORD").write_text("")
-    code = ("import json; from policypack import distribution as d; "
+    code = ("import json; from policypack import release as d; "
             "print(json.dumps([d.policy_url('required-tags'), d.homepage_url(), d.runtime_requirements()]))")
     env = {k: v for k, v in _without_url_overrides().items() if k != "PYTHONPATH"}
     done = subprocess.run([sys.executable, "-c", code], cwd=str(site), env=env, capture_output=True, text=True,

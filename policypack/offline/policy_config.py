@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Dict, Optional
 
+from ..release import preset_names, preset_path
 from ..rule import LEVELS
 
 
@@ -25,7 +26,6 @@ def resolve(path_or_preset: str) -> str:
     no such file exists: an existing file always wins."""
     if os.path.exists(path_or_preset):
         return path_or_preset
-    from ..distribution import preset_path
     return preset_path(path_or_preset) or path_or_preset
 
 
@@ -36,7 +36,6 @@ def load_file(path: str) -> Dict[str, Any]:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except OSError as exc:
-        from ..distribution import preset_names
         raise PolicyConfigError(f"cannot read policy config {given}: {exc.strerror} "
                                 f"(or name a preset: {', '.join(preset_names())})") from exc
     try:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import Any, Dict, List, Union
 from xml.etree import ElementTree as ET
 
+from .. import __version__
+from ..release import homepage_url
 from .evaluate import Report, read_json_file
 from .html import render_html
 from .many import Batch
@@ -174,8 +176,6 @@ SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "
 def _tool_driver() -> Dict[str, Any]:
     """The tool: its link comes from the release's declared [project.urls] (none when none is
     declared), never from an address written here."""
-    from ..distribution import homepage_url
-    from .. import __version__
     driver: Dict[str, Any] = {"name": "payments-guard", "version": __version__, "semanticVersion": __version__}
     home = homepage_url()
     if home:
