@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Mapping, Optional
 
 from policypack.offline.check import CheckOptions, load_project, run_program, stack_config
 
@@ -43,10 +43,10 @@ def by_name(result: Dict[str, Any], name: str, type_: Optional[str] = None) -> D
     return matches[0]
 
 
-def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    """`python -m policypack ...` as a user runs it."""
+def cli(*args: str, timeout: float = 180, env: Optional[Mapping[str, str]] = None) -> subprocess.CompletedProcess:
+    """`python -m policypack ...` as a user runs it (`env`: its whole environment)."""
     return subprocess.run([sys.executable, "-m", "policypack", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=None if env is None else dict(env))
 
 
 @functools.lru_cache(maxsize=None)

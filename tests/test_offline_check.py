@@ -2,6 +2,7 @@
 import json
 import os
 import subprocess
+import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -12,19 +13,31 @@ from offline_helpers import PROGRAMS, ROOT, cli, cli_once, program
 PACKS = os.path.join(os.path.dirname(PROGRAMS), "packs")
 
 
+MARK = "PAYMENTS_GUARD_TEST_RUN"
+
+
+def _marked_environment():
+    """An environment whose every descendant process can be found again: the check's runner and
+    pack inherit it (their command lines do not name the program), and no other test's carry it."""
+    marker = uuid.uuid4().hex
+    return dict(os.environ, **{MARK: marker}), marker
+
+
 def _leftovers(marker: str):
-    """Processes whose command line mentions `marker` (none may outlive a check)."""
+    """The command lines of the processes still carrying `marker` (none may outlive a check)."""
     found = []
+    wanted = f"{MARK}={marker}".encode()
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
+            with open(f"/proc/{pid}/environ", "rb") as handle:
+                if wanted not in handle.read().split(b"\0"):
+                    continue
             with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                cmdline = handle.read().decode("utf-8", "replace")
+                found.append(handle.read().decode("utf-8", "replace").replace("\0", " "))
         except OSError:
-            continue
-        if marker in cmdline and "pytest" not in cmdline:
-            found.append(cmdline.replace("\0", " "))
+            continue  # gone meanwhile, or not ours to read
     return found
 
 
@@ -113,10 +126,11 @@ def test_apply_error_trims_traceback_to_program():
 
 
 def test_program_that_hangs_times_out_and_leaves_nothing():
-    result = cli("check", program("hang"), "--timeout", "5", "--quiet")
+    env, marker = _marked_environment()
+    result = cli("check", program("hang"), "--timeout", "5", "--quiet", env=env)
     assert result.returncode == 2
     assert "did not finish within 5s" in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert _leftovers(program("hang")) == []
+    assert _leftovers(marker) == []
 
 
 def test_program_that_exits_early():
@@ -134,10 +148,12 @@ def test_program_printing_to_stdout_still_reports():
 @pytest.mark.parametrize("pack, cause", [("noisy", "before its port"), ("dies", "died during Analyze"),
                                          ("silent", "did not answer Analyze")])
 def test_pack_faults(pack, cause):
-    result = cli("check", program("stdout-noise"), "--pack", os.path.join(PACKS, pack), "--timeout", "6", "--quiet")
+    env, marker = _marked_environment()
+    result = cli("check", program("stdout-noise"), "--pack", os.path.join(PACKS, pack), "--timeout", "6", "--quiet",
+                 env=env)
     assert result.returncode == 2, result.stdout
     assert cause in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert _leftovers(os.path.join(PACKS, pack)) == []
+    assert _leftovers(marker) == []
 
 
 def test_bad_policy_config(tmp_path):
@@ -232,8 +248,9 @@ def test_timeout_bounds_the_analysis_phase():
 def test_sigterm_reaps_the_runner_and_the_pack():
     import signal
     import time
+    env, marker = _marked_environment()
     process = subprocess.Popen([__import__("sys").executable, "-m", "policypack", "check", program("hang"), "--quiet"],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     # signalled as soon as both are running (the program hangs; the pack waits for its calls)
     deadline = time.monotonic() + 60
     children = _children(process.pid)
@@ -242,12 +259,14 @@ def test_sigterm_reaps_the_runner_and_the_pack():
         time.sleep(0.2)
         children = _children(process.pid)
     assert {"policypack.offline.runner", "pulumi.policy"} <= set(children.values()), children
+    running = _leftovers(marker)  # the marker finds the check, its runner and its pack
+    assert len(running) >= 3 and any("pulumi.policy" in c for c in running), running
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 2 and "terminated" in err
     time.sleep(0.5)
     assert [pid for pid in children if _alive(pid)] == []
-    assert _leftovers(program("hang")) == []
+    assert _leftovers(marker) == []
 
 
 def _children(parent: int):
