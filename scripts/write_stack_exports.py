@@ -32,7 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from policypack.offline import urns as U  # noqa: E402
-from policypack.offline.runner import SECRET_SIG, SIG_KEY, UNKNOWN_BY_KIND  # noqa: E402
+from policypack.props import SECRET_SIG, SIG_KEY, UNKNOWN_BY_KIND  # noqa: E402
 
 CLI_VERSION = "3.272.0"
 PLACEHOLDERS = {UNKNOWN_BY_KIND["string"]: "resolved-at-deployment", UNKNOWN_BY_KIND["number"]: 0,

@@ -22,7 +22,7 @@ from .evaluate import (REPO_ROOT, CheckError, Evaluation, PackSettings, Report, 
                        load_baseline, pack_environment)
 from .interpreter import PROBE_TIMEOUT, EnvironmentMissing, Interpreter, start_probe
 from .interpreter import pick as pick_interpreter
-from .runner import config_string
+from .wire import config_string
 # client (grpc), findings and the analysis are imported once the program runner is started: it
 # is the long pole, and the check's own imports need not delay it.
 

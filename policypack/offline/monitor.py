@@ -22,8 +22,9 @@ from pulumi.runtime.sync_await import _sync_await
 from . import urns as U
 from .fabricate import fabricate
 from .invokes import answer_invoke
-from .runner import (RESOURCE_REF_SIG, SECRET_SIG, SIG_KEY, UNKNOWN_ID, Recorder, _fill_missing, _json_safe,
-                     engine_wire, unknown_like)
+from .recording import Recorder
+from ..props import SECRET_SIG, SIG_KEY
+from .wire import UNKNOWN_ID, engine_wire, fill_missing, json_safe, unknown_like
 
 # As sdk/python/lib/pulumi/runtime/rpc.py spells an unknown value on the wire.
 _UNKNOWN_WIRE = rpc.UNKNOWN
@@ -216,7 +217,7 @@ class RecordingMonitor(M.MockMonitor):
         if is_provider:
             return recorder.provider_id(urn) if not recorder.preview else "", inputs, dict(wire_inputs)
         try:
-            id_, full = fabricate(request.type, request.name, _json_safe(inputs),
+            id_, full = fabricate(request.type, request.name, json_safe(inputs),
                                   recorder.env_for(wire_inputs, provider), False)
         except Exception as exc:  # noqa: BLE001 - reported, and the program carries on with its inputs
             recorder.warnings.append(f"could not fabricate outputs of {request.type} {request.name}: {exc}")
@@ -224,20 +225,20 @@ class RecordingMonitor(M.MockMonitor):
         computed = {k: v for k, v in full.items() if k not in wire_inputs}
         # AWS also sets fields inside blocks the user gave (vpcConfig.vpcId...): keep those
         # fills, never overriding what the user set (nor a secret or unknown value).
-        wire_outputs = {k: _fill_missing(v, full.get(k)) for k, v in wire_inputs.items()}
+        wire_outputs = {k: fill_missing(v, full.get(k)) for k, v in wire_inputs.items()}
         if recorder.preview:
             # A first preview: inputs are known, computed outputs (and the id) are not.
             for key, value in computed.items():
                 wire_outputs[key] = unknown_like(value)
             wire_outputs["id"] = UNKNOWN_ID
             return "", inputs, wire_outputs
-        wire_outputs.update(_json_safe(computed))
+        wire_outputs.update(json_safe(computed))
         wire_outputs["id"] = id_
         program_outputs = dict(inputs)
         program_outputs.update(computed)
         for key, value in wire_outputs.items():
             if key in inputs and isinstance(value, dict) and isinstance(inputs[key], dict):
-                program_outputs[key] = _fill_missing(inputs[key], full.get(key))
+                program_outputs[key] = fill_missing(inputs[key], full.get(key))
         return id_, program_outputs, wire_outputs
 
     def RegisterResourceOutputs(self, request):
@@ -262,7 +263,7 @@ class RecordingMonitor(M.MockMonitor):
             props = _sync_await(rpc.serialize_properties({"name": referenced}, {}))
             # unknown=True: its outputs stay unknown, in update mode too (a skipped read).
             return resource_pb2.ReadResourceResponse(urn=urn, properties=props, unknown=True)
-        given = _json_safe(rpc.deserialize_properties(request.properties))
+        given = json_safe(rpc.deserialize_properties(request.properties))
         try:
             _id, state = fabricate(request.type, request.name, given, recorder.env_for(given, request.provider), False)
         except Exception as exc:  # noqa: BLE001 - reported, and the program carries on with what it gave
@@ -278,4 +279,4 @@ class RecordingMonitor(M.MockMonitor):
         return resource_pb2.ReadResourceResponse(urn=urn, properties=props)
 
 
-__all__ = ["RecordingMocks", "RecordingMonitor", "RESOURCE_REF_SIG"]
+__all__ = ["RecordingMocks", "RecordingMonitor"]
