@@ -318,14 +318,14 @@ def _run(args: argparse.Namespace, jobs, several: bool, progress) -> int:
     """One input: today's report of one stack; several: one report of them all."""
     import json
 
-    from .offline.evaluate import CheckError
+    from .offline.pipeline import CheckError
     from .offline.many import run_many
     from .offline.reports import render, render_batch
     if several:
         if args.jobs < 1:
             return _usage_error("--jobs takes a number of at least 1")
         if args.baseline:  # read once up front: a bad baseline is the run's error, not each input's
-            from .offline.evaluate import load_baseline
+            from .offline.pipeline import load_baseline
             try:
                 load_baseline(args.baseline)
             except CheckError as exc:

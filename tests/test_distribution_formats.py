@@ -13,8 +13,7 @@ import pytest
 
 from distribution_helpers import sarif_schema_errors
 from offline_helpers import ROOT
-from policypack.offline.evaluate import Report
-from policypack.offline.many import Batch
+from policypack.offline.pipeline import Batch, Report
 from policypack.offline.reports import (FORMATS, batch_from_json_dict, render, render_batch,
                                         report_from_json_dict)
 

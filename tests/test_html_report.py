@@ -201,7 +201,7 @@ def test_browser_screenshot(rendered_page, tmp_path):
 
 
 def test_reports_render_html_for_one_stack():
-    from policypack.offline.evaluate import Report
+    from policypack.offline.pipeline import Report
     from policypack.offline.reports import FORMATS, render
     [dev, _], _ = reports()
     report = Report(pack=dev["pack"], project="payments", stack="dev", mode="update", program="/src/payments",

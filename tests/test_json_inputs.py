@@ -2,7 +2,7 @@
 error (the CLI prints it as a message), through the one reader both share."""
 import pytest
 
-from policypack.offline.evaluate import CheckError, load_baseline
+from policypack.offline.pipeline import CheckError, load_baseline
 from policypack.offline.reports import ReportFormatError, load_report
 
 

@@ -4,9 +4,8 @@ import copy
 
 from hypothesis import given, settings, strategies as st
 
-from policypack.offline.evaluate import Report
 from policypack.offline.findings import fingerprint
-from policypack.offline.many import Batch
+from policypack.offline.pipeline import Batch, Report
 from policypack.offline.reports import FORMATS, render, render_batch
 
 STACK = "urn:pulumi:dev::shop::pulumi:pulumi:Stack::shop-dev"

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .evaluate import (REPO_ROOT, CheckError, Evaluation, PackSettings, Report, StackContext, evaluate,
-                       load_baseline, pack_environment)
+from . import findings as F
+from .evaluate import REPO_ROOT, PackSettings, evaluate, pack_environment
+from .pipeline import CheckError, Evaluation, Report, StackContext, load_baseline
 from .interpreter import PROBE_TIMEOUT, EnvironmentMissing, Interpreter, start_probe
 from .interpreter import pick as pick_interpreter
 from .wire import config_string
@@ -360,7 +361,6 @@ class ProgramSource:
         self.run = ProgramRun(self.options, self.project, self.config, self.secret_keys, self.region)
 
     def collect(self, deadline: float) -> Evaluation:
-        from . import findings as F
         result = self.run.result(deadline)
         name = self.project["name"]
         evaluation = Evaluation(label=self.program, project=name, stack=self.options.stack, mode=self.options.mode,

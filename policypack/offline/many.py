@@ -10,48 +10,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
-from .evaluate import CheckError, Report, stop_all
+from .evaluate import stop_all
+from .pipeline import Batch, CheckError, Report
 from .pool import run_each
 
 #: (the input as the user named it, a function that evaluates it)
 Job = Tuple[str, Callable[[], Report]]
-
-
-@dataclass
-class Batch:
-    inputs: List[str]
-    reports: List[Report] = field(default_factory=list)       # in input order
-    errors: List[Dict[str, str]] = field(default_factory=list)  # {"input", "error"}, in input order
-    duration_seconds: float = 0.0
-
-    @property
-    def exit_code(self) -> int:
-        if self.errors:
-            return 2
-        return max((r.exit_code for r in self.reports), default=0)
-
-    def totals(self) -> Dict[str, int]:
-        totals = {"inputs": len(self.inputs), "stacks": len(self.reports), "errors": len(self.errors),
-                  "resources": 0, "mandatory": 0, "advisory": 0, "baselined": 0, "programFindings": 0}
-        for report in self.reports:
-            totals["resources"] += report.resources
-            for level, count in report.counts().items():
-                totals[level] = totals.get(level, 0) + count
-            totals["programFindings"] += len(report.program_findings)
-        totals["exitCode"] = self.exit_code
-        return totals
-
-    def baseline(self) -> Dict[str, Any]:
-        """One baseline for every stack: each fingerprint covers the URN, so it carries the stack
-        and project; entries name them too, for the reader."""
-        pack = next((r.pack for r in self.reports if r.pack), {})
-        return {"version": 1, "pack": pack,
-                "stacks": [{"project": r.project, "stack": r.stack, "input": r.program} for r in self.reports],
-                "violations": [dict(entry, project=r.project, stack=r.stack)
-                               for r in self.reports for entry in r.baseline_entries()]}
 
 
 def failure_cause(report: Report) -> str:

@@ -14,9 +14,8 @@ from xml.etree import ElementTree as ET
 
 from .. import __version__
 from ..release import homepage_url
-from .evaluate import Report, read_json_file
 from .html import render_html
-from .many import Batch
+from .pipeline import Batch, Report, read_json_file
 
 FORMATS = ("text", "json", "sarif", "junit", "github", "html")
 SCHEMA_VERSION = "1"

@@ -31,7 +31,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..props import SECRET_SIG, SIG_KEY  # the package's one copy of the wire constants
 from ..stored_state import REDACTED
-from .evaluate import CheckError, Evaluation, StackContext
+from .pipeline import CheckError, Evaluation, StackContext
 from .urns import name_of
 
 SUPPORTED_VERSIONS = (1, 2, 3, 4)
