@@ -13,12 +13,8 @@ import os
 from collections.abc import Mapping
 from typing import Any, Dict, Optional
 
-import jsonschema
-from google.protobuf import json_format
-
 from ..release import preset_names, preset_path
 from ..rule import LEVELS
-from .client import PROTO_TO_LEVEL
 
 
 class PolicyConfigError(Exception):
@@ -85,6 +81,11 @@ def build(analyzer_info: Any, user: Optional[Mapping[str, Any]] = None, where: s
 
     Entries for policies the pack does not have are passed over with a warning (one file often
     configures several packs of a policy group), as the CLI passes them over."""
+    # Imported here, not at the top: the check reads the config file (`load_file`) before it starts
+    # the program, and these imports (pulumi and grpc through the client, ~0.2 s) need not delay it.
+    import jsonschema
+    from google.protobuf import json_format
+
     user = {k: v for k, v in dict(user or {}).items() if k != "environments"}
     policies = {p.name: p for p in analyzer_info.policies}
     for name in user:
@@ -92,6 +93,7 @@ def build(analyzer_info: Any, user: Optional[Mapping[str, Any]] = None, where: s
             _split(name, user[name], where)
             if warnings is not None:
                 warnings.append(f"{where}: pack '{analyzer_info.name}' has no policy named '{name}'; entry ignored")
+    from .client import PROTO_TO_LEVEL
     # proto3 has no presence: an initial config's level 0 (advisory) cannot be told from "unset",
     # so only a non-zero level overrides the policy's own.
     initial = {}
