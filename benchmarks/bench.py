@@ -661,7 +661,8 @@ def measure_audit(python: str, sample: Sequence[Mapping[str, Any]], project: str
     8b: `exports` copies of the sample's export audited with --jobs 1 vs --jobs <CPU count>."""
     from pulumi.runtime import proto as P
     from policypack.offline.client import stack_resource
-    from policypack.offline.evaluate import ProviderIndex, pack_environment
+    from policypack.offline.drive import ProviderIndex
+    from policypack.offline.evaluate import pack_environment
     from policypack.offline.policy_config import build as build_policy_config
     from policypack.offline.state import ExportSource
     scratch = tempfile.mkdtemp(prefix="audit-", dir=WORK)

@@ -184,7 +184,7 @@ def evaluate_records(records: Sequence[Mapping[str, Any]], harness: Optional["Ha
     """Run the offline runner's recorded resources through the servicer in-process, as the check
     does over gRPC: Analyze for every registered resource, then AnalyzeStack with the outputs."""
     from policypack.offline.client import analyze_request, stack_resource
-    from policypack.offline.evaluate import ProviderIndex
+    from policypack.offline.drive import ProviderIndex
     h = harness or Harness()
     provider_of = ProviderIndex(list(records)).provider_of
 

@@ -21,7 +21,7 @@ from offline_helpers import ROOT, cli, program, run_once
 from test_samples import LEGACY_EXPECTED
 
 from policypack.offline.check import load_project
-from policypack.offline.evaluate import ProviderIndex
+from policypack.offline.drive import ProviderIndex
 from policypack.offline.pipeline import CheckError
 from policypack.offline.state import REDACTED, SECRET_SIG, SIG_KEY, parse_export
 

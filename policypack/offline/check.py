@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -18,14 +17,13 @@ from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import findings as F
 from .evaluate import REPO_ROOT, PackSettings, evaluate, pack_environment
 from .pipeline import CheckError, Evaluation, Report, StackContext, load_baseline
 from .interpreter import PROBE_TIMEOUT, EnvironmentMissing, Interpreter, start_probe
 from .interpreter import pick as pick_interpreter
 from .wire import config_string
-# client (grpc), findings and the analysis are imported once the program runner is started: it
-# is the long pole, and the check's own imports need not delay it.
+# client (grpc), findings and the analysis are imported once the program runner is started (see
+# evaluate.py): it is the long pole, and the check's own imports need not delay it.
 
 MODES = ("update", "preview")
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -361,6 +359,7 @@ class ProgramSource:
         self.run = ProgramRun(self.options, self.project, self.config, self.secret_keys, self.region)
 
     def collect(self, deadline: float) -> Evaluation:
+        from . import findings as F  # (grpc: once the program runs, see above)
         result = self.run.result(deadline)
         name = self.project["name"]
         evaluation = Evaluation(label=self.program, project=name, stack=self.options.stack, mode=self.options.mode,
