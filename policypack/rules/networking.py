@@ -197,6 +197,29 @@ def _container_needs(task: P.ResourceView) -> Dict[str, str]:
     return needs
 
 
+def _needs_of(tasks: Iterable[P.ResourceView]) -> Dict[str, str]:
+    """What the containers of these task definitions need an endpoint for -> why (the first reason)."""
+    needs: Dict[str, str] = {}
+    for task in tasks:
+        for need, why in _container_needs(task).items():
+            needs.setdefault(need, why)
+    return needs
+
+
+def _required(group: "_Group", extra: List[str]) -> List[Tuple[str, str]]:
+    """The Interface endpoints a VPC's private services need, with why: ECR always; logs, secrets
+    and parameters when their containers use them; the `additionalEndpoints` config."""
+    required = [("ecr.api", "every task pulls its image manifest through the ECR API"),
+                ("ecr.dkr", "every task pulls its image through the ECR Docker registry")]
+    for need in ("logs", "secretsmanager", "ssm"):
+        if need in group.needs:
+            required.append((need, group.needs[need]))
+    for need in extra:
+        if need not in {r[0] for r in required} and need != "s3":
+            required.append((need, "required by the `additionalEndpoints` config"))
+    return required
+
+
 class VpcEndpointsForPrivateTasks(StackRule, policy="vpc-endpoints-for-private-tasks", level="mandatory",
                                   severity="high", seeds=(5,),
                                   frameworks=(pci("1.3.2", "1.4.4"), fsbp("EC2.55", "EC2.56"))):
@@ -227,6 +250,49 @@ class VpcEndpointsForPrivateTasks(StackRule, policy="vpc-endpoints-for-private-t
     }
 
     def judge(self, stack: StackView, ctx: Context, undecided: Undecided) -> Iterable[Violation]:
+        services = self._private_services(stack, undecided)
+        if not services:
+            return
+        refs = _Resolver(stack, update=not ctx.dry_run)
+        extra = [e.strip().lower() for e in cfg_list(ctx, "additionalEndpoints") if isinstance(e, str) and e.strip()]
+        groups = self._groups_by_vpc(stack, refs, services)
+        endpoints = [_Endpoint(r, refs) for r in stack.of_type(*P.VPC_ENDPOINT)]
+        anywhere: List[_Endpoint] = []  # VPC unknown (preview) or missing: counts for every VPC
+        by_vpc: Dict[str, List[_Endpoint]] = {}
+        for endpoint in endpoints:
+            if endpoint.vpc_unknown or not endpoint.vpcs:
+                anywhere.append(endpoint)
+            for key in endpoint.vpcs:
+                by_vpc.setdefault(key, []).append(endpoint)
+        attached = self._endpoint_route_tables(stack, refs)
+        for vpc, group in groups.items():
+            in_vpc = endpoints if vpc == _ANY else by_vpc.get(vpc, []) + anywhere
+            yield from self._judge_vpc(stack, vpc, group, in_vpc, attached, _required(group, extra), undecided)
+
+    def _judge_vpc(self, stack: StackView, vpc: str, group: "_Group", in_vpc: List["_Endpoint"],
+                   attached: Dict[str, Set[str]], required: List[Tuple[str, str]],
+                   undecided: Undecided) -> Iterable[Violation]:
+        """The endpoints one VPC's private services need, against those it has."""
+        # What passes only thanks to an endpoint whose VPC or route tables no dependency decides
+        # is undecided, not compliant.
+        decided = [e for e in in_vpc if not e.vpc_unknown]
+        unsure = [e.resource.name for e in in_vpc if e.vpc_unknown or e.rt_unknown]
+        why_unsure = (f"the VPC or route tables of endpoint(s) {', '.join(repr(n) for n in sorted(unsure)[:3])} "
+                      "are not known yet "
+                      "and depend on no VPC or route table of this stack")
+        for service, why in required:
+            problem = self._interface_problem(service, in_vpc)
+            if problem:
+                yield self._violation(stack, vpc, group, service, why, problem)
+            elif unsure and self._interface_problem(service, decided):
+                undecided.add(why_unsure)
+        problem = self._gateway_problem(stack, in_vpc, attached, group.route_tables)
+        if problem:
+            yield self._violation(stack, vpc, group, "s3", "ECR serves image layers from S3", problem)
+        elif unsure and self._gateway_problem(stack, decided, attached, group.route_tables, decided_only=True):
+            undecided.add(why_unsure)
+
+    def _private_services(self, stack: StackView, undecided: Undecided) -> List[P.ResourceView]:
         services = []
         for service in stack.of_type(*P.SERVICE):
             private = self._is_private(service)
@@ -234,28 +300,24 @@ class VpcEndpointsForPrivateTasks(StackRule, policy="vpc-endpoints-for-private-t
                 undecided.add(f"whether service '{service.name}' runs without a public IP is not known yet")
             elif private:
                 services.append(service)
-        if not services:
-            return
-        refs = _Resolver(stack, update=not ctx.dry_run)
-        extra = [e.strip().lower() for e in cfg_list(ctx, "additionalEndpoints") if isinstance(e, str) and e.strip()]
+        return services
+
+    def _groups_by_vpc(self, stack: StackView, refs: "_Resolver",
+                       services: List[P.ResourceView]) -> Dict[str, "_Group"]:
+        """The private services by VPC (`_ANY` when a service's is not known), with the route tables
+        of their subnets and what their containers need."""
         associations, main_tables = self._route_table_index(stack, refs)
         groups: Dict[str, _Group] = {}
         all_tasks: Optional[Dict[str, str]] = None
         for service in services:
             vpcs, subnets = self._service_network(stack, refs, service)
             tasks = self._task_definitions(stack, refs, service)
-            if tasks is None:
+            if tasks is None:  # not resolvable: what any task definition of the stack needs
                 if all_tasks is None:
-                    all_tasks = {}
-                    for task in stack.of_type(*P.TASK_DEFINITION):
-                        for need, why in _container_needs(task).items():
-                            all_tasks.setdefault(need, why)
+                    all_tasks = _needs_of(stack.of_type(*P.TASK_DEFINITION))
                 needs = dict(all_tasks)
             else:
-                needs = {}
-                for task in tasks:
-                    for need, why in _container_needs(task).items():
-                        needs.setdefault(need, why)
+                needs = _needs_of(tasks)
             tables: Set[str] = set()
             for subnet in subnets:
                 if subnet in associations:
@@ -271,43 +333,7 @@ class VpcEndpointsForPrivateTasks(StackRule, policy="vpc-endpoints-for-private-t
                 group.route_tables.update(tables)
                 for need, why in needs.items():
                     group.needs.setdefault(need, why)
-        endpoints = [_Endpoint(r, refs) for r in stack.of_type(*P.VPC_ENDPOINT)]
-        anywhere: List[_Endpoint] = []  # VPC unknown (preview) or missing: counts for every VPC
-        by_vpc: Dict[str, List[_Endpoint]] = {}
-        for endpoint in endpoints:
-            if endpoint.vpc_unknown or not endpoint.vpcs:
-                anywhere.append(endpoint)
-            for key in endpoint.vpcs:
-                by_vpc.setdefault(key, []).append(endpoint)
-        attached = self._endpoint_route_tables(stack, refs)
-        for vpc, group in groups.items():
-            in_vpc = endpoints if vpc == _ANY else by_vpc.get(vpc, []) + anywhere
-            required = [("ecr.api", "every task pulls its image manifest through the ECR API"),
-                        ("ecr.dkr", "every task pulls its image through the ECR Docker registry")]
-            for need in ("logs", "secretsmanager", "ssm"):
-                if need in group.needs:
-                    required.append((need, group.needs[need]))
-            for need in extra:
-                if need not in {r[0] for r in required} and need != "s3":
-                    required.append((need, "required by the `additionalEndpoints` config"))
-            # What passes only thanks to an endpoint whose VPC or route tables no dependency decides
-            # is undecided, not compliant.
-            decided = [e for e in in_vpc if not e.vpc_unknown]
-            unsure = [e.resource.name for e in in_vpc if e.vpc_unknown or e.rt_unknown]
-            why_unsure = (f"the VPC or route tables of endpoint(s) {', '.join(repr(n) for n in sorted(unsure)[:3])} "
-                          "are not known yet "
-                          "and depend on no VPC or route table of this stack")
-            for service, why in required:
-                problem = self._interface_problem(service, in_vpc)
-                if problem:
-                    yield self._violation(stack, vpc, group, service, why, problem)
-                elif unsure and self._interface_problem(service, decided):
-                    undecided.add(why_unsure)
-            problem = self._gateway_problem(stack, in_vpc, attached, group.route_tables)
-            if problem:
-                yield self._violation(stack, vpc, group, "s3", "ECR serves image layers from S3", problem)
-            elif unsure and self._gateway_problem(stack, decided, attached, group.route_tables, decided_only=True):
-                undecided.add(why_unsure)
+        return groups
 
     # --- which services ----------------------------------------------------------------------
     @staticmethod
