@@ -202,9 +202,9 @@ class StackView:
         `name`). An unknown value resolves through `owner`'s propertyDependencies of `prop` (then its
         `dependencies`) to the resources of `types` among them, so a preview decides what an update
         would; only a value no dependency decides is undecidable (so is, at preview, a literal name
-        while a resource of `types` has a name not known yet: programs choose names, not ARNs). `update`
-        (not a preview): every
-        output of this stack is known then, so such a value comes from outside the stack: external.
+        while a resource of `types` has a name not known yet: programs choose names, not ARNs).
+        `update` (not a preview): every output of this stack is known then, so such a value comes
+        from outside the stack: external.
         """
         types = tuple(types)
         if value is ...:  # not given: the whole property
