@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import fnmatch
 import inspect
+import re
 import sys
 import textwrap
 from dataclasses import dataclass, field
@@ -352,6 +353,7 @@ def _type_names(types: Sequence[str]) -> str:
 
 # A policy's docstring holds all its prose: the description, then these sections.
 DOCSTRING_SECTIONS = {"Remediation:": "remediation", "Compliant example:": "compliant_example"}
+_SECTION_LIKE = re.compile(r"^[A-Z][a-z]+(?: [a-z]+)?:$")  # a header: one or two words, unindented
 
 
 def docstring_texts(doc: str) -> Dict[str, str]:
@@ -361,11 +363,14 @@ def docstring_texts(doc: str) -> Dict[str, str]:
     texts: Dict[str, List[str]] = {"description": []}
     current = "description"
     for line in inspect.cleandoc(doc).splitlines():
+        line = line.rstrip()
         if line in DOCSTRING_SECTIONS:
             current = DOCSTRING_SECTIONS[line]
             if current in texts:
                 raise TypeError(f"the docstring gives {line!r} twice")
             texts[current] = []
+        elif _SECTION_LIKE.match(line):  # a misspelt header would silently join the text above it
+            raise TypeError(f"the docstring has a section {line!r}: the sections are {', '.join(DOCSTRING_SECTIONS)}")
         else:
             texts[current].append(line)
     return {key: (textwrap.dedent("\n".join(lines)).strip("\n") if key == "compliant_example"

@@ -51,3 +51,15 @@ def test_a_section_given_twice_is_refused():
 def test_prose_declared_beside_the_docstring_is_refused(attribute):
     with pytest.raises(TypeError, match=f"{attribute} belong in the docstring"):
         type("Beside", (Rule,), {"__doc__": "D.", attribute: "text"}, policy="beside", concern="tagging")
+
+
+@pytest.mark.parametrize("header", ["Remediaton:", "Compliant:", "Example:"])
+def test_a_misspelt_section_is_refused(header):
+    with pytest.raises(TypeError, match="the sections are"):
+        type("Misspelt", (Rule,), {"__doc__": f"D.\n\n{header}\n    text\n"}, policy="misspelt", concern="tagging")
+
+
+def test_a_header_with_trailing_spaces_is_still_a_section():
+    rule = type("Spaced", (Rule,), {"__doc__": "D.\n\nRemediation:   \n    Fix it.\n"}, policy="spaced",
+                concern="tagging")
+    assert (rule.description, rule.remediation) == ("D.", "Fix it.")
