@@ -57,8 +57,9 @@ def _record_internal_error(rule_name: str) -> str:
 def _decode(value: struct_pb2.Value, path: Tuple, secret_paths: Optional[set]) -> Any:
     """One pass from protobuf to plain values. With a `secret_paths` set, the rules' values:
     secrets unwrapped with their paths recorded, resource references as their URN, assets and
-    archives kept as small dicts (their text is content, never scanned). With None, the wire form, every signature object kept (remediation
-    works on it; an asset's or archive's fields are content, never unwrapped)."""
+    archives kept as small dicts (their text is content, never scanned). With None, the wire form,
+    every signature object kept (remediation works on it; an asset's or archive's fields are
+    content, never unwrapped)."""
     kind = value.WhichOneof("kind")
     if kind == "string_value":
         text = value.string_value
