@@ -170,9 +170,9 @@ def stage_pack(target: str, name: str = PACK_NAME, policies: Optional[Sequence[s
         raise DistributionError(f"{target} exists and is not an empty directory")
     names = None  # every policy: then nothing of the pack is imported here (plain python3 can stage)
     if policies or frameworks:
-        from .pack import select_rules
+        pack = _import_pack("selecting policies (--policies, --frameworks)")
         try:
-            selected = select_rules(names=policies or None, frameworks=frameworks or None)
+            selected = pack.select_rules(names=policies or None, frameworks=frameworks or None)
         except ValueError as exc:
             raise DistributionError(str(exc)) from None
         if not selected:
@@ -225,6 +225,17 @@ def _load_preset_file(path: str) -> Dict[str, Any]:
     return data
 
 
+def _import_pack(why: str) -> Any:
+    """The pack module, which needs the release's dependencies (pulumi, pulumi-policy, grpc): under
+    a python3 without them, a one-line cause instead of a traceback."""
+    try:
+        from . import pack
+    except ModuleNotFoundError as exc:
+        raise DistributionError(f"{why} loads the policies, which need {exc.name} (not installed): install the "
+                                "release (pip install payments-guard) or run from the project's venv") from None
+    return pack
+
+
 def _validate_preset(preset: Dict[str, Any], names: Optional[Sequence[str]], label: str) -> None:
     """Against the served policies' schemas, as the CLI validates a policy config (needs the
     `check` extra's jsonschema)."""
@@ -233,6 +244,7 @@ def _validate_preset(preset: Dict[str, Any], names: Optional[Sequence[str]], lab
     except ImportError:
         raise DistributionError("validating a preset needs jsonschema: "
                                 "pip install 'payments-guard[check]'") from None
+    _import_pack("validating a preset")
     from .offline.policy_config import PolicyConfigError, build
     pack = build_selected_pack(PACK_NAME, names, None)
     info = pack.analyzer_info()

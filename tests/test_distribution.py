@@ -240,6 +240,16 @@ def test_pack_refuses_a_directory_that_is_not_empty(tmp_path):
     assert guard("pack", str(empty)).returncode == 0  # an empty directory is fine
 
 
+@pytest.mark.parametrize("options", [["--policies", "required-tags"], ["--frameworks", "pci"]])
+def test_selecting_policies_without_the_packs_dependencies_is_a_one_line_cause(tmp_path, options):
+    # a python3 without site-packages (no grpc, no pulumi-policy): bare `pack` works, a selection cannot
+    done = subprocess.run([sys.executable, "-S", "-m", "policypack", "pack", str(tmp_path / "out"), *options],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "not installed" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_repository_staging_script_uses_the_same_staging_and_carries_the_presets(tmp_path):
     # as the README runs it, with any python3: without site-packages, so without pulumi
     done = subprocess.run([sys.executable, "-S", os.path.join(ROOT, "scripts", "package_pack.py"),
