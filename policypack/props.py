@@ -14,8 +14,9 @@ from collections.abc import Mapping  # not typing.Mapping: isinstance through ty
 from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 # The engine's wire constants: the SDK's unknown sentinels by kind (pulumi_policy.proxy) and the
-# signature objects' key and values. The one copy in the package (the offline runner reads them
-# here); literals, so that this module stays importable without the SDK and cheap at start-up.
+# signature objects' key and values. The one copy in the package (the offline check's wire.py,
+# recording.py, monitor.py and state.py read them here); literals, so that this module stays
+# importable without the SDK and cheap at start-up.
 UNKNOWN_BY_KIND = {
     "boolean": "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
     "number": "3eeb2bf0-c639-47a8-9e75-3b44932eb421",

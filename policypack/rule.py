@@ -353,7 +353,9 @@ def _type_names(types: Sequence[str]) -> str:
 
 # A policy's docstring holds all its prose: the description, then these sections.
 DOCSTRING_SECTIONS = {"Remediation:": "remediation", "Compliant example:": "compliant_example"}
-_SECTION_LIKE = re.compile(r"^[A-Z][a-z]+(?: [a-z]+)?:$")  # a header: one or two words, unindented
+# What a header looks like (one or two unindented words and a colon), and a known header written
+# otherwise (case, a missing colon, text after it): either would silently join the text above it.
+_SECTION_LIKE = re.compile(r"^[A-Za-z]+(?: [A-Za-z]+)?:$|^(?:remediation|compliant example)\b", re.IGNORECASE)
 
 
 def docstring_texts(doc: str) -> Dict[str, str]:
@@ -369,8 +371,9 @@ def docstring_texts(doc: str) -> Dict[str, str]:
             if current in texts:
                 raise TypeError(f"the docstring gives {line!r} twice")
             texts[current] = []
-        elif _SECTION_LIKE.match(line):  # a misspelt header would silently join the text above it
-            raise TypeError(f"the docstring has a section {line!r}: the sections are {', '.join(DOCSTRING_SECTIONS)}")
+        elif _SECTION_LIKE.match(line):
+            raise TypeError(f"the docstring has a section {line!r}: the sections are "
+                            f"{', '.join(DOCSTRING_SECTIONS)}, each alone on its line")
         else:
             texts[current].append(line)
     return {key: (textwrap.dedent("\n".join(lines)).strip("\n") if key == "compliant_example"
@@ -384,8 +387,8 @@ class Rule:
     `resource_types`) or, as a `StackRule`, `check_stack`:
 
         class EcrImmutableTags(ValueCheck, policy="ecr-immutable-tags", level="advisory", severity="medium",
-                               frameworks=(fsbp("ECR.2"),), types=P.REPOSITORY):
-            '''ECR repositories should use immutable image tags.     # the description
+                               frameworks=(pci("6.5.1"), fsbp("ECR.2")), types=P.REPOSITORY):
+            '''ECR repositories must make image tags immutable.
 
             Remediation:
                 Set `image_tag_mutability="IMMUTABLE"` on the repository ...
@@ -394,7 +397,8 @@ class Rule:
                 aws.ecr.Repository("app", image_tag_mutability="IMMUTABLE", ...)
             '''
 
-    The description and remediation are prose (their lines joined by single spaces), the example
+    The docstring's first part is the description. The description and remediation are prose
+    (their lines joined by single spaces), the example
     is code (its lines kept); `concern` defaults to the module's `CONCERN`; the config schema
     stays a class attribute, `config_properties`."""
 
@@ -430,7 +434,11 @@ class Rule:
             prose = [a for a in ("description", "remediation", "compliant_example") if a in cls.__dict__]
             if prose:  # one place for a policy's prose, so the docstring is never silently overridden
                 raise TypeError(f"policy {policy}: {', '.join(prose)} belong in the docstring")
-            for attribute, text in docstring_texts(cls.__doc__ or "").items():
+            try:
+                texts = docstring_texts(cls.__doc__ or "")
+            except TypeError as exc:
+                raise TypeError(f"policy {policy}: {exc}") from None
+            for attribute, text in texts.items():
                 setattr(cls, attribute, text)
         if not cls.name:
             return  # a base shared by several policies, not a policy

@@ -53,9 +53,10 @@ def test_prose_declared_beside_the_docstring_is_refused(attribute):
         type("Beside", (Rule,), {"__doc__": "D.", attribute: "text"}, policy="beside", concern="tagging")
 
 
-@pytest.mark.parametrize("header", ["Remediaton:", "Compliant:", "Example:"])
+@pytest.mark.parametrize("header", ["Remediaton:", "Compliant:", "Example:", "Compliant Example:", "REMEDIATION:",
+                                    "Remediation", "Remediation: set the tags", "compliant example:"])
 def test_a_misspelt_section_is_refused(header):
-    with pytest.raises(TypeError, match="the sections are"):
+    with pytest.raises(TypeError, match="policy misspelt: .*the sections are"):
         type("Misspelt", (Rule,), {"__doc__": f"D.\n\n{header}\n    text\n"}, policy="misspelt", concern="tagging")
 
 

@@ -3,9 +3,10 @@ or cloud.
 
     source                      evaluator                     report
     check.py  (a program run,   evaluate.py (starts the pack   reports.py (text, json, sarif,
-               runner.py)   ->   as the CLI does, client.py,  ->  junit, github, html; one
-    state.py  (a stack export)   calls it in the engine's       stack or many, many.py)
-                                 order)
+               runner.py)   ->   as the CLI does, client.py;  ->  junit, github, html; one
+    state.py  (a stack export)   drive.py calls it in the       stack or many, many.py)
+                                 engine's order)
 
-A new source yields an `evaluate.Evaluation`; a new format renders a `Report`.
+What passes between the stages is in pipeline.py: a new source yields an `Evaluation`, a new
+format renders a `Report` (or a `Batch` of them).
 """
