@@ -49,6 +49,12 @@ def cli(*args: str, timeout: float = 180, env: Optional[Mapping[str, str]] = Non
                           text=True, timeout=timeout, env=None if env is None else dict(env))
 
 
+def script(name: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`python scripts/<name> ...` as a developer runs it (the data generators' --check)."""
+    return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", name), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
 @functools.lru_cache(maxsize=None)
 def cli_once(*args: str) -> subprocess.CompletedProcess:
     """`cli(...)` run once per test session (per xdist worker) for the same arguments: for read-only

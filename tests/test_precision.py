@@ -18,6 +18,7 @@ import pytest
 from hypothesis import assume, example, given, settings, strategies as st
 
 from harness import Harness, UNKNOWN, resource, secret, urn
+from offline_helpers import script
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "210987654321"
@@ -272,18 +273,13 @@ def test_pack_start_up_does_not_read_the_table():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)
 
 
-def _generator(*args, timeout=300):
-    command = [sys.executable, str(ROOT / "scripts" / "generate_input_properties.py"), *args]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-
-
 def test_shipped_inputs_match_installed_pulumi_aws():
     """The shipped table is what the generator gives for the installed pulumi-aws: same version,
     every registered type, each type's inputs re-read from its source (~3 s). Set
     PAYMENTS_GUARD_INPUTS_IMPORT=1 to re-derive it by importing every class, as the generator does."""
     pytest.importorskip("pulumi_aws")
     method = "import" if os.environ.get("PAYMENTS_GUARD_INPUTS_IMPORT") else "source"
-    result = _generator("--check", "--method", method)
+    result = script("generate_input_properties.py", "--check", "--method", method)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -11,6 +11,7 @@ from google.protobuf import json_format
 from hypothesis import given, settings, strategies as st
 
 from harness import Harness, UNKNOWN, assert_violation, policies_of, secret
+from offline_helpers import script
 from policypack import props as P
 from policypack.rules import tagging
 
@@ -404,11 +405,6 @@ def test_pack_start_up_does_not_import_pulumi_aws():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env, timeout=60)
 
 
-def _script(*args, timeout=300):
-    command = [sys.executable, str(ROOT / "scripts" / "generate_taggable_types.py"), *args]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-
-
 def test_data_file_matches_installed_pulumi_aws():
     """The shipped list is what scripts/generate_taggable_types.py gives for the installed pulumi-aws:
     same version, every registered type classified, each type's `_internal_init` signature re-read
@@ -416,7 +412,7 @@ def test_data_file_matches_installed_pulumi_aws():
     generator does, importing every class (~10 s, more on a loaded machine)."""
     pytest.importorskip("pulumi_aws")
     method = "import" if os.environ.get("PAYMENTS_GUARD_TAGGABLE_IMPORT") else "source"
-    result = _script("--check", "--method", method)
+    result = script("generate_taggable_types.py", "--check", "--method", method)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
